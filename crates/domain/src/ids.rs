@@ -1,0 +1,78 @@
+//! Identifiers: `<prefix>_<random>` with a lowercase alphanumeric body (SPEC §1.5, Recommended).
+//!
+//! The body is 10 base-36 characters of the creation time in milliseconds followed by 10 random
+//! base-36 characters, so ids sort by creation time and are never reused.
+
+use rand::Rng;
+
+const ALPHABET: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+
+/// Id prefixes of SPEC §1.5.
+pub mod prefix {
+    /// Products.
+    pub const PRODUCT: &str = "prod";
+    /// Variants.
+    pub const VARIANT: &str = "var";
+    /// Customers.
+    pub const CUSTOMER: &str = "cust";
+    /// Orders.
+    pub const ORDER: &str = "ord";
+    /// Subscriptions (rentals).
+    pub const SUBSCRIPTION: &str = "sub";
+    /// Payments.
+    pub const PAYMENT: &str = "pay";
+    /// Billing groups.
+    pub const BILLING_GROUP: &str = "bg";
+    /// Files.
+    pub const FILE: &str = "file";
+    /// Business units (tenants).
+    pub const TENANT: &str = "bu";
+    /// API keys (the key id, not the secret).
+    pub const API_KEY: &str = "key";
+}
+
+/// Generates a new id `<prefix>_<10 time chars><10 random chars>` for the given creation time
+/// (milliseconds since the Unix epoch).
+pub fn new_id(prefix: &str, now_millis: i64) -> String {
+    let mut out = String::with_capacity(prefix.len() + 21);
+    out.push_str(prefix);
+    out.push('_');
+    push_base36(&mut out, now_millis.max(0) as u64, 10);
+    let mut rng = rand::rng();
+    for _ in 0..10 {
+        out.push(ALPHABET[rng.random_range(0..36)] as char);
+    }
+    out
+}
+
+/// A random lowercase alphanumeric string of `len` characters (secrets, test names).
+pub fn random_token(len: usize) -> String {
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| ALPHABET[rng.random_range(0..36)] as char)
+        .collect()
+}
+
+fn push_base36(out: &mut String, mut v: u64, width: usize) {
+    let mut buf = vec![b'0'; width];
+    for slot in buf.iter_mut().rev() {
+        *slot = ALPHABET[(v % 36) as usize];
+        v /= 36;
+    }
+    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_prefixed_lowercase_and_time_ordered() {
+        let a = new_id(prefix::PRODUCT, 1_700_000_000_000);
+        let b = new_id(prefix::PRODUCT, 1_700_000_000_001);
+        assert!(a.starts_with("prod_"));
+        assert_eq!(a.len(), 5 + 20);
+        assert!(a[5..].chars().all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
+        assert!(a < b);
+    }
+}

@@ -1,0 +1,20 @@
+//! FlexPortal domain: the rules of the rental business, free of I/O and async.
+//!
+//! - [`ids`]: prefixed, time-ordered identifiers (SPEC §1.5).
+//! - [`money`]: exact money in integer minor units of the business unit's currency (SPEC §1.7).
+//! - [`time`]: UTC timestamps with millisecond precision and calendar dates (SPEC §1.6).
+//! - [`status`]: the enums of products, variants, assets and customers and their transition rules.
+//! - [`serial`]: serial-number and IMEI rules for assets (SPEC §2.3).
+//! - [`pricing`]: variant pricing tiers per contract length (SPEC §2.2).
+//! - [`error`]: the typed error every use case returns, with its wire code (SPEC §1.4).
+
+pub mod error;
+pub mod ids;
+pub mod money;
+pub mod pricing;
+pub mod serial;
+pub mod status;
+pub mod time;
+
+pub use error::{Detail, DomainError};
+pub use money::{Currency, Money};

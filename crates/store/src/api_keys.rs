@@ -1,0 +1,204 @@
+//! API keys (SPEC §1.2, §2.1): only the SHA-256 hash of the secret is stored.
+
+use sea_query::{Expr, ExprTrait, Iden, Query};
+
+use crate::row::{FromRow, Row};
+use crate::tenants::Tenants;
+use crate::{Conn, Result};
+
+#[derive(Iden, Clone, Copy)]
+enum ApiKeys {
+    Table,
+    TenantId,
+    KeyId,
+    Name,
+    KeyHash,
+    Scope,
+    Status,
+    UsageCount,
+    LastUsedAt,
+    CreatedAt,
+    RevokedAt,
+}
+
+/// An API key as stored (without its secret).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKeyRecord {
+    /// The business unit the key may access.
+    pub tenant_id: String,
+    /// `key_…` id, shown in listings and used to revoke.
+    pub key_id: String,
+    /// Display name.
+    pub name: String,
+    /// Hex SHA-256 of the secret.
+    pub key_hash: String,
+    /// `read`, `write` or `all`.
+    pub scope: String,
+    /// `active` or `revoked`.
+    pub status: String,
+    /// Requests made with the key (flushed periodically).
+    pub usage_count: i64,
+    /// Epoch milliseconds of the last use.
+    pub last_used_at: Option<i64>,
+    /// Epoch milliseconds.
+    pub created_at: i64,
+}
+
+/// What authentication needs about a presented key and its business unit, read in one query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyAuth {
+    /// Key id.
+    pub key_id: String,
+    /// Key name (the actor's display name).
+    pub name: String,
+    /// `read`, `write` or `all`.
+    pub scope: String,
+    /// `active` or `revoked`.
+    pub status: String,
+    /// The business unit the key is bound to.
+    pub tenant_id: String,
+    /// That unit's status.
+    pub tenant_status: String,
+    /// That unit's currency.
+    pub currency: String,
+    /// That unit's time zone.
+    pub time_zone: String,
+    /// That unit's settings document.
+    pub settings: String,
+}
+
+impl FromRow for KeyAuth {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(KeyAuth {
+            key_id: r.text(0)?,
+            name: r.text(1)?,
+            scope: r.text(2)?,
+            status: r.text(3)?,
+            tenant_id: r.text(4)?,
+            tenant_status: r.text(5)?,
+            currency: r.text(6)?,
+            time_zone: r.text(7)?,
+            settings: r.text(8)?,
+        })
+    }
+}
+
+impl FromRow for ApiKeyRecord {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(ApiKeyRecord {
+            tenant_id: r.text(0)?,
+            key_id: r.text(1)?,
+            name: r.text(2)?,
+            key_hash: r.text(3)?,
+            scope: r.text(4)?,
+            status: r.text(5)?,
+            usage_count: r.int(6)?,
+            last_used_at: r.opt_int(7)?,
+            created_at: r.int(8)?,
+        })
+    }
+}
+
+/// Inserts a key.
+pub async fn insert(conn: &mut Conn, k: &ApiKeyRecord) -> Result<()> {
+    let q = Query::insert()
+        .into_table(ApiKeys::Table)
+        .columns([
+            ApiKeys::TenantId,
+            ApiKeys::KeyId,
+            ApiKeys::Name,
+            ApiKeys::KeyHash,
+            ApiKeys::Scope,
+            ApiKeys::Status,
+            ApiKeys::UsageCount,
+            ApiKeys::LastUsedAt,
+            ApiKeys::CreatedAt,
+        ])
+        .values_panic([
+            k.tenant_id.clone().into(),
+            k.key_id.clone().into(),
+            k.name.clone().into(),
+            k.key_hash.clone().into(),
+            k.scope.clone().into(),
+            k.status.clone().into(),
+            k.usage_count.into(),
+            k.last_used_at.into(),
+            k.created_at.into(),
+        ])
+        .to_owned();
+    conn.execute(&q).await.map(|_| ())
+}
+
+/// Looks a presented key up by the hash of its secret, with its business unit.
+pub async fn find_for_auth(conn: &mut Conn, key_hash: &str) -> Result<Option<KeyAuth>> {
+    let q = Query::select()
+        .columns([
+            (ApiKeys::Table, ApiKeys::KeyId),
+            (ApiKeys::Table, ApiKeys::Name),
+            (ApiKeys::Table, ApiKeys::Scope),
+            (ApiKeys::Table, ApiKeys::Status),
+        ])
+        .column((Tenants::Table, Tenants::TenantId))
+        .column((Tenants::Table, Tenants::Status))
+        .column((Tenants::Table, Tenants::Currency))
+        .column((Tenants::Table, Tenants::TimeZone))
+        .column((Tenants::Table, Tenants::Settings))
+        .from(ApiKeys::Table)
+        .inner_join(
+            Tenants::Table,
+            Expr::col((Tenants::Table, Tenants::TenantId)).equals((ApiKeys::Table, ApiKeys::TenantId)),
+        )
+        .and_where(Expr::col((ApiKeys::Table, ApiKeys::KeyHash)).eq(key_hash))
+        .to_owned();
+    conn.fetch_optional(&q).await
+}
+
+/// Keys of a business unit.
+pub async fn list(conn: &mut Conn, tenant_id: &str) -> Result<Vec<ApiKeyRecord>> {
+    let q = Query::select()
+        .columns([
+            ApiKeys::TenantId,
+            ApiKeys::KeyId,
+            ApiKeys::Name,
+            ApiKeys::KeyHash,
+            ApiKeys::Scope,
+            ApiKeys::Status,
+            ApiKeys::UsageCount,
+            ApiKeys::LastUsedAt,
+            ApiKeys::CreatedAt,
+        ])
+        .from(ApiKeys::Table)
+        .and_where(Expr::col(ApiKeys::TenantId).eq(tenant_id))
+        .order_by(ApiKeys::CreatedAt, sea_query::Order::Asc)
+        .to_owned();
+    conn.fetch_all(&q).await
+}
+
+/// Revokes a key by id (any business unit). Returns whether an active key was revoked.
+pub async fn revoke(conn: &mut Conn, key_id: &str, now: i64) -> Result<bool> {
+    let q = Query::update()
+        .table(ApiKeys::Table)
+        .values([(ApiKeys::Status, "revoked".into()), (ApiKeys::RevokedAt, now.into())])
+        .and_where(Expr::col(ApiKeys::KeyId).eq(key_id))
+        .and_where(Expr::col(ApiKeys::Status).eq("active"))
+        .to_owned();
+    Ok(conn.execute(&q).await? > 0)
+}
+
+/// Adds `uses` requests to a key's counter and sets its last-used time.
+pub async fn record_usage(
+    conn: &mut Conn,
+    tenant_id: &str,
+    key_id: &str,
+    uses: i64,
+    last_used_at: i64,
+) -> Result<()> {
+    let q = Query::update()
+        .table(ApiKeys::Table)
+        .value(ApiKeys::UsageCount, Expr::col(ApiKeys::UsageCount).add(uses))
+        .value(ApiKeys::LastUsedAt, last_used_at)
+        .and_where(Expr::col(ApiKeys::TenantId).eq(tenant_id))
+        .and_where(Expr::col(ApiKeys::KeyId).eq(key_id))
+        .to_owned();
+    conn.execute(&q).await.map(|_| ())
+}

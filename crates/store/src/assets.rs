@@ -1,0 +1,355 @@
+//! Assets (SPEC §2.3), keyed by (tenant_id, serial_number).
+
+use sea_query::{Expr, ExprTrait, Iden, OnConflict, Query, SimpleExpr};
+
+use crate::page::{self, After, Page, SortDir};
+use crate::row::{FromRow, Row};
+use crate::{Conn, Result};
+
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Assets {
+    Table,
+    TenantId,
+    SerialNumber,
+    ProductId,
+    VariantId,
+    Sku,
+    ProductName,
+    ProductImageUrl,
+    Status,
+    Location,
+    ConditionNote,
+    Notes,
+    CustomerId,
+    RentalId,
+    AcquisitionCost,
+    AcquisitionCostSource,
+    AcquisitionDate,
+    LifetimeCollected,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// The asset columns in the order [`AssetRecord`] decodes them.
+pub const COLUMNS: [&str; 19] = [
+    "tenant_id",
+    "serial_number",
+    "product_id",
+    "variant_id",
+    "sku",
+    "product_name",
+    "product_image_url",
+    "status",
+    "location",
+    "condition_note",
+    "notes",
+    "customer_id",
+    "rental_id",
+    "acquisition_cost",
+    "acquisition_cost_source",
+    "acquisition_date",
+    "lifetime_collected",
+    "created_at",
+    "updated_at",
+];
+
+const COLS: [Assets; 19] = [
+    Assets::TenantId,
+    Assets::SerialNumber,
+    Assets::ProductId,
+    Assets::VariantId,
+    Assets::Sku,
+    Assets::ProductName,
+    Assets::ProductImageUrl,
+    Assets::Status,
+    Assets::Location,
+    Assets::ConditionNote,
+    Assets::Notes,
+    Assets::CustomerId,
+    Assets::RentalId,
+    Assets::AcquisitionCost,
+    Assets::AcquisitionCostSource,
+    Assets::AcquisitionDate,
+    Assets::LifetimeCollected,
+    Assets::CreatedAt,
+    Assets::UpdatedAt,
+];
+
+/// An asset as stored (money in minor units).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetRecord {
+    /// Business unit.
+    pub tenant_id: String,
+    /// The asset's identifier, unique in the business unit (case-sensitive).
+    pub serial_number: String,
+    /// Product of the variant.
+    pub product_id: String,
+    /// Variant.
+    pub variant_id: String,
+    /// Variant SKU.
+    pub sku: String,
+    /// `"<product name> - <variant name>"`.
+    pub product_name: String,
+    /// First variant image, else first product image.
+    pub product_image_url: Option<String>,
+    /// One of the five asset statuses.
+    pub status: String,
+    /// Free text.
+    pub location: Option<String>,
+    /// Free text condition (e.g. "New in box").
+    pub condition: Option<String>,
+    /// Free text.
+    pub notes: Option<String>,
+    /// Set only by subscription operations.
+    pub customer_id: Option<String>,
+    /// Set only by subscription operations.
+    pub rental_id: Option<String>,
+    /// Acquisition cost in minor units.
+    pub acquisition_cost: Option<i64>,
+    /// `manual` (sent) or `variant` (copied from the variant).
+    pub acquisition_cost_source: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub acquisition_date: String,
+    /// Σ net paid amounts attributed to the asset, minor units.
+    pub lifetime_collected: i64,
+    /// Epoch milliseconds.
+    pub created_at: i64,
+    /// Epoch milliseconds.
+    pub updated_at: i64,
+}
+
+impl FromRow for AssetRecord {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(AssetRecord {
+            tenant_id: r.text(0)?,
+            serial_number: r.text(1)?,
+            product_id: r.text(2)?,
+            variant_id: r.text(3)?,
+            sku: r.text(4)?,
+            product_name: r.text(5)?,
+            product_image_url: r.opt_text(6)?,
+            status: r.text(7)?,
+            location: r.opt_text(8)?,
+            condition: r.opt_text(9)?,
+            notes: r.opt_text(10)?,
+            customer_id: r.opt_text(11)?,
+            rental_id: r.opt_text(12)?,
+            acquisition_cost: r.opt_int(13)?,
+            acquisition_cost_source: r.opt_text(14)?,
+            acquisition_date: r.text(15)?,
+            lifetime_collected: r.int(16)?,
+            created_at: r.int(17)?,
+            updated_at: r.int(18)?,
+        })
+    }
+}
+
+impl AssetRecord {
+    /// The column values in [`COLUMNS`] order.
+    pub fn values(&self) -> [SimpleExpr; 19] {
+        [
+            self.tenant_id.clone().into(),
+            self.serial_number.clone().into(),
+            self.product_id.clone().into(),
+            self.variant_id.clone().into(),
+            self.sku.clone().into(),
+            self.product_name.clone().into(),
+            self.product_image_url.clone().into(),
+            self.status.clone().into(),
+            self.location.clone().into(),
+            self.condition.clone().into(),
+            self.notes.clone().into(),
+            self.customer_id.clone().into(),
+            self.rental_id.clone().into(),
+            self.acquisition_cost.into(),
+            self.acquisition_cost_source.clone().into(),
+            self.acquisition_date.clone().into(),
+            self.lifetime_collected.into(),
+            self.created_at.into(),
+            self.updated_at.into(),
+        ]
+    }
+}
+
+/// Inserts one asset; a taken serial number is [`crate::StoreError::Unique`].
+pub async fn insert(conn: &mut Conn, a: &AssetRecord) -> Result<()> {
+    let q = Query::insert()
+        .into_table(Assets::Table)
+        .columns(COLS)
+        .values_panic(a.values())
+        .to_owned();
+    conn.execute(&q).await.map(|_| ())
+}
+
+/// Inserts many assets in one statement, skipping serial numbers that already exist (bulk import
+/// is idempotent by serial number). Returns how many rows were inserted.
+pub async fn insert_many_skip_existing(conn: &mut Conn, rows: &[AssetRecord]) -> Result<u64> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut q = Query::insert();
+    q.into_table(Assets::Table).columns(COLS);
+    for a in rows {
+        q.values_panic(a.values());
+    }
+    q.on_conflict(
+        OnConflict::columns([Assets::TenantId, Assets::SerialNumber])
+            .do_nothing()
+            .to_owned(),
+    );
+    conn.execute(&q).await
+}
+
+/// Writes the mutable fields of a stored asset.
+pub async fn update(conn: &mut Conn, a: &AssetRecord) -> Result<()> {
+    let q = Query::update()
+        .table(Assets::Table)
+        .values([
+            (Assets::Status, a.status.clone().into()),
+            (Assets::Location, a.location.clone().into()),
+            (Assets::ConditionNote, a.condition.clone().into()),
+            (Assets::Notes, a.notes.clone().into()),
+            (Assets::CustomerId, a.customer_id.clone().into()),
+            (Assets::RentalId, a.rental_id.clone().into()),
+            (Assets::AcquisitionCost, a.acquisition_cost.into()),
+            (Assets::AcquisitionCostSource, a.acquisition_cost_source.clone().into()),
+            (Assets::AcquisitionDate, a.acquisition_date.clone().into()),
+            (Assets::LifetimeCollected, a.lifetime_collected.into()),
+            (Assets::UpdatedAt, a.updated_at.into()),
+        ])
+        .and_where(Expr::col(Assets::TenantId).eq(a.tenant_id.as_str()))
+        .and_where(Expr::col(Assets::SerialNumber).eq(a.serial_number.as_str()))
+        .to_owned();
+    conn.execute(&q).await.map(|_| ())
+}
+
+/// One asset by serial number (exact match).
+pub async fn get(conn: &mut Conn, tenant_id: &str, serial_number: &str) -> Result<Option<AssetRecord>> {
+    let q = Query::select()
+        .columns(COLS)
+        .from(Assets::Table)
+        .and_where(Expr::col(Assets::TenantId).eq(tenant_id))
+        .and_where(Expr::col(Assets::SerialNumber).eq(serial_number))
+        .to_owned();
+    conn.fetch_optional(&q).await
+}
+
+/// Sort fields of listAssets (SPEC §2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssetSort {
+    /// `createdAt` (default).
+    CreatedAt,
+    /// `updatedAt`.
+    UpdatedAt,
+    /// `serialNumber`.
+    SerialNumber,
+    /// `status`.
+    Status,
+    /// `sku`.
+    Sku,
+}
+
+impl AssetSort {
+    /// Parses a `sortBy` value.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "createdAt" => Self::CreatedAt,
+            "updatedAt" => Self::UpdatedAt,
+            "serialNumber" => Self::SerialNumber,
+            "status" => Self::Status,
+            "sku" => Self::Sku,
+            _ => return None,
+        })
+    }
+    fn column(self) -> (Assets, bool) {
+        match self {
+            Self::CreatedAt => (Assets::CreatedAt, true),
+            Self::UpdatedAt => (Assets::UpdatedAt, true),
+            Self::SerialNumber => (Assets::SerialNumber, false),
+            Self::Status => (Assets::Status, false),
+            Self::Sku => (Assets::Sku, false),
+        }
+    }
+}
+
+/// Filters of listAssets, all exact.
+#[derive(Debug, Clone, Default)]
+pub struct AssetFilter {
+    /// One of the five statuses.
+    pub status: Option<String>,
+    /// Variant SKU.
+    pub sku: Option<String>,
+    /// Customer holding the asset.
+    pub customer_id: Option<String>,
+    /// Subscription the asset is assigned to.
+    pub rental_id: Option<String>,
+}
+
+/// Resolves an asset cursor (a serial number); `None` for an unknown serial.
+pub async fn cursor(conn: &mut Conn, tenant_id: &str, serial_number: &str, sort: AssetSort) -> Result<Option<After>> {
+    let (col, is_int) = sort.column();
+    page::resolve_cursor(
+        conn,
+        Assets::Table,
+        Assets::TenantId,
+        tenant_id,
+        Assets::SerialNumber,
+        serial_number,
+        col,
+        is_int,
+    )
+    .await
+}
+
+/// A page of assets.
+pub async fn list(
+    conn: &mut Conn,
+    tenant_id: &str,
+    filter: &AssetFilter,
+    sort: AssetSort,
+    dir: SortDir,
+    after: Option<After>,
+    limit: u64,
+) -> Result<Page<AssetRecord>> {
+    let q = list_query(tenant_id, filter, sort, dir, after, limit);
+    let rows = conn.fetch_all(&q).await?;
+    Ok(page::into_page(rows, limit))
+}
+
+/// The statement of [`list`] (exposed for query-plan checks).
+pub fn list_query(
+    tenant_id: &str,
+    filter: &AssetFilter,
+    sort: AssetSort,
+    dir: SortDir,
+    after: Option<After>,
+    limit: u64,
+) -> sea_query::SelectStatement {
+    let mut q = Query::select();
+    q.columns(COLS)
+        .from(Assets::Table)
+        .and_where(Expr::col(Assets::TenantId).eq(tenant_id));
+    if let Some(s) = &filter.status {
+        q.and_where(Expr::col(Assets::Status).eq(s.as_str()));
+    }
+    if let Some(s) = &filter.sku {
+        q.and_where(Expr::col(Assets::Sku).eq(s.as_str()));
+    }
+    if let Some(s) = &filter.customer_id {
+        q.and_where(Expr::col(Assets::CustomerId).eq(s.as_str()));
+    }
+    if let Some(s) = &filter.rental_id {
+        q.and_where(Expr::col(Assets::RentalId).eq(s.as_str()));
+    }
+    let (col, _) = sort.column();
+    page::keyset(
+        &mut q,
+        col,
+        Assets::SerialNumber,
+        sort == AssetSort::SerialNumber,
+        dir,
+        after,
+        limit,
+    );
+    q
+}

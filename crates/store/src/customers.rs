@@ -1,0 +1,332 @@
+//! Customers (SPEC §2.4), keyed by (tenant_id, customer_id), unique by (tenant_id, lower(email)).
+//! The counters (orders, active rentals, monthly revenue, collected, cost) are columns kept current
+//! by the use cases that change them, in the same transaction.
+
+use sea_query::{Expr, ExprTrait, Iden, Query, SimpleExpr};
+
+use crate::page::{self, After, Page, SortDir};
+use crate::row::{FromRow, Row};
+use crate::{Conn, Result};
+
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Customers {
+    Table,
+    TenantId,
+    CustomerId,
+    Email,
+    EmailKey,
+    FirstName,
+    LastName,
+    Company,
+    Phone,
+    CustomerType,
+    CustomFields,
+    Status,
+    LastBillingAddress,
+    LastShippingAddress,
+    TotalOrders,
+    TotalDevicesRented,
+    TotalMonthlyRevenue,
+    LifetimeCollected,
+    TotalAcquisitionCost,
+    SubscriptionsTracked,
+    CreatedBy,
+    CreatedAt,
+    UpdatedAt,
+}
+
+const COLS: [Customers; 22] = [
+    Customers::TenantId,
+    Customers::CustomerId,
+    Customers::Email,
+    Customers::EmailKey,
+    Customers::FirstName,
+    Customers::LastName,
+    Customers::Company,
+    Customers::Phone,
+    Customers::CustomerType,
+    Customers::CustomFields,
+    Customers::Status,
+    Customers::LastBillingAddress,
+    Customers::LastShippingAddress,
+    Customers::TotalOrders,
+    Customers::TotalDevicesRented,
+    Customers::TotalMonthlyRevenue,
+    Customers::LifetimeCollected,
+    Customers::TotalAcquisitionCost,
+    Customers::SubscriptionsTracked,
+    Customers::CreatedBy,
+    Customers::CreatedAt,
+    Customers::UpdatedAt,
+];
+
+/// A customer as stored (money in minor units).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CustomerRecord {
+    /// Business unit.
+    pub tenant_id: String,
+    /// `cust_…` (with the unit's id prefix, if any).
+    pub customer_id: String,
+    /// Email as written.
+    pub email: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Company.
+    pub company: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// `individual` or `business`.
+    pub customer_type: String,
+    /// Customer-section custom fields, JSON object text.
+    pub custom_fields: Option<String>,
+    /// `active` or `inactive`.
+    pub status: String,
+    /// Address JSON text.
+    pub last_billing_address: Option<String>,
+    /// Address JSON text.
+    pub last_shipping_address: Option<String>,
+    /// Orders ever created for the customer.
+    pub total_orders: i64,
+    /// Subscriptions with status `active`.
+    pub total_devices_rented: i64,
+    /// Σ monthly amount of active subscriptions, minor units.
+    pub total_monthly_revenue: i64,
+    /// Σ net paid amounts, minor units.
+    pub lifetime_collected: i64,
+    /// Σ acquisition cost captured by the customer's subscriptions, minor units.
+    pub total_acquisition_cost: i64,
+    /// Subscriptions counted in `total_acquisition_cost`.
+    pub subscriptions_tracked: i64,
+    /// Actor of the order that created the customer.
+    pub created_by: String,
+    /// Epoch milliseconds.
+    pub created_at: i64,
+    /// Epoch milliseconds.
+    pub updated_at: i64,
+}
+
+impl FromRow for CustomerRecord {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(CustomerRecord {
+            tenant_id: r.text(0)?,
+            customer_id: r.text(1)?,
+            email: r.text(2)?,
+            first_name: r.text(4)?,
+            last_name: r.text(5)?,
+            company: r.opt_text(6)?,
+            phone: r.opt_text(7)?,
+            customer_type: r.text(8)?,
+            custom_fields: r.opt_text(9)?,
+            status: r.text(10)?,
+            last_billing_address: r.opt_text(11)?,
+            last_shipping_address: r.opt_text(12)?,
+            total_orders: r.int(13)?,
+            total_devices_rented: r.int(14)?,
+            total_monthly_revenue: r.int(15)?,
+            lifetime_collected: r.int(16)?,
+            total_acquisition_cost: r.int(17)?,
+            subscriptions_tracked: r.int(18)?,
+            created_by: r.text(19)?,
+            created_at: r.int(20)?,
+            updated_at: r.int(21)?,
+        })
+    }
+}
+
+/// The case-insensitive key of an email (trimmed, lowercased).
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+impl CustomerRecord {
+    fn values(&self) -> [SimpleExpr; 22] {
+        [
+            self.tenant_id.clone().into(),
+            self.customer_id.clone().into(),
+            self.email.clone().into(),
+            email_key(&self.email).into(),
+            self.first_name.clone().into(),
+            self.last_name.clone().into(),
+            self.company.clone().into(),
+            self.phone.clone().into(),
+            self.customer_type.clone().into(),
+            self.custom_fields.clone().into(),
+            self.status.clone().into(),
+            self.last_billing_address.clone().into(),
+            self.last_shipping_address.clone().into(),
+            self.total_orders.into(),
+            self.total_devices_rented.into(),
+            self.total_monthly_revenue.into(),
+            self.lifetime_collected.into(),
+            self.total_acquisition_cost.into(),
+            self.subscriptions_tracked.into(),
+            self.created_by.clone().into(),
+            self.created_at.into(),
+            self.updated_at.into(),
+        ]
+    }
+}
+
+/// Inserts a customer; a taken email is [`crate::StoreError::Unique`].
+pub async fn insert(conn: &mut Conn, c: &CustomerRecord) -> Result<()> {
+    let q = Query::insert()
+        .into_table(Customers::Table)
+        .columns(COLS)
+        .values_panic(c.values())
+        .to_owned();
+    conn.execute(&q).await.map(|_| ())
+}
+
+/// Writes every field of a stored customer except its keys and creation data; a taken email is
+/// [`crate::StoreError::Unique`].
+pub async fn update(conn: &mut Conn, c: &CustomerRecord) -> Result<()> {
+    let pairs: Vec<(Customers, SimpleExpr)> = COLS
+        .iter()
+        .zip(c.values())
+        .filter(|(col, _)| {
+            !matches!(
+                col,
+                Customers::TenantId | Customers::CustomerId | Customers::CreatedBy | Customers::CreatedAt
+            )
+        })
+        .map(|(col, v)| (*col, v))
+        .collect();
+    let q = Query::update()
+        .table(Customers::Table)
+        .values(pairs)
+        .and_where(Expr::col(Customers::TenantId).eq(c.tenant_id.as_str()))
+        .and_where(Expr::col(Customers::CustomerId).eq(c.customer_id.as_str()))
+        .to_owned();
+    conn.execute(&q).await.map(|_| ())
+}
+
+/// One customer by id (any status).
+pub async fn get(conn: &mut Conn, tenant_id: &str, customer_id: &str) -> Result<Option<CustomerRecord>> {
+    let q = Query::select()
+        .columns(COLS)
+        .from(Customers::Table)
+        .and_where(Expr::col(Customers::TenantId).eq(tenant_id))
+        .and_where(Expr::col(Customers::CustomerId).eq(customer_id))
+        .to_owned();
+    conn.fetch_optional(&q).await
+}
+
+/// One customer by email, compared case-insensitively.
+pub async fn get_by_email(conn: &mut Conn, tenant_id: &str, email: &str) -> Result<Option<CustomerRecord>> {
+    let q = Query::select()
+        .columns(COLS)
+        .from(Customers::Table)
+        .and_where(Expr::col(Customers::TenantId).eq(tenant_id))
+        .and_where(Expr::col(Customers::EmailKey).eq(email_key(email)))
+        .to_owned();
+    conn.fetch_optional(&q).await
+}
+
+/// Sort fields of listCustomers (SPEC §2.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerSort {
+    /// `createdAt` (default).
+    CreatedAt,
+    /// `firstName`.
+    FirstName,
+    /// `lastName`.
+    LastName,
+    /// `email` (case-insensitive order).
+    Email,
+    /// `totalMonthlyRevenue`.
+    TotalMonthlyRevenue,
+    /// `totalDevicesRented`.
+    TotalDevicesRented,
+}
+
+impl CustomerSort {
+    /// Parses a `sortBy` value.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "createdAt" => Self::CreatedAt,
+            "firstName" => Self::FirstName,
+            "lastName" => Self::LastName,
+            "email" => Self::Email,
+            "totalMonthlyRevenue" => Self::TotalMonthlyRevenue,
+            "totalDevicesRented" => Self::TotalDevicesRented,
+            _ => return None,
+        })
+    }
+    fn column(self) -> (Customers, bool) {
+        match self {
+            Self::CreatedAt => (Customers::CreatedAt, true),
+            Self::FirstName => (Customers::FirstName, false),
+            Self::LastName => (Customers::LastName, false),
+            Self::Email => (Customers::EmailKey, false),
+            Self::TotalMonthlyRevenue => (Customers::TotalMonthlyRevenue, true),
+            Self::TotalDevicesRented => (Customers::TotalDevicesRented, true),
+        }
+    }
+}
+
+/// Filters of listCustomers.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter {
+    /// `active` (the default when absent) or `inactive`.
+    pub status: String,
+    /// `individual` / `business`.
+    pub customer_type: Option<String>,
+    /// Exact email, any case.
+    pub email: Option<String>,
+    /// With (`true`) or without (`false`) an active subscription.
+    pub has_active_rentals: Option<bool>,
+}
+
+/// Resolves a customer cursor; `None` for an unknown id.
+pub async fn cursor(conn: &mut Conn, tenant_id: &str, customer_id: &str, sort: CustomerSort) -> Result<Option<After>> {
+    let (col, is_int) = sort.column();
+    page::resolve_cursor(
+        conn,
+        Customers::Table,
+        Customers::TenantId,
+        tenant_id,
+        Customers::CustomerId,
+        customer_id,
+        col,
+        is_int,
+    )
+    .await
+}
+
+/// A page of customers.
+pub async fn list(
+    conn: &mut Conn,
+    tenant_id: &str,
+    filter: &CustomerFilter,
+    sort: CustomerSort,
+    dir: SortDir,
+    after: Option<After>,
+    limit: u64,
+) -> Result<Page<CustomerRecord>> {
+    let mut q = Query::select();
+    q.columns(COLS)
+        .from(Customers::Table)
+        .and_where(Expr::col(Customers::TenantId).eq(tenant_id))
+        .and_where(Expr::col(Customers::Status).eq(filter.status.as_str()));
+    if let Some(t) = &filter.customer_type {
+        q.and_where(Expr::col(Customers::CustomerType).eq(t.as_str()));
+    }
+    if let Some(e) = &filter.email {
+        q.and_where(Expr::col(Customers::EmailKey).eq(email_key(e)));
+    }
+    match filter.has_active_rentals {
+        Some(true) => {
+            q.and_where(Expr::col(Customers::TotalDevicesRented).gt(0));
+        }
+        Some(false) => {
+            q.and_where(Expr::col(Customers::TotalDevicesRented).eq(0));
+        }
+        None => {}
+    }
+    let (col, _) = sort.column();
+    page::keyset(&mut q, col, Customers::CustomerId, false, dir, after, limit);
+    let rows = conn.fetch_all(&q).await?;
+    Ok(page::into_page(rows, limit))
+}

@@ -1,0 +1,297 @@
+//! The database handle and its connections.
+
+use std::sync::Arc;
+
+use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+use sea_query_postgres::PostgresBinder;
+use sea_query_rusqlite::RusqliteBinder;
+
+use crate::row::FromRow;
+use crate::sqlite_pool::{ReadGuard, SqlitePool, WriteGuard};
+use crate::{Result, StoreError};
+
+/// The storage engine behind a [`Db`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Embedded SQLite file (the default).
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// A statement that renders for both engines.
+pub trait Statement: RusqliteBinder + PostgresBinder {}
+impl<T: RusqliteBinder + PostgresBinder> Statement for T {}
+
+/// The database: SQLite (`sqlite://path`, `sqlite:path`, or a plain file path) or PostgreSQL
+/// (`postgres://…`). Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+enum Inner {
+    Sqlite(SqlitePool),
+    Postgres(deadpool_postgres::Pool),
+}
+
+/// One connection: a SQLite reader, the SQLite writer in a transaction, or a pooled PostgreSQL
+/// client (in a transaction when it came from [`Db::begin`]). Dropping a connection that is still
+/// in a transaction rolls it back.
+pub struct Conn {
+    kind: Option<Kind>,
+    in_tx: bool,
+}
+
+enum Kind {
+    SqliteRead(ReadGuard),
+    SqliteWrite(WriteGuard),
+    Postgres(deadpool_postgres::Object),
+}
+
+impl Db {
+    /// Opens the database named by `url`. PostgreSQL pools hold up to `max(4, 4 × cores)`
+    /// connections.
+    pub async fn connect(url: &str) -> Result<Db> {
+        let inner = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let cfg: tokio_postgres::Config = url
+                .parse()
+                .map_err(|e| StoreError::Config(format!("invalid PostgreSQL URL: {e}")))?;
+            let mgr = deadpool_postgres::Manager::from_config(
+                cfg,
+                tokio_postgres::NoTls,
+                deadpool_postgres::ManagerConfig {
+                    recycling_method: deadpool_postgres::RecyclingMethod::Fast,
+                },
+            );
+            let size = std::thread::available_parallelism().map_or(4, |n| n.get() * 4).max(4);
+            let pool = deadpool_postgres::Pool::builder(mgr)
+                .max_size(size)
+                .build()
+                .map_err(|e| StoreError::Config(e.to_string()))?;
+            // Fail now, not on the first request, when the server is unreachable.
+            drop(pool.get().await?);
+            Inner::Postgres(pool)
+        } else {
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            if path.is_empty() || path.contains("://") {
+                return Err(StoreError::Config(format!("unsupported database URL: {url}")));
+            }
+            Inner::Sqlite(SqlitePool::open(std::path::Path::new(path))?)
+        };
+        Ok(Db {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The engine in use.
+    pub fn engine(&self) -> Engine {
+        match &*self.inner {
+            Inner::Sqlite(_) => Engine::Sqlite,
+            Inner::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Applies pending migrations (`migrations/sqlite` or `migrations/postgres`, same names).
+    pub async fn migrate(&self) -> Result<()> {
+        match &*self.inner {
+            Inner::Sqlite(pool) => {
+                let mut w = pool.write().await;
+                crate::migrate::sqlite(&mut w)
+            }
+            Inner::Postgres(pool) => {
+                let mut obj = pool.get().await?;
+                crate::migrate::postgres(&mut obj).await
+            }
+        }
+    }
+
+    /// A connection for reads outside a transaction.
+    pub async fn read(&self) -> Result<Conn> {
+        let kind = match &*self.inner {
+            Inner::Sqlite(pool) => Kind::SqliteRead(pool.read().await?),
+            Inner::Postgres(pool) => Kind::Postgres(pool.get().await?),
+        };
+        Ok(Conn {
+            kind: Some(kind),
+            in_tx: false,
+        })
+    }
+
+    /// A connection in a write transaction (`BEGIN IMMEDIATE` on SQLite, so the transaction holds
+    /// the write lock from its first statement). Commit with [`Conn::commit`].
+    pub async fn begin(&self) -> Result<Conn> {
+        let kind = match &*self.inner {
+            Inner::Sqlite(pool) => {
+                let w = pool.write().await;
+                w.execute_batch("BEGIN IMMEDIATE")?;
+                Kind::SqliteWrite(w)
+            }
+            Inner::Postgres(pool) => {
+                let obj = pool.get().await?;
+                obj.batch_execute("BEGIN").await?;
+                Kind::Postgres(obj)
+            }
+        };
+        Ok(Conn {
+            kind: Some(kind),
+            in_tx: true,
+        })
+    }
+
+    /// Checks that the store answers (`SELECT 1`).
+    pub async fn ping(&self) -> Result<()> {
+        let mut c = self.read().await?;
+        c.batch("SELECT 1").await
+    }
+
+    /// The SQLite file path, if this is SQLite.
+    pub fn sqlite_path(&self) -> Option<&std::path::Path> {
+        match &*self.inner {
+            Inner::Sqlite(p) => Some(&p.path),
+            Inner::Postgres(_) => None,
+        }
+    }
+}
+
+impl Conn {
+    /// The engine of this connection.
+    pub fn engine(&self) -> Engine {
+        match self.kind {
+            Some(Kind::Postgres(_)) => Engine::Postgres,
+            _ => Engine::Sqlite,
+        }
+    }
+
+    fn sqlite(&self) -> Option<&rusqlite::Connection> {
+        match self.kind.as_ref()? {
+            Kind::SqliteRead(r) => Some(r.conn()),
+            Kind::SqliteWrite(w) => Some(w),
+            Kind::Postgres(_) => None,
+        }
+    }
+
+    fn pg(&self) -> Option<&deadpool_postgres::Object> {
+        match self.kind.as_ref()? {
+            Kind::Postgres(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// Runs a query and decodes every row.
+    pub async fn fetch_all<T: FromRow, S: Statement>(&mut self, stmt: &S) -> Result<Vec<T>> {
+        if let Some(conn) = self.sqlite() {
+            let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
+            let mut st = conn.prepare_cached(&sql)?;
+            let mut rows = st.query(&*values.as_params())?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(T::from_row(row)?);
+            }
+            return Ok(out);
+        }
+        let obj = self.pg().ok_or_else(closed)?;
+        let (sql, values) = stmt.build_postgres(PostgresQueryBuilder);
+        let st = obj.prepare_cached(&sql).await?;
+        let rows = obj.query(&st, &values.as_params()).await?;
+        rows.iter().map(|r| T::from_row(r)).collect()
+    }
+
+    /// Runs a query and decodes the first row, if any.
+    pub async fn fetch_optional<T: FromRow, S: Statement>(&mut self, stmt: &S) -> Result<Option<T>> {
+        Ok(self.fetch_all(stmt).await?.into_iter().next())
+    }
+
+    /// Runs a statement and returns the number of rows it changed.
+    pub async fn execute<S: Statement>(&mut self, stmt: &S) -> Result<u64> {
+        if let Some(conn) = self.sqlite() {
+            let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
+            let mut st = conn.prepare_cached(&sql)?;
+            return Ok(st.execute(&*values.as_params())? as u64);
+        }
+        let obj = self.pg().ok_or_else(closed)?;
+        let (sql, values) = stmt.build_postgres(PostgresQueryBuilder);
+        let st = obj.prepare_cached(&sql).await?;
+        Ok(obj.execute(&st, &values.as_params()).await?)
+    }
+
+    /// Runs literal SQL without parameters (engine-specific statements, pings).
+    pub async fn batch(&mut self, sql: &str) -> Result<()> {
+        if let Some(conn) = self.sqlite() {
+            return Ok(conn.execute_batch(sql)?);
+        }
+        let obj = self.pg().ok_or_else(closed)?;
+        Ok(obj.batch_execute(sql).await?)
+    }
+
+    /// Renders a statement for this connection's engine (for `EXPLAIN` and diagnostics).
+    pub fn render<S: Statement>(&self, stmt: &S) -> String {
+        match self.engine() {
+            Engine::Sqlite => stmt.build_rusqlite(SqliteQueryBuilder).0,
+            Engine::Postgres => stmt.build_postgres(PostgresQueryBuilder).0,
+        }
+    }
+
+    /// The raw SQLite connection, for engine-specific paths (bulk loads); `None` on PostgreSQL.
+    pub fn raw_sqlite(&self) -> Option<&rusqlite::Connection> {
+        self.sqlite()
+    }
+
+    /// The raw PostgreSQL client, for engine-specific paths (bulk loads); `None` on SQLite.
+    pub fn raw_postgres(&self) -> Option<&tokio_postgres::Client> {
+        self.pg().map(|o| &***o)
+    }
+
+    /// Commits the transaction.
+    pub async fn commit(mut self) -> Result<()> {
+        if self.in_tx {
+            self.batch("COMMIT").await?;
+            self.in_tx = false;
+        }
+        Ok(())
+    }
+
+    /// Rolls the transaction back.
+    pub async fn rollback(mut self) -> Result<()> {
+        if self.in_tx {
+            self.in_tx = false;
+            self.batch("ROLLBACK").await?;
+        }
+        Ok(())
+    }
+}
+
+fn closed() -> StoreError {
+    StoreError::Pool("connection already released".into())
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if !self.in_tx {
+            return;
+        }
+        match self.kind.take() {
+            Some(Kind::SqliteWrite(w)) => {
+                let _ = w.execute_batch("ROLLBACK");
+            }
+            Some(Kind::Postgres(obj)) => {
+                // Roll back before the connection goes back to the pool; without a runtime the
+                // connection is discarded instead.
+                match tokio::runtime::Handle::try_current() {
+                    Ok(h) => {
+                        h.spawn(async move {
+                            if obj.batch_execute("ROLLBACK").await.is_err() {
+                                drop(deadpool_postgres::Object::take(obj));
+                            }
+                        });
+                    }
+                    Err(_) => drop(deadpool_postgres::Object::take(obj)),
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! Storage errors. Unique-key violations are told apart so that use cases can answer 409.
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique key (primary key or unique index) already holds this value.
+    #[error("unique constraint violated: {0}")]
+    Unique(String),
+    /// SQLite failed.
+    #[error("sqlite: {0}")]
+    Sqlite(rusqlite::Error),
+    /// PostgreSQL failed.
+    #[error("postgres: {0}")]
+    Postgres(tokio_postgres::Error),
+    /// No pooled connection could be had.
+    #[error("pool: {0}")]
+    Pool(String),
+    /// A stored value could not be decoded.
+    #[error("decode: {0}")]
+    Decode(String),
+    /// Migrations failed.
+    #[error("migration: {0}")]
+    Migration(String),
+    /// The database URL is not understood.
+    #[error("config: {0}")]
+    Config(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(f, msg) = &e {
+            // SQLITE_CONSTRAINT_UNIQUE (2067) and SQLITE_CONSTRAINT_PRIMARYKEY (1555).
+            if f.extended_code == 2067 || f.extended_code == 1555 {
+                return StoreError::Unique(msg.clone().unwrap_or_default());
+            }
+        }
+        StoreError::Sqlite(e)
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        if let Some(db) = e.as_db_error()
+            && *db.code() == tokio_postgres::error::SqlState::UNIQUE_VIOLATION
+        {
+            return StoreError::Unique(db.constraint().unwrap_or_default().to_string());
+        }
+        StoreError::Postgres(e)
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        match e {
+            deadpool_postgres::PoolError::Backend(e) => e.into(),
+            other => StoreError::Pool(other.to_string()),
+        }
+    }
+}
+
+impl StoreError {
+    /// Whether this is a unique-key violation.
+    pub fn is_unique(&self) -> bool {
+        matches!(self, StoreError::Unique(_))
+    }
+}

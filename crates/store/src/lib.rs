@@ -1,0 +1,28 @@
+//! FlexPortal storage: one [`Db`] over SQLite (embedded default) and PostgreSQL.
+//!
+//! Every statement is written once with `sea-query` and rendered for the active engine
+//! ([`Conn::fetch_all`], [`Conn::execute`]); every row type is decoded once through [`Row`].
+//! Every tenant-owned table is keyed by `tenant_id` first, and every query function of an
+//! aggregate module takes the tenant id as its first argument after the connection, so a query
+//! that forgets the tenant cannot be written by accident.
+
+pub mod api_keys;
+pub mod assets;
+pub mod customers;
+mod db;
+mod error;
+mod migrate;
+pub mod page;
+pub mod products;
+mod row;
+mod sqlite_pool;
+pub mod tenants;
+pub mod variants;
+
+pub use db::{Conn, Db, Engine, Statement};
+pub use error::StoreError;
+pub use row::{FromRow, Row};
+pub use sea_query;
+
+/// Result of every storage call.
+pub type Result<T> = std::result::Result<T, StoreError>;

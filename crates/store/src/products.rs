@@ -1,0 +1,292 @@
+//! Products (SPEC §2.2), keyed by (tenant_id, product_id), unique by (tenant_id, product_sku).
+
+use sea_query::{Expr, ExprTrait, Iden, Query, SimpleExpr};
+
+use crate::page::{self, After, Page, SortDir};
+use crate::row::{FromRow, Row};
+use crate::{Conn, Result};
+
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Products {
+    Table,
+    TenantId,
+    ProductId,
+    ProductSku,
+    Name,
+    Specification,
+    Category,
+    CategoryKey,
+    Brand,
+    BrandKey,
+    Description,
+    Images,
+    Status,
+    Sync,
+    CreatedAt,
+    UpdatedAt,
+}
+
+const COLUMNS: [Products; 15] = [
+    Products::TenantId,
+    Products::ProductId,
+    Products::ProductSku,
+    Products::Name,
+    Products::Specification,
+    Products::Category,
+    Products::CategoryKey,
+    Products::Brand,
+    Products::BrandKey,
+    Products::Description,
+    Products::Images,
+    Products::Status,
+    Products::Sync,
+    Products::CreatedAt,
+    Products::UpdatedAt,
+];
+
+/// A product as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductRecord {
+    /// Business unit.
+    pub tenant_id: String,
+    /// `prod_…`.
+    pub product_id: String,
+    /// The product's natural key, unique in the business unit.
+    pub product_sku: String,
+    /// Name.
+    pub name: String,
+    /// Specification text (an object sent by a client is stored as its JSON text).
+    pub specification: String,
+    /// Category as written.
+    pub category: String,
+    /// Brand as written.
+    pub brand: String,
+    /// Optional description.
+    pub description: Option<String>,
+    /// Image URLs, JSON array text.
+    pub images: String,
+    /// `active` or `discontinued`.
+    pub status: String,
+    /// E-commerce sync metadata, JSON text (absent for API-created products).
+    pub sync: Option<String>,
+    /// Epoch milliseconds.
+    pub created_at: i64,
+    /// Epoch milliseconds.
+    pub updated_at: i64,
+}
+
+impl FromRow for ProductRecord {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(ProductRecord {
+            tenant_id: r.text(0)?,
+            product_id: r.text(1)?,
+            product_sku: r.text(2)?,
+            name: r.text(3)?,
+            specification: r.text(4)?,
+            category: r.text(5)?,
+            brand: r.text(7)?,
+            description: r.opt_text(9)?,
+            images: r.text(10)?,
+            status: r.text(11)?,
+            sync: r.opt_text(12)?,
+            created_at: r.int(13)?,
+            updated_at: r.int(14)?,
+        })
+    }
+}
+
+/// A product with its number of variants (any status), as listed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductListRow {
+    /// The product.
+    pub product: ProductRecord,
+    /// Number of variants.
+    pub variant_count: i64,
+}
+
+impl FromRow for ProductListRow {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(ProductListRow {
+            product: ProductRecord::from_row(r)?,
+            variant_count: r.int(15)?,
+        })
+    }
+}
+
+impl ProductRecord {
+    fn values(&self) -> [SimpleExpr; 15] {
+        [
+            self.tenant_id.clone().into(),
+            self.product_id.clone().into(),
+            self.product_sku.clone().into(),
+            self.name.clone().into(),
+            self.specification.clone().into(),
+            self.category.clone().into(),
+            self.category.to_lowercase().into(),
+            self.brand.clone().into(),
+            self.brand.to_lowercase().into(),
+            self.description.clone().into(),
+            self.images.clone().into(),
+            self.status.clone().into(),
+            self.sync.clone().into(),
+            self.created_at.into(),
+            self.updated_at.into(),
+        ]
+    }
+}
+
+/// Inserts a product.
+pub async fn insert(conn: &mut Conn, p: &ProductRecord) -> Result<()> {
+    let q = Query::insert()
+        .into_table(Products::Table)
+        .columns(COLUMNS)
+        .values_panic(p.values())
+        .to_owned();
+    conn.execute(&q).await.map(|_| ())
+}
+
+/// Writes every mutable field of a stored product (matched by tenant and id).
+pub async fn update(conn: &mut Conn, p: &ProductRecord) -> Result<()> {
+    let vals = p.values();
+    let pairs: Vec<(Products, SimpleExpr)> = COLUMNS
+        .iter()
+        .zip(vals)
+        .filter(|(c, _)| {
+            !matches!(
+                c,
+                Products::TenantId | Products::ProductId | Products::ProductSku | Products::CreatedAt
+            )
+        })
+        .map(|(c, v)| (*c, v))
+        .collect();
+    let q = Query::update()
+        .table(Products::Table)
+        .values(pairs)
+        .and_where(Expr::col(Products::TenantId).eq(p.tenant_id.as_str()))
+        .and_where(Expr::col(Products::ProductId).eq(p.product_id.as_str()))
+        .to_owned();
+    conn.execute(&q).await.map(|_| ())
+}
+
+async fn get_where(conn: &mut Conn, tenant_id: &str, col: Products, v: &str) -> Result<Option<ProductRecord>> {
+    let q = Query::select()
+        .columns(COLUMNS)
+        .from(Products::Table)
+        .and_where(Expr::col(Products::TenantId).eq(tenant_id))
+        .and_where(Expr::col(col).eq(v))
+        .to_owned();
+    conn.fetch_optional(&q).await
+}
+
+/// One product by id.
+pub async fn get(conn: &mut Conn, tenant_id: &str, product_id: &str) -> Result<Option<ProductRecord>> {
+    get_where(conn, tenant_id, Products::ProductId, product_id).await
+}
+
+/// One product by product SKU.
+pub async fn get_by_sku(conn: &mut Conn, tenant_id: &str, product_sku: &str) -> Result<Option<ProductRecord>> {
+    get_where(conn, tenant_id, Products::ProductSku, product_sku).await
+}
+
+/// Sort fields of listProducts (SPEC §2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductSort {
+    /// `createdAt` (default).
+    CreatedAt,
+    /// `updatedAt`.
+    UpdatedAt,
+    /// `name`.
+    Name,
+    /// `productSku`.
+    ProductSku,
+}
+
+impl ProductSort {
+    /// Parses a `sortBy` value.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "createdAt" => Self::CreatedAt,
+            "updatedAt" => Self::UpdatedAt,
+            "name" => Self::Name,
+            "productSku" => Self::ProductSku,
+            _ => return None,
+        })
+    }
+    fn column(self) -> (Products, bool) {
+        match self {
+            Self::CreatedAt => (Products::CreatedAt, true),
+            Self::UpdatedAt => (Products::UpdatedAt, true),
+            Self::Name => (Products::Name, false),
+            Self::ProductSku => (Products::ProductSku, false),
+        }
+    }
+}
+
+/// Filters of listProducts; category and brand compare case-insensitively.
+#[derive(Debug, Clone, Default)]
+pub struct ProductFilter {
+    /// `active` / `discontinued`.
+    pub status: Option<String>,
+    /// Category, any case.
+    pub category: Option<String>,
+    /// Brand, any case.
+    pub brand: Option<String>,
+}
+
+/// Resolves a product cursor for a sort; `None` for an unknown product id.
+pub async fn cursor(conn: &mut Conn, tenant_id: &str, product_id: &str, sort: ProductSort) -> Result<Option<After>> {
+    let (col, is_int) = sort.column();
+    page::resolve_cursor(
+        conn,
+        Products::Table,
+        Products::TenantId,
+        tenant_id,
+        Products::ProductId,
+        product_id,
+        col,
+        is_int,
+    )
+    .await
+}
+
+/// A page of products with their variant counts.
+pub async fn list(
+    conn: &mut Conn,
+    tenant_id: &str,
+    filter: &ProductFilter,
+    sort: ProductSort,
+    dir: SortDir,
+    after: Option<After>,
+    limit: u64,
+) -> Result<Page<ProductListRow>> {
+    let mut q = Query::select();
+    q.columns(COLUMNS.map(|c| (Products::Table, c)))
+        .expr(Expr::cust(
+            "(SELECT COUNT(*) FROM variants v WHERE v.tenant_id = products.tenant_id \
+             AND v.product_id = products.product_id)",
+        ))
+        .from(Products::Table)
+        .and_where(Expr::col((Products::Table, Products::TenantId)).eq(tenant_id));
+    if let Some(s) = &filter.status {
+        q.and_where(Expr::col((Products::Table, Products::Status)).eq(s.as_str()));
+    }
+    if let Some(c) = &filter.category {
+        q.and_where(Expr::col((Products::Table, Products::CategoryKey)).eq(c.to_lowercase()));
+    }
+    if let Some(b) = &filter.brand {
+        q.and_where(Expr::col((Products::Table, Products::BrandKey)).eq(b.to_lowercase()));
+    }
+    let (col, _) = sort.column();
+    page::keyset(
+        &mut q,
+        (Products::Table, col),
+        (Products::Table, Products::ProductId),
+        false,
+        dir,
+        after,
+        limit,
+    );
+    let rows = conn.fetch_all(&q).await?;
+    Ok(page::into_page(rows, limit))
+}
+

@@ -1,0 +1,102 @@
+//! A small SQLite pool: one writer connection behind an async mutex (one writer at a time, so
+//! writers queue without spinning on SQLite's lock) and a fixed set of reader connections (WAL lets
+//! them read while the writer writes). Statements run inline on the calling task: an embedded
+//! SQLite statement on an indexed path takes microseconds, less than a hop to a blocking thread.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+use tokio::sync::{OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
+
+use crate::{Result, StoreError};
+
+/// Readers kept open.
+const READERS: usize = 8;
+
+pub(crate) struct SqlitePool {
+    pub(crate) path: PathBuf,
+    writer: Arc<tokio::sync::Mutex<Connection>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    permits: Arc<Semaphore>,
+}
+
+/// A reader connection borrowed from the pool; returned on drop.
+pub(crate) struct ReadGuard {
+    conn: Option<Connection>,
+    home: Arc<Mutex<Vec<Connection>>>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl ReadGuard {
+    pub(crate) fn conn(&self) -> &Connection {
+        // Present from checkout until drop.
+        self.conn.as_ref().unwrap_or_else(|| unreachable!("reader taken"))
+    }
+}
+
+impl Drop for ReadGuard {
+    fn drop(&mut self) {
+        if let (Some(conn), Ok(mut home)) = (self.conn.take(), self.home.lock()) {
+            home.push(conn);
+        }
+    }
+}
+
+/// The writer connection, held for the duration of one write transaction.
+pub(crate) type WriteGuard = OwnedMutexGuard<Connection>;
+
+fn open(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; \
+         PRAGMA synchronous=NORMAL;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(conn)
+}
+
+impl SqlitePool {
+    pub(crate) fn open(path: &Path) -> Result<SqlitePool> {
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let writer = open(path)?;
+        let readers = (0..READERS).map(|_| open(path)).collect::<Result<Vec<_>>>()?;
+        Ok(SqlitePool {
+            path: path.to_path_buf(),
+            writer: Arc::new(tokio::sync::Mutex::new(writer)),
+            readers: Arc::new(Mutex::new(readers)),
+            permits: Arc::new(Semaphore::new(READERS)),
+        })
+    }
+
+    pub(crate) async fn read(&self) -> Result<ReadGuard> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| StoreError::Pool(e.to_string()))?;
+        let conn = self
+            .readers
+            .lock()
+            .map_err(|_| StoreError::Pool("reader pool poisoned".into()))?
+            .pop();
+        match conn {
+            Some(conn) => Ok(ReadGuard {
+                conn: Some(conn),
+                home: self.readers.clone(),
+                _permit: permit,
+            }),
+            None => Err(StoreError::Pool("no reader connection".into())),
+        }
+    }
+
+    pub(crate) async fn write(&self) -> WriteGuard {
+        self.writer.clone().lock_owned().await
+    }
+}

@@ -1,0 +1,367 @@
+//! Variants (SPEC §2.2), keyed by (tenant_id, variant_id), unique by (tenant_id, variant_sku).
+
+use sea_query::{Expr, ExprTrait, Iden, Order, Query, SimpleExpr};
+
+use crate::page::{self, After, Page, SortDir};
+use crate::products::Products;
+use crate::row::{FromRow, Row};
+use crate::{Conn, Result};
+
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Variants {
+    Table,
+    TenantId,
+    VariantId,
+    ProductId,
+    VariantSku,
+    VariantName,
+    Grade,
+    ConditionCode,
+    ColorName,
+    Images,
+    ListPrice,
+    AcquisitionCost,
+    Pricing,
+    Status,
+    CreatedAt,
+    UpdatedAt,
+}
+
+const COLUMNS: [Variants; 15] = [
+    Variants::TenantId,
+    Variants::VariantId,
+    Variants::ProductId,
+    Variants::VariantSku,
+    Variants::VariantName,
+    Variants::Grade,
+    Variants::ConditionCode,
+    Variants::ColorName,
+    Variants::Images,
+    Variants::ListPrice,
+    Variants::AcquisitionCost,
+    Variants::Pricing,
+    Variants::Status,
+    Variants::CreatedAt,
+    Variants::UpdatedAt,
+];
+
+/// A variant as stored (money in minor units).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariantRecord {
+    /// Business unit.
+    pub tenant_id: String,
+    /// `var_…`.
+    pub variant_id: String,
+    /// Owning product.
+    pub product_id: String,
+    /// The variant SKU, unique in the business unit; orders and assets refer to it.
+    pub variant_sku: String,
+    /// Variant name (configuration description).
+    pub variant_name: String,
+    /// Grade `A`–`E`.
+    pub grade: String,
+    /// Optional catalogue condition code.
+    pub condition: Option<String>,
+    /// Optional colour.
+    pub color_name: Option<String>,
+    /// Image URLs, JSON array text.
+    pub images: String,
+    /// List price (RRP) in minor units.
+    pub list_price: Option<i64>,
+    /// Default acquisition cost in minor units.
+    pub acquisition_cost: Option<i64>,
+    /// Pricing tiers, JSON text of `Vec<flexportal_domain::pricing::PricingTier>`.
+    pub pricing: String,
+    /// `active` or `inactive`.
+    pub status: String,
+    /// Epoch milliseconds.
+    pub created_at: i64,
+    /// Epoch milliseconds.
+    pub updated_at: i64,
+}
+
+impl FromRow for VariantRecord {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(VariantRecord {
+            tenant_id: r.text(0)?,
+            variant_id: r.text(1)?,
+            product_id: r.text(2)?,
+            variant_sku: r.text(3)?,
+            variant_name: r.text(4)?,
+            grade: r.text(5)?,
+            condition: r.opt_text(6)?,
+            color_name: r.opt_text(7)?,
+            images: r.text(8)?,
+            list_price: r.opt_int(9)?,
+            acquisition_cost: r.opt_int(10)?,
+            pricing: r.text(11)?,
+            status: r.text(12)?,
+            created_at: r.int(13)?,
+            updated_at: r.int(14)?,
+        })
+    }
+}
+
+/// A variant with its product's SKU, name, status, category and first image, as listed and as
+/// needed to register assets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariantWithProduct {
+    /// The variant.
+    pub variant: VariantRecord,
+    /// Product SKU.
+    pub product_sku: String,
+    /// Product name.
+    pub product_name: String,
+    /// Product status.
+    pub product_status: String,
+    /// Product category.
+    pub product_category: String,
+    /// Product images, JSON array text.
+    pub product_images: String,
+}
+
+impl FromRow for VariantWithProduct {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(VariantWithProduct {
+            variant: VariantRecord::from_row(r)?,
+            product_sku: r.text(15)?,
+            product_name: r.text(16)?,
+            product_status: r.text(17)?,
+            product_category: r.text(18)?,
+            product_images: r.text(19)?,
+        })
+    }
+}
+
+impl VariantRecord {
+    fn values(&self) -> [SimpleExpr; 15] {
+        [
+            self.tenant_id.clone().into(),
+            self.variant_id.clone().into(),
+            self.product_id.clone().into(),
+            self.variant_sku.clone().into(),
+            self.variant_name.clone().into(),
+            self.grade.clone().into(),
+            self.condition.clone().into(),
+            self.color_name.clone().into(),
+            self.images.clone().into(),
+            self.list_price.into(),
+            self.acquisition_cost.into(),
+            self.pricing.clone().into(),
+            self.status.clone().into(),
+            self.created_at.into(),
+            self.updated_at.into(),
+        ]
+    }
+}
+
+/// Inserts a variant.
+pub async fn insert(conn: &mut Conn, v: &VariantRecord) -> Result<()> {
+    let q = Query::insert()
+        .into_table(Variants::Table)
+        .columns(COLUMNS)
+        .values_panic(v.values())
+        .to_owned();
+    conn.execute(&q).await.map(|_| ())
+}
+
+/// Writes every mutable field of a stored variant (matched by tenant and id).
+pub async fn update(conn: &mut Conn, v: &VariantRecord) -> Result<()> {
+    let pairs: Vec<(Variants, SimpleExpr)> = COLUMNS
+        .iter()
+        .zip(v.values())
+        .filter(|(c, _)| {
+            !matches!(
+                c,
+                Variants::TenantId
+                    | Variants::VariantId
+                    | Variants::ProductId
+                    | Variants::VariantSku
+                    | Variants::CreatedAt
+            )
+        })
+        .map(|(c, v)| (*c, v))
+        .collect();
+    let q = Query::update()
+        .table(Variants::Table)
+        .values(pairs)
+        .and_where(Expr::col(Variants::TenantId).eq(v.tenant_id.as_str()))
+        .and_where(Expr::col(Variants::VariantId).eq(v.variant_id.as_str()))
+        .to_owned();
+    conn.execute(&q).await.map(|_| ())
+}
+
+/// Every variant of a product (any status), oldest first.
+pub async fn for_product(conn: &mut Conn, tenant_id: &str, product_id: &str) -> Result<Vec<VariantRecord>> {
+    let q = Query::select()
+        .columns(COLUMNS)
+        .from(Variants::Table)
+        .and_where(Expr::col(Variants::TenantId).eq(tenant_id))
+        .and_where(Expr::col(Variants::ProductId).eq(product_id))
+        .order_by(Variants::CreatedAt, Order::Asc)
+        .order_by(Variants::VariantId, Order::Asc)
+        .to_owned();
+    conn.fetch_all(&q).await
+}
+
+/// Variants with these SKUs (any product of the business unit).
+pub async fn by_skus(conn: &mut Conn, tenant_id: &str, skus: &[String]) -> Result<Vec<VariantRecord>> {
+    if skus.is_empty() {
+        return Ok(Vec::new());
+    }
+    let q = Query::select()
+        .columns(COLUMNS)
+        .from(Variants::Table)
+        .and_where(Expr::col(Variants::TenantId).eq(tenant_id))
+        .and_where(Expr::col(Variants::VariantSku).is_in(skus.iter().map(String::as_str)))
+        .to_owned();
+    conn.fetch_all(&q).await
+}
+
+fn with_product_select() -> sea_query::SelectStatement {
+    Query::select()
+        .columns(COLUMNS.map(|c| (Variants::Table, c)))
+        .column((Products::Table, Products::ProductSku))
+        .column((Products::Table, Products::Name))
+        .column((Products::Table, Products::Status))
+        .column((Products::Table, Products::Category))
+        .column((Products::Table, Products::Images))
+        .from(Variants::Table)
+        .inner_join(
+            Products::Table,
+            Expr::col((Products::Table, Products::TenantId))
+                .equals((Variants::Table, Variants::TenantId))
+                .and(
+                    Expr::col((Products::Table, Products::ProductId))
+                        .equals((Variants::Table, Variants::ProductId)),
+                ),
+        )
+        .to_owned()
+}
+
+/// One variant by SKU with its product.
+pub async fn get_with_product(conn: &mut Conn, tenant_id: &str, sku: &str) -> Result<Option<VariantWithProduct>> {
+    let q = with_product_select()
+        .and_where(Expr::col((Variants::Table, Variants::TenantId)).eq(tenant_id))
+        .and_where(Expr::col((Variants::Table, Variants::VariantSku)).eq(sku))
+        .to_owned();
+    conn.fetch_optional(&q).await
+}
+
+/// Sets the status of every variant of a product.
+pub async fn set_status_for_product(conn: &mut Conn, tenant_id: &str, product_id: &str, status: &str, now: i64) -> Result<u64> {
+    let q = Query::update()
+        .table(Variants::Table)
+        .values([(Variants::Status, status.into()), (Variants::UpdatedAt, now.into())])
+        .and_where(Expr::col(Variants::TenantId).eq(tenant_id))
+        .and_where(Expr::col(Variants::ProductId).eq(product_id))
+        .and_where(Expr::col(Variants::Status).ne(status))
+        .to_owned();
+    conn.execute(&q).await
+}
+
+/// Sort fields of listVariants (SPEC §2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VariantSort {
+    /// `createdAt` (default).
+    CreatedAt,
+    /// `variantSku`.
+    VariantSku,
+}
+
+impl VariantSort {
+    /// Parses a `sortBy` value.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "createdAt" => Some(Self::CreatedAt),
+            "variantSku" => Some(Self::VariantSku),
+            _ => None,
+        }
+    }
+    fn column(self) -> (Variants, bool) {
+        match self {
+            Self::CreatedAt => (Variants::CreatedAt, true),
+            Self::VariantSku => (Variants::VariantSku, false),
+        }
+    }
+}
+
+/// Filters of listVariants: exact status, product SKU and grade; `sku` is a prefix of the variant
+/// SKU; category and brand of the parent product compare case-insensitively.
+#[derive(Debug, Clone, Default)]
+pub struct VariantFilter {
+    /// `active` / `inactive`.
+    pub status: Option<String>,
+    /// Exact product SKU.
+    pub product_sku: Option<String>,
+    /// Grade `A`–`E`.
+    pub grade: Option<String>,
+    /// Prefix of the variant SKU.
+    pub sku_prefix: Option<String>,
+    /// Product category, any case.
+    pub category: Option<String>,
+    /// Product brand, any case.
+    pub brand: Option<String>,
+}
+
+/// Resolves a variant cursor; `None` for an unknown variant id.
+pub async fn cursor(conn: &mut Conn, tenant_id: &str, variant_id: &str, sort: VariantSort) -> Result<Option<After>> {
+    let (col, is_int) = sort.column();
+    page::resolve_cursor(
+        conn,
+        Variants::Table,
+        Variants::TenantId,
+        tenant_id,
+        Variants::VariantId,
+        variant_id,
+        col,
+        is_int,
+    )
+    .await
+}
+
+/// A page of variants with their products.
+pub async fn list(
+    conn: &mut Conn,
+    tenant_id: &str,
+    filter: &VariantFilter,
+    sort: VariantSort,
+    dir: SortDir,
+    after: Option<After>,
+    limit: u64,
+) -> Result<Page<VariantWithProduct>> {
+    let mut q = with_product_select();
+    q.and_where(Expr::col((Variants::Table, Variants::TenantId)).eq(tenant_id));
+    if let Some(s) = &filter.status {
+        q.and_where(Expr::col((Variants::Table, Variants::Status)).eq(s.as_str()));
+    }
+    if let Some(s) = &filter.product_sku {
+        q.and_where(Expr::col((Products::Table, Products::ProductSku)).eq(s.as_str()));
+    }
+    if let Some(g) = &filter.grade {
+        q.and_where(Expr::col((Variants::Table, Variants::Grade)).eq(g.as_str()));
+    }
+    if let Some(prefix) = &filter.sku_prefix {
+        // Range on the SKU instead of LIKE: exact, case-sensitive, index-friendly on both engines.
+        q.and_where(Expr::col((Variants::Table, Variants::VariantSku)).gte(prefix.as_str()));
+        q.and_where(Expr::col((Variants::Table, Variants::VariantSku)).lt(format!("{prefix}\u{10FFFF}")));
+    }
+    if let Some(c) = &filter.category {
+        q.and_where(Expr::col((Products::Table, Products::CategoryKey)).eq(c.to_lowercase()));
+    }
+    if let Some(b) = &filter.brand {
+        q.and_where(Expr::col((Products::Table, Products::BrandKey)).eq(b.to_lowercase()));
+    }
+    let (col, _) = sort.column();
+    page::keyset(
+        &mut q,
+        (Variants::Table, col),
+        (Variants::Table, Variants::VariantId),
+        false,
+        dir,
+        after,
+        limit,
+    );
+    let rows = conn.fetch_all(&q).await?;
+    Ok(page::into_page(rows, limit))
+}
