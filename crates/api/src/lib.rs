@@ -1,1 +1,81 @@
-//! placeholder
+//! FlexPortal HTTP API: the axum router for `/v1`, authentication and tenant selection
+//! (SPEC §1.2), the error envelope (SPEC §1.4), body limits (SPEC §1.3), health probes and the
+//! OpenAPI document.
+
+mod auth;
+mod error;
+mod extract;
+pub mod openapi;
+mod routes;
+mod usage;
+mod views;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, Request};
+use flexportal_app::App;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+pub use usage::UsageBuffer;
+
+/// Largest JSON body accepted, in bytes (SPEC §1.3, Recommended 1 MiB).
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
+/// Largest CSV upload accepted, in bytes (SPEC §1.3, Recommended 10 MiB).
+pub const CSV_BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// Use cases.
+    pub app: App,
+    /// Buffered API-key usage, flushed periodically.
+    pub usage: Arc<UsageBuffer>,
+}
+
+#[derive(Clone, Default)]
+struct RequestIds;
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _req: &Request<B>) -> Option<RequestId> {
+        let id = format!("req_{}", flexportal_domain::ids::random_token(16));
+        id.parse().ok().map(RequestId::new)
+    }
+}
+
+/// The whole HTTP application: `/v1` routes, `/healthz`, `/readyz`, `/openapi.json`, with request
+/// ids (`x-request-id`, kept when the client sends one) and request logging.
+pub fn router(state: AppState) -> Router {
+    let header = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(routes::router())
+        .with_state(state)
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(header.clone()))
+        .layer(SetRequestIdLayer::new(header, RequestIds))
+}
+
+/// Spawns the task that writes buffered key usage to the store every `every`.
+pub fn spawn_usage_flusher(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            state.usage.flush(&state.app).await;
+        }
+    })
+}

@@ -1,1 +1,132 @@
-//! placeholder
+//! FlexPortal use cases. Each public use case opens at most one transaction, loads through the
+//! tenant-scoped store (every store call takes the tenant id), applies the domain rules and commits.
+//!
+//! Ports: [`Clock`] for "now" (tests and billing runs set it).
+
+pub mod admin;
+pub mod assets;
+pub mod assets_import;
+pub mod customers;
+pub mod input;
+pub mod list;
+pub mod products;
+pub mod products_csv;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use flexportal_domain::{Currency, DomainError};
+use flexportal_store::{Db, StoreError};
+
+/// Result of every use case: errors carry their HTTP status and wire code.
+pub type AppResult<T> = Result<T, DomainError>;
+
+/// The source of "now", in epoch milliseconds (UTC).
+pub trait Clock: Send + Sync {
+    /// Current time in epoch milliseconds.
+    fn now_millis(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_millis(&self) -> i64 {
+        jiff::Timestamp::now().as_millisecond()
+    }
+}
+
+/// A clock that tests set and advance by hand.
+#[derive(Debug, Default)]
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    /// A clock at `millis`.
+    pub fn new(millis: i64) -> Self {
+        ManualClock(AtomicI64::new(millis))
+    }
+    /// Sets the time.
+    pub fn set(&self, millis: i64) {
+        self.0.store(millis, Ordering::SeqCst);
+    }
+    /// Moves the time forward.
+    pub fn advance(&self, millis: i64) {
+        self.0.fetch_add(millis, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_millis(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// The application: the database and the clock. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    /// The store.
+    pub db: Db,
+    /// "Now".
+    pub clock: Arc<dyn Clock>,
+}
+
+impl App {
+    /// Builds the application over a migrated database.
+    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        App { db, clock }
+    }
+    /// Current time in epoch milliseconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now_millis()
+    }
+}
+
+/// Who is calling (SPEC §1.15): for API keys `userId = "apikey:<keyId>"`, display name = key name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// `apikey:<keyId>` or `system`.
+    pub user_id: String,
+    /// Key name or `System`.
+    pub display_name: String,
+}
+
+/// The business unit a request works in, resolved by authentication.
+#[derive(Debug, Clone)]
+pub struct TenantContext {
+    /// The `Tenant-ID`.
+    pub tenant_id: String,
+    /// The unit's currency (money exponent).
+    pub currency: Currency,
+    /// The unit's IANA time zone.
+    pub time_zone: String,
+    /// The unit's settings document (SPEC §2.1); `{}` means defaults.
+    pub settings: serde_json::Value,
+    /// The caller.
+    pub actor: Actor,
+}
+
+impl TenantContext {
+    /// Decimal digits of the unit's currency.
+    pub fn exponent(&self) -> u32 {
+        self.currency.exponent()
+    }
+}
+
+/// Maps a storage failure to 500 `INTERNAL_ERROR`, logging the cause (never returned).
+pub fn internal(e: StoreError) -> DomainError {
+    tracing::error!(error = %e, "storage failure");
+    DomainError::internal()
+}
+
+/// `?`-friendly conversion of store results.
+pub trait StoreResultExt<T> {
+    /// Maps the error to 500 `INTERNAL_ERROR`.
+    fn or_500(self) -> AppResult<T>;
+}
+
+impl<T> StoreResultExt<T> for Result<T, StoreError> {
+    fn or_500(self) -> AppResult<T> {
+        self.map_err(internal)
+    }
+}

@@ -1,1 +1,83 @@
-fn main() {}
+//! `flexportal`: the FlexPortal server and its admin commands.
+//!
+//! - `serve`: the HTTP API (applies migrations; on a first start with an empty store creates a
+//!   business unit and prints its Tenant-ID and an API key once).
+//! - `migrate`: applies migrations.
+//! - `tenants create|list`, `keys create|list|revoke`: business units and API keys (SPEC §2.1).
+//! - `import products|assets FILE`: bulk loads with row-level error reports.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+
+/// Default store: an embedded SQLite file under `./data/`.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/flexportal.db";
+
+#[derive(Parser)]
+#[command(
+    name = "flexportal",
+    version,
+    about = "Self-hostable FlexPortal rental platform"
+)]
+struct Cli {
+    /// `sqlite://PATH` (default `sqlite://data/flexportal.db`) or `postgres://USER@HOST/DB`.
+    #[arg(long, global = true, env = "FLEXPORTAL_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    database_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API.
+    Serve {
+        /// Listen address.
+        #[arg(long, env = "FLEXPORTAL_ADDR", default_value = "127.0.0.1:8080")]
+        addr: String,
+    },
+    /// Apply pending migrations.
+    Migrate,
+    /// Business units.
+    Tenants {
+        #[command(subcommand)]
+        command: commands::TenantCommand,
+    },
+    /// API keys.
+    Keys {
+        #[command(subcommand)]
+        command: commands::KeyCommand,
+    },
+    /// Bulk imports from CSV.
+    Import {
+        #[command(subcommand)]
+        command: commands::ImportCommand,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FLEXPORTAL_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(commands::run(cli.database_url, cli.command)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -56,7 +56,10 @@ impl DomainError {
     pub fn validation(details: Vec<Detail>) -> Self {
         let message = match details.first() {
             Some(d) if details.len() == 1 => format!("Invalid request: {}: {}", d.path, d.message),
-            Some(_) => format!("Invalid request: {} fields failed validation", details.len()),
+            Some(_) => format!(
+                "Invalid request: {} fields failed validation",
+                details.len()
+            ),
             None => "Invalid request".to_string(),
         };
         Self {

@@ -72,7 +72,11 @@ mod tests {
         let b = new_id(prefix::PRODUCT, 1_700_000_000_001);
         assert!(a.starts_with("prod_"));
         assert_eq!(a.len(), 5 + 20);
-        assert!(a[5..].chars().all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
+        assert!(
+            a[5..]
+                .chars()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
+        );
         assert!(a < b);
     }
 }

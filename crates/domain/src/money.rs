@@ -226,7 +226,10 @@ mod tests {
         assert_eq!(parse_amount("", 2), Err(AmountError::NotANumber));
         assert_eq!(parse_amount("abc", 2), Err(AmountError::NotANumber));
         assert_eq!(parse_amount("1e300", 2), Err(AmountError::TooLarge));
-        assert_eq!(parse_amount("99999999999999999999", 2), Err(AmountError::TooLarge));
+        assert_eq!(
+            parse_amount("99999999999999999999", 2),
+            Err(AmountError::TooLarge)
+        );
     }
 
     #[test]
@@ -250,8 +253,14 @@ mod tests {
     #[test]
     fn percentages_round_half_up_from_unrounded_inputs() {
         // SPEC §4.10: margin (1 999 − 1 000) / 1 999 → 50.0; customer 4 250 / 3 600 → 118.06.
-        assert_eq!(percent_json(99_900, 199_900, 1).map(|v| v.to_string()), Some("50.0".into()));
-        assert_eq!(percent_json(425_000, 360_000, 2).map(|v| v.to_string()), Some("118.06".into()));
+        assert_eq!(
+            percent_json(99_900, 199_900, 1).map(|v| v.to_string()),
+            Some("50.0".into())
+        );
+        assert_eq!(
+            percent_json(425_000, 360_000, 2).map(|v| v.to_string()),
+            Some("118.06".into())
+        );
         assert_eq!(percent_json(1, 0, 1), None);
     }
 

@@ -46,7 +46,11 @@ pub struct PricingTier {
 pub fn merge_tiers(existing: &[PricingTier], incoming: &[PricingTier]) -> Vec<PricingTier> {
     let mut out: Vec<PricingTier> = existing
         .iter()
-        .filter(|t| !incoming.iter().any(|i| i.contract_length == t.contract_length))
+        .filter(|t| {
+            !incoming
+                .iter()
+                .any(|i| i.contract_length == t.contract_length)
+        })
         .cloned()
         .collect();
     out.extend(incoming.iter().cloned());
@@ -77,10 +81,30 @@ mod tests {
 
     #[test]
     fn merge_replaces_sent_lengths_and_keeps_the_rest() {
-        let existing = vec![tier(6, 19_900), tier(12, 15_900), tier(24, 12_900), tier(36, 10_900)];
-        let merged = merge_tiers(&existing, &[tier(24, 11_900), tier(12, 14_900), tier(48, 9_900)]);
-        let pairs: Vec<_> = merged.iter().map(|t| (t.contract_length, t.monthly_price)).collect();
-        assert_eq!(pairs, vec![(6, 19_900), (12, 14_900), (24, 11_900), (36, 10_900), (48, 9_900)]);
+        let existing = vec![
+            tier(6, 19_900),
+            tier(12, 15_900),
+            tier(24, 12_900),
+            tier(36, 10_900),
+        ];
+        let merged = merge_tiers(
+            &existing,
+            &[tier(24, 11_900), tier(12, 14_900), tier(48, 9_900)],
+        );
+        let pairs: Vec<_> = merged
+            .iter()
+            .map(|t| (t.contract_length, t.monthly_price))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![
+                (6, 19_900),
+                (12, 14_900),
+                (24, 11_900),
+                (36, 10_900),
+                (48, 9_900)
+            ]
+        );
         assert_eq!(tier_for(&merged, 36).map(|t| t.monthly_price), Some(10_900));
         assert!(tier_for(&merged, 18).is_none());
     }

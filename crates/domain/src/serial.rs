@@ -20,7 +20,7 @@ pub fn is_valid_imei(serial: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Whether a product category names a phone product: case-insensitively, one of its words is
@@ -47,10 +47,22 @@ mod tests {
 
     #[test]
     fn phone_categories_are_whole_words() {
-        for yes in ["Phones", "Smartphones", "Mobile Phones", "phone", "Refurbished smartphone"] {
+        for yes in [
+            "Phones",
+            "Smartphones",
+            "Mobile Phones",
+            "phone",
+            "Refurbished smartphone",
+        ] {
             assert!(is_phone_category(yes), "{yes}");
         }
-        for no in ["Headphones", "Microphones", "Automobiles", "Laptops", "Telephony"] {
+        for no in [
+            "Headphones",
+            "Microphones",
+            "Automobiles",
+            "Laptops",
+            "Telephony",
+        ] {
             assert!(!is_phone_category(no), "{no}");
         }
     }

@@ -100,7 +100,11 @@ impl AssetStatus {
     /// whether it is linked to an active subscription. `rented_out` is never a manual target
     /// (`INVALID_STATUS`); a linked asset's status cannot change (`ASSET_IN_USE`). Same status
     /// is always allowed (no change). SPEC §2.3 transitions.
-    pub fn manual_transition(self, to: AssetStatus, linked_to_active: bool) -> Result<(), &'static str> {
+    pub fn manual_transition(
+        self,
+        to: AssetStatus,
+        linked_to_active: bool,
+    ) -> Result<(), &'static str> {
         if to == AssetStatus::RentedOut && self != AssetStatus::RentedOut {
             return Err("INVALID_STATUS");
         }
@@ -134,9 +138,18 @@ mod tests {
     #[test]
     fn manual_asset_transitions_follow_the_spec() {
         use AssetStatus::*;
-        assert_eq!(Available.manual_transition(RentedOut, false), Err("INVALID_STATUS"));
-        assert_eq!(Returned.manual_transition(RentedOut, false), Err("INVALID_STATUS"));
-        assert_eq!(RentedOut.manual_transition(Available, true), Err("ASSET_IN_USE"));
+        assert_eq!(
+            Available.manual_transition(RentedOut, false),
+            Err("INVALID_STATUS")
+        );
+        assert_eq!(
+            Returned.manual_transition(RentedOut, false),
+            Err("INVALID_STATUS")
+        );
+        assert_eq!(
+            RentedOut.manual_transition(Available, true),
+            Err("ASSET_IN_USE")
+        );
         assert_eq!(RentedOut.manual_transition(Returned, false), Ok(()));
         assert_eq!(Available.manual_transition(Sold, false), Ok(()));
         assert_eq!(Unavailable.manual_transition(Available, false), Ok(()));

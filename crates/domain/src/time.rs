@@ -52,13 +52,22 @@ mod tests {
 
     #[test]
     fn timestamps_have_milliseconds_and_z() {
-        assert_eq!(format_timestamp(1_736_937_000_000), "2025-01-15T10:30:00.000Z");
-        assert_eq!(format_timestamp(1_736_937_000_123), "2025-01-15T10:30:00.123Z");
+        assert_eq!(
+            format_timestamp(1_736_937_000_000),
+            "2025-01-15T10:30:00.000Z"
+        );
+        assert_eq!(
+            format_timestamp(1_736_937_000_123),
+            "2025-01-15T10:30:00.123Z"
+        );
     }
 
     #[test]
     fn dates_take_the_literal_date_part() {
-        assert_eq!(parse_date_input("2025-01-15").map(|d| d.to_string()), Some("2025-01-15".into()));
+        assert_eq!(
+            parse_date_input("2025-01-15").map(|d| d.to_string()),
+            Some("2025-01-15".into())
+        );
         assert_eq!(
             parse_date_input("2025-02-01T00:00:00Z").map(|d| d.to_string()),
             Some("2025-02-01".into())
@@ -77,6 +86,9 @@ mod tests {
         // 2025-01-15T02:00Z is still 14 January in New York.
         let millis = 1_736_906_400_000;
         assert_eq!(today_in("UTC", millis).to_string(), "2025-01-15");
-        assert_eq!(today_in("America/New_York", millis).to_string(), "2025-01-14");
+        assert_eq!(
+            today_in("America/New_York", millis).to_string(),
+            "2025-01-14"
+        );
     }
 }

@@ -146,7 +146,8 @@ pub async fn find_for_auth(conn: &mut Conn, key_hash: &str) -> Result<Option<Key
         .from(ApiKeys::Table)
         .inner_join(
             Tenants::Table,
-            Expr::col((Tenants::Table, Tenants::TenantId)).equals((ApiKeys::Table, ApiKeys::TenantId)),
+            Expr::col((Tenants::Table, Tenants::TenantId))
+                .equals((ApiKeys::Table, ApiKeys::TenantId)),
         )
         .and_where(Expr::col((ApiKeys::Table, ApiKeys::KeyHash)).eq(key_hash))
         .to_owned();
@@ -178,7 +179,10 @@ pub async fn list(conn: &mut Conn, tenant_id: &str) -> Result<Vec<ApiKeyRecord>>
 pub async fn revoke(conn: &mut Conn, key_id: &str, now: i64) -> Result<bool> {
     let q = Query::update()
         .table(ApiKeys::Table)
-        .values([(ApiKeys::Status, "revoked".into()), (ApiKeys::RevokedAt, now.into())])
+        .values([
+            (ApiKeys::Status, "revoked".into()),
+            (ApiKeys::RevokedAt, now.into()),
+        ])
         .and_where(Expr::col(ApiKeys::KeyId).eq(key_id))
         .and_where(Expr::col(ApiKeys::Status).eq("active"))
         .to_owned();
@@ -195,7 +199,10 @@ pub async fn record_usage(
 ) -> Result<()> {
     let q = Query::update()
         .table(ApiKeys::Table)
-        .value(ApiKeys::UsageCount, Expr::col(ApiKeys::UsageCount).add(uses))
+        .value(
+            ApiKeys::UsageCount,
+            Expr::col(ApiKeys::UsageCount).add(uses),
+        )
         .value(ApiKeys::LastUsedAt, last_used_at)
         .and_where(Expr::col(ApiKeys::TenantId).eq(tenant_id))
         .and_where(Expr::col(ApiKeys::KeyId).eq(key_id))

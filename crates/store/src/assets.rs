@@ -212,7 +212,10 @@ pub async fn update(conn: &mut Conn, a: &AssetRecord) -> Result<()> {
             (Assets::CustomerId, a.customer_id.clone().into()),
             (Assets::RentalId, a.rental_id.clone().into()),
             (Assets::AcquisitionCost, a.acquisition_cost.into()),
-            (Assets::AcquisitionCostSource, a.acquisition_cost_source.clone().into()),
+            (
+                Assets::AcquisitionCostSource,
+                a.acquisition_cost_source.clone().into(),
+            ),
             (Assets::AcquisitionDate, a.acquisition_date.clone().into()),
             (Assets::LifetimeCollected, a.lifetime_collected.into()),
             (Assets::UpdatedAt, a.updated_at.into()),
@@ -224,7 +227,11 @@ pub async fn update(conn: &mut Conn, a: &AssetRecord) -> Result<()> {
 }
 
 /// One asset by serial number (exact match).
-pub async fn get(conn: &mut Conn, tenant_id: &str, serial_number: &str) -> Result<Option<AssetRecord>> {
+pub async fn get(
+    conn: &mut Conn,
+    tenant_id: &str,
+    serial_number: &str,
+) -> Result<Option<AssetRecord>> {
     let q = Query::select()
         .columns(COLS)
         .from(Assets::Table)
@@ -286,14 +293,21 @@ pub struct AssetFilter {
 }
 
 /// Resolves an asset cursor (a serial number); `None` for an unknown serial.
-pub async fn cursor(conn: &mut Conn, tenant_id: &str, serial_number: &str, sort: AssetSort) -> Result<Option<After>> {
+pub async fn cursor(
+    conn: &mut Conn,
+    tenant_id: &str,
+    serial_number: &str,
+    sort: AssetSort,
+) -> Result<Option<After>> {
     let (col, is_int) = sort.column();
     page::resolve_cursor(
         conn,
-        Assets::Table,
-        Assets::TenantId,
+        page::Keyed {
+            table: Assets::Table,
+            tenant: Assets::TenantId,
+            id: Assets::SerialNumber,
+        },
         tenant_id,
-        Assets::SerialNumber,
         serial_number,
         col,
         is_int,

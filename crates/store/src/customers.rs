@@ -188,7 +188,10 @@ pub async fn update(conn: &mut Conn, c: &CustomerRecord) -> Result<()> {
         .filter(|(col, _)| {
             !matches!(
                 col,
-                Customers::TenantId | Customers::CustomerId | Customers::CreatedBy | Customers::CreatedAt
+                Customers::TenantId
+                    | Customers::CustomerId
+                    | Customers::CreatedBy
+                    | Customers::CreatedAt
             )
         })
         .map(|(col, v)| (*col, v))
@@ -203,7 +206,11 @@ pub async fn update(conn: &mut Conn, c: &CustomerRecord) -> Result<()> {
 }
 
 /// One customer by id (any status).
-pub async fn get(conn: &mut Conn, tenant_id: &str, customer_id: &str) -> Result<Option<CustomerRecord>> {
+pub async fn get(
+    conn: &mut Conn,
+    tenant_id: &str,
+    customer_id: &str,
+) -> Result<Option<CustomerRecord>> {
     let q = Query::select()
         .columns(COLS)
         .from(Customers::Table)
@@ -214,7 +221,11 @@ pub async fn get(conn: &mut Conn, tenant_id: &str, customer_id: &str) -> Result<
 }
 
 /// One customer by email, compared case-insensitively.
-pub async fn get_by_email(conn: &mut Conn, tenant_id: &str, email: &str) -> Result<Option<CustomerRecord>> {
+pub async fn get_by_email(
+    conn: &mut Conn,
+    tenant_id: &str,
+    email: &str,
+) -> Result<Option<CustomerRecord>> {
     let q = Query::select()
         .columns(COLS)
         .from(Customers::Table)
@@ -280,14 +291,21 @@ pub struct CustomerFilter {
 }
 
 /// Resolves a customer cursor; `None` for an unknown id.
-pub async fn cursor(conn: &mut Conn, tenant_id: &str, customer_id: &str, sort: CustomerSort) -> Result<Option<After>> {
+pub async fn cursor(
+    conn: &mut Conn,
+    tenant_id: &str,
+    customer_id: &str,
+    sort: CustomerSort,
+) -> Result<Option<After>> {
     let (col, is_int) = sort.column();
     page::resolve_cursor(
         conn,
-        Customers::Table,
-        Customers::TenantId,
+        page::Keyed {
+            table: Customers::Table,
+            tenant: Customers::TenantId,
+            id: Customers::CustomerId,
+        },
         tenant_id,
-        Customers::CustomerId,
         customer_id,
         col,
         is_int,
@@ -318,10 +336,10 @@ pub async fn list(
     }
     match filter.has_active_rentals {
         Some(true) => {
-            q.and_where(Expr::col(Customers::TotalDevicesRented).gt(0));
+            q.and_where(Expr::col(Customers::TotalDevicesRented).gt(0i64));
         }
         Some(false) => {
-            q.and_where(Expr::col(Customers::TotalDevicesRented).eq(0));
+            q.and_where(Expr::col(Customers::TotalDevicesRented).eq(0i64));
         }
         None => {}
     }

@@ -64,7 +64,9 @@ impl Db {
                     recycling_method: deadpool_postgres::RecyclingMethod::Fast,
                 },
             );
-            let size = std::thread::available_parallelism().map_or(4, |n| n.get() * 4).max(4);
+            let size = std::thread::available_parallelism()
+                .map_or(4, |n| n.get() * 4)
+                .max(4);
             let pool = deadpool_postgres::Pool::builder(mgr)
                 .max_size(size)
                 .build()
@@ -78,7 +80,9 @@ impl Db {
                 .or_else(|| url.strip_prefix("sqlite:"))
                 .unwrap_or(url);
             if path.is_empty() || path.contains("://") {
-                return Err(StoreError::Config(format!("unsupported database URL: {url}")));
+                return Err(StoreError::Config(format!(
+                    "unsupported database URL: {url}"
+                )));
             }
             Inner::Sqlite(SqlitePool::open(std::path::Path::new(path))?)
         };
@@ -201,8 +205,28 @@ impl Conn {
     }
 
     /// Runs a query and decodes the first row, if any.
-    pub async fn fetch_optional<T: FromRow, S: Statement>(&mut self, stmt: &S) -> Result<Option<T>> {
+    pub async fn fetch_optional<T: FromRow, S: Statement>(
+        &mut self,
+        stmt: &S,
+    ) -> Result<Option<T>> {
         Ok(self.fetch_all(stmt).await?.into_iter().next())
+    }
+
+    /// Runs literal SQL without parameters and decodes every row: for engine-specific
+    /// introspection (schema checks, query plans), never for tenant data.
+    pub async fn fetch_all_sql<T: FromRow>(&mut self, sql: &str) -> Result<Vec<T>> {
+        if let Some(conn) = self.sqlite() {
+            let mut st = conn.prepare(sql)?;
+            let mut rows = st.query([])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(T::from_row(row)?);
+            }
+            return Ok(out);
+        }
+        let obj = self.pg().ok_or_else(closed)?;
+        let rows = obj.query(sql, &[]).await?;
+        rows.iter().map(|r| T::from_row(r)).collect()
     }
 
     /// Runs a statement and returns the number of rows it changed.

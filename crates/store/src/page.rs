@@ -92,23 +92,32 @@ pub fn into_page<T>(mut rows: Vec<T>, limit: u64) -> Page<T> {
     }
 }
 
-/// Resolves a `startAfter` cursor: reads the sort value of the row `id` of `table` in the
+/// A listable table: its name, tenant column and id column.
+#[derive(Debug, Clone, Copy)]
+pub struct Keyed<T, C> {
+    /// Table.
+    pub table: T,
+    /// The tenant id column.
+    pub tenant: C,
+    /// The id column (cursor and tie-breaker).
+    pub id: C,
+}
+
+/// Resolves a `startAfter` cursor: reads the sort value of the row `id` of the table in the
 /// business unit. `None` when no such row exists (the caller answers 400 `VALIDATION_ERROR`).
 pub async fn resolve_cursor<T: sea_query::IntoIden + Copy, C: IntoColumnRef + Copy>(
     conn: &mut crate::Conn,
-    table: T,
-    tenant_col: C,
+    keyed: Keyed<T, C>,
     tenant_id: &str,
-    id_col: C,
     id: &str,
     sort_col: C,
     sort_is_int: bool,
 ) -> crate::Result<Option<After>> {
     let q = sea_query::Query::select()
         .expr(Expr::col(sort_col))
-        .from(table)
-        .and_where(Expr::col(tenant_col).eq(tenant_id))
-        .and_where(Expr::col(id_col).eq(id))
+        .from(keyed.table)
+        .and_where(Expr::col(keyed.tenant).eq(tenant_id))
+        .and_where(Expr::col(keyed.id).eq(id))
         .to_owned();
     let value = if sort_is_int {
         conn.fetch_optional::<i64, _>(&q).await?.map(Value::from)

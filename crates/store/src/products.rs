@@ -154,7 +154,10 @@ pub async fn update(conn: &mut Conn, p: &ProductRecord) -> Result<()> {
         .filter(|(c, _)| {
             !matches!(
                 c,
-                Products::TenantId | Products::ProductId | Products::ProductSku | Products::CreatedAt
+                Products::TenantId
+                    | Products::ProductId
+                    | Products::ProductSku
+                    | Products::CreatedAt
             )
         })
         .map(|(c, v)| (*c, v))
@@ -168,7 +171,12 @@ pub async fn update(conn: &mut Conn, p: &ProductRecord) -> Result<()> {
     conn.execute(&q).await.map(|_| ())
 }
 
-async fn get_where(conn: &mut Conn, tenant_id: &str, col: Products, v: &str) -> Result<Option<ProductRecord>> {
+async fn get_where(
+    conn: &mut Conn,
+    tenant_id: &str,
+    col: Products,
+    v: &str,
+) -> Result<Option<ProductRecord>> {
     let q = Query::select()
         .columns(COLUMNS)
         .from(Products::Table)
@@ -179,12 +187,20 @@ async fn get_where(conn: &mut Conn, tenant_id: &str, col: Products, v: &str) -> 
 }
 
 /// One product by id.
-pub async fn get(conn: &mut Conn, tenant_id: &str, product_id: &str) -> Result<Option<ProductRecord>> {
+pub async fn get(
+    conn: &mut Conn,
+    tenant_id: &str,
+    product_id: &str,
+) -> Result<Option<ProductRecord>> {
     get_where(conn, tenant_id, Products::ProductId, product_id).await
 }
 
 /// One product by product SKU.
-pub async fn get_by_sku(conn: &mut Conn, tenant_id: &str, product_sku: &str) -> Result<Option<ProductRecord>> {
+pub async fn get_by_sku(
+    conn: &mut Conn,
+    tenant_id: &str,
+    product_sku: &str,
+) -> Result<Option<ProductRecord>> {
     get_where(conn, tenant_id, Products::ProductSku, product_sku).await
 }
 
@@ -234,14 +250,21 @@ pub struct ProductFilter {
 }
 
 /// Resolves a product cursor for a sort; `None` for an unknown product id.
-pub async fn cursor(conn: &mut Conn, tenant_id: &str, product_id: &str, sort: ProductSort) -> Result<Option<After>> {
+pub async fn cursor(
+    conn: &mut Conn,
+    tenant_id: &str,
+    product_id: &str,
+    sort: ProductSort,
+) -> Result<Option<After>> {
     let (col, is_int) = sort.column();
     page::resolve_cursor(
         conn,
-        Products::Table,
-        Products::TenantId,
+        page::Keyed {
+            table: Products::Table,
+            tenant: Products::TenantId,
+            id: Products::ProductId,
+        },
         tenant_id,
-        Products::ProductId,
         product_id,
         col,
         is_int,
@@ -289,4 +312,3 @@ pub async fn list(
     let rows = conn.fetch_all(&q).await?;
     Ok(page::into_page(rows, limit))
 }
-

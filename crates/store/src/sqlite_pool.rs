@@ -31,7 +31,9 @@ pub(crate) struct ReadGuard {
 impl ReadGuard {
     pub(crate) fn conn(&self) -> &Connection {
         // Present from checkout until drop.
-        self.conn.as_ref().unwrap_or_else(|| unreachable!("reader taken"))
+        self.conn
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("reader taken"))
     }
 }
 
@@ -65,7 +67,9 @@ impl SqlitePool {
                 .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
         }
         let writer = open(path)?;
-        let readers = (0..READERS).map(|_| open(path)).collect::<Result<Vec<_>>>()?;
+        let readers = (0..READERS)
+            .map(|_| open(path))
+            .collect::<Result<Vec<_>>>()?;
         Ok(SqlitePool {
             path: path.to_path_buf(),
             writer: Arc::new(tokio::sync::Mutex::new(writer)),

@@ -115,7 +115,10 @@ pub async fn list(conn: &mut Conn) -> Result<Vec<TenantRecord>> {
 pub async fn set_status(conn: &mut Conn, tenant_id: &str, status: &str, now: i64) -> Result<bool> {
     let q = Query::update()
         .table(Tenants::Table)
-        .values([(Tenants::Status, status.into()), (Tenants::UpdatedAt, now.into())])
+        .values([
+            (Tenants::Status, status.into()),
+            (Tenants::UpdatedAt, now.into()),
+        ])
         .and_where(Expr::col(Tenants::TenantId).eq(tenant_id))
         .to_owned();
     Ok(conn.execute(&q).await? > 0)

@@ -192,7 +192,11 @@ pub async fn update(conn: &mut Conn, v: &VariantRecord) -> Result<()> {
 }
 
 /// Every variant of a product (any status), oldest first.
-pub async fn for_product(conn: &mut Conn, tenant_id: &str, product_id: &str) -> Result<Vec<VariantRecord>> {
+pub async fn for_product(
+    conn: &mut Conn,
+    tenant_id: &str,
+    product_id: &str,
+) -> Result<Vec<VariantRecord>> {
     let q = Query::select()
         .columns(COLUMNS)
         .from(Variants::Table)
@@ -205,7 +209,11 @@ pub async fn for_product(conn: &mut Conn, tenant_id: &str, product_id: &str) -> 
 }
 
 /// Variants with these SKUs (any product of the business unit).
-pub async fn by_skus(conn: &mut Conn, tenant_id: &str, skus: &[String]) -> Result<Vec<VariantRecord>> {
+pub async fn by_skus(
+    conn: &mut Conn,
+    tenant_id: &str,
+    skus: &[String],
+) -> Result<Vec<VariantRecord>> {
     if skus.is_empty() {
         return Ok(Vec::new());
     }
@@ -240,7 +248,11 @@ fn with_product_select() -> sea_query::SelectStatement {
 }
 
 /// One variant by SKU with its product.
-pub async fn get_with_product(conn: &mut Conn, tenant_id: &str, sku: &str) -> Result<Option<VariantWithProduct>> {
+pub async fn get_with_product(
+    conn: &mut Conn,
+    tenant_id: &str,
+    sku: &str,
+) -> Result<Option<VariantWithProduct>> {
     let q = with_product_select()
         .and_where(Expr::col((Variants::Table, Variants::TenantId)).eq(tenant_id))
         .and_where(Expr::col((Variants::Table, Variants::VariantSku)).eq(sku))
@@ -249,10 +261,19 @@ pub async fn get_with_product(conn: &mut Conn, tenant_id: &str, sku: &str) -> Re
 }
 
 /// Sets the status of every variant of a product.
-pub async fn set_status_for_product(conn: &mut Conn, tenant_id: &str, product_id: &str, status: &str, now: i64) -> Result<u64> {
+pub async fn set_status_for_product(
+    conn: &mut Conn,
+    tenant_id: &str,
+    product_id: &str,
+    status: &str,
+    now: i64,
+) -> Result<u64> {
     let q = Query::update()
         .table(Variants::Table)
-        .values([(Variants::Status, status.into()), (Variants::UpdatedAt, now.into())])
+        .values([
+            (Variants::Status, status.into()),
+            (Variants::UpdatedAt, now.into()),
+        ])
         .and_where(Expr::col(Variants::TenantId).eq(tenant_id))
         .and_where(Expr::col(Variants::ProductId).eq(product_id))
         .and_where(Expr::col(Variants::Status).ne(status))
@@ -305,14 +326,21 @@ pub struct VariantFilter {
 }
 
 /// Resolves a variant cursor; `None` for an unknown variant id.
-pub async fn cursor(conn: &mut Conn, tenant_id: &str, variant_id: &str, sort: VariantSort) -> Result<Option<After>> {
+pub async fn cursor(
+    conn: &mut Conn,
+    tenant_id: &str,
+    variant_id: &str,
+    sort: VariantSort,
+) -> Result<Option<After>> {
     let (col, is_int) = sort.column();
     page::resolve_cursor(
         conn,
-        Variants::Table,
-        Variants::TenantId,
+        page::Keyed {
+            table: Variants::Table,
+            tenant: Variants::TenantId,
+            id: Variants::VariantId,
+        },
         tenant_id,
-        Variants::VariantId,
         variant_id,
         col,
         is_int,
@@ -344,7 +372,9 @@ pub async fn list(
     if let Some(prefix) = &filter.sku_prefix {
         // Range on the SKU instead of LIKE: exact, case-sensitive, index-friendly on both engines.
         q.and_where(Expr::col((Variants::Table, Variants::VariantSku)).gte(prefix.as_str()));
-        q.and_where(Expr::col((Variants::Table, Variants::VariantSku)).lt(format!("{prefix}\u{10FFFF}")));
+        q.and_where(
+            Expr::col((Variants::Table, Variants::VariantSku)).lt(format!("{prefix}\u{10FFFF}")),
+        );
     }
     if let Some(c) = &filter.category {
         q.and_where(Expr::col((Products::Table, Products::CategoryKey)).eq(c.to_lowercase()));

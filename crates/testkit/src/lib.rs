@@ -1,1 +1,309 @@
-//! placeholder
+//! Test harness: a [`TestApp`] serving the real router over a temporary SQLite file or a fresh
+//! PostgreSQL database, with a manual clock and a business unit with a full-access key.
+//!
+//! PostgreSQL comes from `FLEXPORTAL_TEST_DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`); each test process creates its own database. When
+//! the server cannot be reached the PostgreSQL half of each test is skipped with a loud message,
+//! unless `FLEXPORTAL_TEST_REQUIRE_POSTGRES=1`, which makes it a failure.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use flexportal_api::{AppState, UsageBuffer};
+use flexportal_app::{App, ManualClock};
+use flexportal_domain::status::KeyScope;
+use flexportal_store::Db;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// 2025-01-15T10:30:00.000Z, the default "now" of tests.
+pub const T0: i64 = 1_736_937_000_000;
+
+/// Which engine a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineKind {
+    /// Temporary SQLite file.
+    Sqlite,
+    /// Database on the PostgreSQL server.
+    Postgres,
+}
+
+/// A business unit and a key for it.
+#[derive(Debug, Clone)]
+pub struct TestTenant {
+    /// Tenant-ID.
+    pub tenant_id: String,
+    /// API key secret.
+    pub key: String,
+    /// Key id.
+    pub key_id: String,
+}
+
+/// A running application over real storage.
+pub struct TestApp {
+    /// Router state (use cases, store).
+    pub state: AppState,
+    /// The HTTP router.
+    pub router: Router,
+    /// The clock tests move.
+    pub clock: Arc<ManualClock>,
+    /// The default business unit (EUR).
+    pub tenant: TestTenant,
+    /// Engine in use.
+    pub engine: EngineKind,
+    sqlite_dir: Option<std::path::PathBuf>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.sqlite_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn pg_base_url() -> String {
+    std::env::var("FLEXPORTAL_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+fn pg_required() -> bool {
+    std::env::var("FLEXPORTAL_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1" || v == "true")
+}
+
+fn with_db_name(url: &str, name: &str) -> String {
+    match url.rfind('/') {
+        Some(i) if i > "postgres://".len() => format!("{}/{}", &url[..i], name),
+        _ => format!("{url}/{name}"),
+    }
+}
+
+/// The URL of this process's PostgreSQL test database, created (and migrated) once; `None` when
+/// the server is unreachable and not required.
+pub fn pg_test_url() -> Option<String> {
+    static URL: OnceLock<Option<String>> = OnceLock::new();
+    URL.get_or_init(|| {
+        std::thread::spawn(|| {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            rt.block_on(async {
+                let base = pg_base_url();
+                let (client, conn) = match tokio_postgres::connect(&base, tokio_postgres::NoTls).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        if pg_required() {
+                            panic!("PostgreSQL is required (FLEXPORTAL_TEST_REQUIRE_POSTGRES) but unreachable at {base}: {e}");
+                        }
+                        eprintln!("\n!!! PostgreSQL unreachable at {base}: {e}\n!!! SKIPPING the PostgreSQL half of every storage test\n");
+                        return None;
+                    }
+                };
+                tokio::spawn(conn);
+                // Drop databases left by test processes that no longer run.
+                if let Ok(rows) = client
+                    .query("SELECT datname FROM pg_database WHERE datname LIKE 'flexportal_test_%'", &[])
+                    .await
+                {
+                    for r in rows {
+                        let name: String = r.get(0);
+                        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+                        if pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists()) {
+                            let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\"")).await;
+                        }
+                    }
+                }
+                let name = format!(
+                    "flexportal_test_{}_{}",
+                    std::process::id(),
+                    flexportal_domain::ids::random_token(6)
+                );
+                client
+                    .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+                let url = with_db_name(&base, &name);
+                let db = Db::connect(&url).await.unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
+                db.migrate().await.unwrap_or_else(|e| panic!("cannot migrate {url}: {e}"));
+                Some(url)
+            })
+        })
+        .join()
+        .unwrap_or_else(|_| panic!("PostgreSQL test database setup failed"))
+    })
+    .clone()
+}
+
+/// Opens a fresh store of `engine`: a new SQLite file (with its directory) or this process's
+/// PostgreSQL test database. `None` when PostgreSQL is skipped.
+pub async fn open_db(engine: EngineKind) -> Option<(Db, Option<std::path::PathBuf>)> {
+    match engine {
+        EngineKind::Sqlite => {
+            let dir = std::env::temp_dir().join(format!(
+                "flexportal-test-{}",
+                flexportal_domain::ids::random_token(12)
+            ));
+            let url = format!("sqlite://{}", dir.join("test.db").display());
+            let db = Db::connect(&url).await.expect("open sqlite");
+            db.migrate().await.expect("migrate sqlite");
+            Some((db, Some(dir)))
+        }
+        EngineKind::Postgres => {
+            let url = pg_test_url()?;
+            let db = Db::connect(&url).await.expect("open postgres");
+            Some((db, None))
+        }
+    }
+}
+
+impl TestApp {
+    /// A new application on `engine`, with one EUR business unit; `None` when PostgreSQL is
+    /// skipped. Each test gets its own business units, so tests sharing the PostgreSQL database
+    /// never see each other's data.
+    pub async fn new(engine: EngineKind) -> Option<TestApp> {
+        let (db, sqlite_dir) = open_db(engine).await?;
+        let clock = Arc::new(ManualClock::new(T0));
+        let app = App::new(db, clock.clone());
+        let state = AppState {
+            app,
+            usage: Arc::new(UsageBuffer::default()),
+        };
+        let router = flexportal_api::router(state.clone());
+        let mut t = TestApp {
+            state,
+            router,
+            clock,
+            tenant: TestTenant {
+                tenant_id: String::new(),
+                key: String::new(),
+                key_id: String::new(),
+            },
+            engine,
+            sqlite_dir,
+        };
+        t.tenant = t.new_tenant("EUR").await;
+        Some(t)
+    }
+
+    /// The use cases.
+    pub fn app(&self) -> &App {
+        &self.state.app
+    }
+
+    /// Creates another business unit with a full-access key.
+    pub async fn new_tenant(&self, currency: &str) -> TestTenant {
+        self.new_tenant_with_scope(currency, KeyScope::All).await
+    }
+
+    /// Creates another business unit with a key of `scope`.
+    pub async fn new_tenant_with_scope(&self, currency: &str, scope: KeyScope) -> TestTenant {
+        let t = flexportal_app::admin::create_tenant(self.app(), "Test unit", currency, None)
+            .await
+            .expect("create tenant");
+        let k = flexportal_app::admin::create_key(self.app(), &t.tenant_id, "test key", scope)
+            .await
+            .expect("create key");
+        TestTenant {
+            tenant_id: t.tenant_id,
+            key: k.secret,
+            key_id: k.record.key_id,
+        }
+    }
+
+    /// Sends a request with explicit headers and raw body; returns status and JSON (or `Null`).
+    pub async fn raw(&self, req: Request<Body>) -> (StatusCode, Value) {
+        let resp = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router never fails");
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, v)
+    }
+
+    /// Sends `method path` as `tenant` with an optional JSON body.
+    pub async fn call_as(
+        &self,
+        tenant: &TestTenant,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {}", tenant.key))
+            .header("tenant-id", &tenant.tenant_id);
+        let body = match body {
+            Some(v) => {
+                b = b.header("content-type", "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.raw(b.body(body).expect("request")).await
+    }
+
+    /// `GET path` as the default business unit.
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call_as(&self.tenant, "GET", path, None).await
+    }
+    /// `POST path` with a JSON body as the default business unit.
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call_as(&self.tenant, "POST", path, Some(body)).await
+    }
+    /// `PUT path` with a JSON body as the default business unit.
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call_as(&self.tenant, "PUT", path, Some(body)).await
+    }
+    /// `DELETE path` as the default business unit.
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.call_as(&self.tenant, "DELETE", path, None).await
+    }
+}
+
+/// The request examples of `../shared/spec/examples.json` for an operation, in order.
+pub fn examples(operation_id: &str) -> Vec<Value> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/spec/examples.json"
+    );
+    let text = std::fs::read_to_string(path).expect("read shared/spec/examples.json");
+    let v: Value = serde_json::from_str(&text).expect("examples.json is JSON");
+    v["examples"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|e| e["operationId"] == operation_id && e["kind"] == "request")
+                .map(|e| e["body"].clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Runs a test body on SQLite and on PostgreSQL: `both_engines!(name, |app| async move { … })`.
+#[macro_export]
+macro_rules! both_engines {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = $crate::TestApp::new($crate::EngineKind::Sqlite).await {
+                    ($body)(app).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::TestApp::new($crate::EngineKind::Postgres).await {
+                    ($body)(app).await;
+                }
+            }
+        }
+    };
+}

@@ -1,0 +1,87 @@
+//! Authentication and tenant selection (SPEC §1.2): `Authorization: Bearer <key>` then
+//! `Tenant-ID`, then the key's scope, in that order.
+
+use axum::extract::FromRequestParts;
+use axum::http::Method;
+use axum::http::request::Parts;
+use flexportal_app::{Actor, TenantContext};
+use flexportal_domain::Currency;
+use flexportal_domain::status::KeyScope;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The authenticated business unit of a `/v1` request.
+pub(crate) struct Ctx(pub TenantContext);
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && !t.contains(' '))
+            .ok_or_else(|| {
+                ApiError::new(
+                    401,
+                    "AUTH_REQUIRED",
+                    "Authorization: Bearer <api key> is required",
+                )
+            })?;
+        let key = flexportal_app::admin::find_key(&state.app, token)
+            .await?
+            .filter(|k| k.status == "active")
+            .ok_or_else(|| {
+                ApiError::new(401, "INVALID_TOKEN", "The API key is unknown or revoked")
+            })?;
+        let tenant = parts
+            .headers
+            .get("tenant-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .unwrap_or("");
+        if tenant.is_empty() || tenant != key.tenant_id || key.tenant_status != "active" {
+            return Err(ApiError::new(
+                403,
+                "NO_TENANT_ACCESS",
+                "The Tenant-ID header must name an active business unit this key may access",
+            ));
+        }
+        let write = !matches!(parts.method, Method::GET | Method::HEAD);
+        let scope = KeyScope::parse(&key.scope).unwrap_or(KeyScope::Read);
+        if !scope.allows(write) {
+            return Err(ApiError::new(
+                403,
+                "INSUFFICIENT_PERMISSIONS",
+                format!(
+                    "This key's scope ({}) does not allow this request",
+                    key.scope
+                ),
+            ));
+        }
+        state
+            .usage
+            .record(&key.tenant_id, &key.key_id, state.app.now());
+        let currency = Currency::parse(&key.currency).ok_or_else(|| {
+            tracing::error!(tenant = %key.tenant_id, "stored currency is invalid");
+            ApiError::new(500, "INTERNAL_ERROR", "Internal error")
+        })?;
+        Ok(Ctx(TenantContext {
+            tenant_id: key.tenant_id,
+            currency,
+            time_zone: key.time_zone,
+            settings: serde_json::from_str(&key.settings).unwrap_or_else(|_| serde_json::json!({})),
+            actor: Actor {
+                user_id: format!("apikey:{}", key.key_id),
+                display_name: key.name,
+            },
+        }))
+    }
+}

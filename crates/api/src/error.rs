@@ -1,0 +1,39 @@
+//! The error envelope `{"error":{"code","message","details"?}}` (SPEC §1.4).
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use flexportal_domain::DomainError;
+use serde_json::json;
+
+/// An error answered to the client.
+#[derive(Debug)]
+pub struct ApiError(pub DomainError);
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl ApiError {
+    /// An error with a status and code.
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError(DomainError::new(status, code, message))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut body = json!({ "code": e.code, "message": e.message });
+        if !e.details.is_empty() {
+            body["details"] = json!(e.details);
+        }
+        if status.is_server_error() {
+            tracing::error!(code = e.code, "request failed");
+        }
+        (status, Json(json!({ "error": body }))).into_response()
+    }
+}

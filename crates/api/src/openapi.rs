@@ -1,0 +1,306 @@
+//! The OpenAPI document this server serves at `/openapi.json`: every operation it implements,
+//! with the official operation ids, paths, methods and parameter names.
+
+use serde_json::{Map, Value, json};
+
+/// An implemented operation: method, path, operationId, query parameters, and the top-level
+/// response fields.
+pub struct Operation {
+    /// Lowercase HTTP method.
+    pub method: &'static str,
+    /// Path template with `{param}`.
+    pub path: &'static str,
+    /// The official operation id.
+    pub operation_id: &'static str,
+    /// Query parameters.
+    pub query: &'static [&'static str],
+    /// Status code of success.
+    pub status: &'static str,
+    /// Top-level fields of the success body.
+    pub response: &'static [&'static str],
+}
+
+/// Every operation served under `/v1`.
+pub const OPERATIONS: &[Operation] = &[
+    Operation {
+        method: "post",
+        path: "/v1/products",
+        operation_id: "createProduct",
+        query: &[],
+        status: "201",
+        response: &[
+            "success",
+            "message",
+            "productId",
+            "productSku",
+            "operation",
+            "variantResults",
+        ],
+    },
+    Operation {
+        method: "get",
+        path: "/v1/products",
+        operation_id: "listProducts",
+        query: &[
+            "limit",
+            "startAfter",
+            "status",
+            "category",
+            "brand",
+            "sortBy",
+            "sortDir",
+        ],
+        status: "200",
+        response: &["products", "count", "limit", "hasMore", "nextCursor"],
+    },
+    Operation {
+        method: "get",
+        path: "/v1/products/variants",
+        operation_id: "listVariants",
+        query: &[
+            "limit",
+            "startAfter",
+            "status",
+            "productSku",
+            "grade",
+            "sku",
+            "category",
+            "brand",
+            "sortBy",
+            "sortDir",
+        ],
+        status: "200",
+        response: &["variants", "count", "limit", "hasMore", "nextCursor"],
+    },
+    Operation {
+        method: "get",
+        path: "/v1/products/{productId}",
+        operation_id: "getProduct",
+        query: &[],
+        status: "200",
+        response: &[
+            "productId",
+            "tenantId",
+            "productSku",
+            "name",
+            "specification",
+            "category",
+            "brand",
+            "description",
+            "images",
+            "status",
+            "_sync",
+            "variants",
+            "createdAt",
+            "updatedAt",
+        ],
+    },
+    Operation {
+        method: "put",
+        path: "/v1/products/{productId}",
+        operation_id: "updateProduct",
+        query: &[],
+        status: "200",
+        response: &[
+            "success",
+            "message",
+            "productId",
+            "productSku",
+            "operation",
+            "variantResults",
+        ],
+    },
+    Operation {
+        method: "delete",
+        path: "/v1/products/{productId}",
+        operation_id: "deleteProduct",
+        query: &[],
+        status: "200",
+        response: &["success", "message", "productId", "productSku"],
+    },
+    Operation {
+        method: "post",
+        path: "/v1/products/csv",
+        operation_id: "importProductsCSV",
+        query: &[],
+        status: "201",
+        response: &[
+            "success", "message", "created", "updated", "errors", "summary",
+        ],
+    },
+    Operation {
+        method: "post",
+        path: "/v1/assets",
+        operation_id: "createAsset",
+        query: &[],
+        status: "201",
+        response: &["success", "message", "asset"],
+    },
+    Operation {
+        method: "get",
+        path: "/v1/assets",
+        operation_id: "listAssets",
+        query: &[
+            "limit",
+            "startAfter",
+            "status",
+            "sku",
+            "customerId",
+            "rentalId",
+            "sortBy",
+            "sortDir",
+        ],
+        status: "200",
+        response: &["assets", "count", "limit", "hasMore", "nextCursor"],
+    },
+    Operation {
+        method: "get",
+        path: "/v1/assets/{serialNumber}",
+        operation_id: "getAsset",
+        query: &[],
+        status: "200",
+        response: &[
+            "serialNumber",
+            "tenantId",
+            "productId",
+            "productImageUrl",
+            "variantId",
+            "sku",
+            "productName",
+            "status",
+            "location",
+            "customerId",
+            "rentalId",
+            "createdAt",
+            "updatedAt",
+            "notes",
+        ],
+    },
+    Operation {
+        method: "put",
+        path: "/v1/assets/{serialNumber}",
+        operation_id: "updateAsset",
+        query: &[],
+        status: "200",
+        response: &["success", "message", "asset"],
+    },
+    Operation {
+        method: "delete",
+        path: "/v1/assets/{serialNumber}",
+        operation_id: "deleteAsset",
+        query: &[],
+        status: "200",
+        response: &["success", "message", "serialNumber"],
+    },
+    Operation {
+        method: "get",
+        path: "/v1/customers",
+        operation_id: "listCustomers",
+        query: &[
+            "limit",
+            "startAfter",
+            "status",
+            "customerType",
+            "email",
+            "hasActiveRentals",
+            "sortBy",
+            "sortDir",
+        ],
+        status: "200",
+        response: &["customers", "count", "limit", "hasMore", "nextCursor"],
+    },
+    Operation {
+        method: "get",
+        path: "/v1/customers/{customerId}",
+        operation_id: "getCustomer",
+        query: &[],
+        status: "200",
+        response: &[
+            "customerId",
+            "tenantId",
+            "email",
+            "firstName",
+            "lastName",
+            "company",
+            "phone",
+            "customerType",
+            "customFields",
+            "totalOrders",
+            "totalDevicesRented",
+            "totalMonthlyRevenue",
+            "status",
+            "orderIds",
+            "rentalIds",
+            "lastBillingAddress",
+            "lastShippingAddress",
+            "createdAt",
+            "updatedAt",
+            "createdBy",
+            "lifetimeCollected",
+            "totalAcquisitionCost",
+            "customerMargin",
+            "customerMarginPercent",
+            "subscriptionsTracked",
+            "profitability",
+        ],
+    },
+    Operation {
+        method: "put",
+        path: "/v1/customers/{customerId}",
+        operation_id: "updateCustomer",
+        query: &[],
+        status: "200",
+        response: &["success", "message", "customerId", "customer"],
+    },
+    Operation {
+        method: "delete",
+        path: "/v1/customers/{customerId}",
+        operation_id: "deleteCustomer",
+        query: &[],
+        status: "200",
+        response: &["success", "message", "customerId"],
+    },
+];
+
+/// The OpenAPI 3.1 document of [`OPERATIONS`].
+pub fn document() -> Value {
+    let mut paths: Map<String, Value> = Map::new();
+    for op in OPERATIONS {
+        let mut params: Vec<Value> = op
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        params.extend(op.query.iter().map(
+            |q| json!({"name": q, "in": "query", "required": false, "schema": {"type": "string"}}),
+        ));
+        params.push(json!({"name": "Tenant-ID", "in": "header", "required": true, "schema": {"type": "string"}}));
+        let props: Map<String, Value> = op
+            .response
+            .iter()
+            .map(|f| (f.to_string(), json!({})))
+            .collect();
+        let entry = paths
+            .entry(op.path.to_string())
+            .or_insert_with(|| json!({}));
+        entry[op.method] = json!({
+            "operationId": op.operation_id,
+            "parameters": params,
+            "responses": {
+                op.status: {"description": "Success", "content": {"application/json": {"schema": {"type": "object", "properties": props}}}},
+                "default": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            },
+            "security": [{"bearerAuth": []}],
+        });
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "FlexPortal API", "version": env!("CARGO_PKG_VERSION")},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "array"}}}}}}
+        }
+    })
+}

@@ -1,0 +1,77 @@
+//! `/v1/customers` (SPEC §2.4).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use flexportal_app::customers as uc;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::auth::Ctx;
+use crate::error::ApiError;
+use crate::extract::{JsonBody, Params};
+use crate::views;
+
+/// listCustomers.
+pub(crate) async fn list(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Params(q): Params,
+) -> Result<Json<Value>, ApiError> {
+    let (page, limit) = uc::list(&s.app, &ctx, &q).await?;
+    Ok(Json(views::list(
+        "customers",
+        &page,
+        limit,
+        |c| c.customer_id.clone(),
+        |c| views::customer(&ctx, c, &[], &[]),
+    )))
+}
+
+/// getCustomer, with the additive `profitability` object (SPEC §2.4).
+pub(crate) async fn get(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let c = uc::get(&s.app, &ctx, &id).await?;
+    // Orders and subscriptions of the customer: none can exist before the orders capability.
+    let (order_ids, rental_ids): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    let mut v = views::customer(&ctx, &c, &order_ids, &rental_ids);
+    let exp = ctx.exponent();
+    v["profitability"] = json!({
+        "lifetimeCollected": flexportal_domain::money::amount_json(c.lifetime_collected, exp),
+        "totalAcquisitionCost": flexportal_domain::money::amount_json(c.total_acquisition_cost, exp),
+        "costRecoveryPercent": flexportal_domain::money::percent_json(c.lifetime_collected, c.total_acquisition_cost, 2),
+        "totalDevicesEver": rental_ids.len(),
+        "activeDevices": c.total_devices_rented,
+    });
+    Ok(Json(v))
+}
+
+/// updateCustomer: 200 `{success, message, customerId, customer}`.
+pub(crate) async fn update(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let c = uc::update(&s.app, &ctx, &id, &body).await?;
+    Ok(Json(json!({
+        "success": true,
+        "message": "Customer updated",
+        "customerId": c.customer_id,
+        "customer": views::customer(&ctx, &c, &[], &[]),
+    })))
+}
+
+/// deleteCustomer (soft).
+pub(crate) async fn delete(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let c = uc::delete(&s.app, &ctx, &id).await?;
+    Ok(Json(
+        json!({"success": true, "message": "Customer deactivated", "customerId": c.customer_id}),
+    ))
+}

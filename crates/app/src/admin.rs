@@ -1,0 +1,144 @@
+//! Business units and API keys (SPEC §2.1): created from the command line, never through `/v1`.
+
+use flexportal_domain::ids::{self, prefix};
+use flexportal_domain::status::KeyScope;
+use flexportal_domain::{Currency, DomainError};
+use flexportal_store::api_keys::{self, ApiKeyRecord, KeyAuth};
+use flexportal_store::tenants::{self, TenantRecord};
+use sha2::{Digest, Sha256};
+
+use crate::{App, AppResult, StoreResultExt};
+
+/// A new API key: its stored record and the secret, shown once.
+#[derive(Debug, Clone)]
+pub struct IssuedKey {
+    /// The stored key (hash only).
+    pub record: ApiKeyRecord,
+    /// The secret `pk_live_<region>_<random>`; never stored.
+    pub secret: String,
+}
+
+/// The hex SHA-256 of a key secret, as stored and looked up.
+pub fn hash_key(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Creates an `active` business unit with a currency (ISO 4217) and an IANA time zone
+/// (default `UTC`). Errors: 400 `VALIDATION_ERROR` for an empty name, an unknown currency code or
+/// time zone.
+pub async fn create_tenant(
+    app: &App,
+    name: &str,
+    currency: &str,
+    time_zone: Option<&str>,
+) -> AppResult<TenantRecord> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(DomainError::field(
+            "name",
+            "too_small",
+            "Name must be 1–200 characters",
+        ));
+    }
+    let currency = Currency::parse(currency).ok_or_else(|| {
+        DomainError::field(
+            "currency",
+            "invalid_string",
+            "Currency must be an ISO 4217 code",
+        )
+    })?;
+    let tz = time_zone.unwrap_or("UTC");
+    if !flexportal_domain::time::is_known_time_zone(tz) {
+        return Err(DomainError::field(
+            "timeZone",
+            "invalid_string",
+            format!("Unknown time zone {tz}"),
+        ));
+    }
+    let now = app.now();
+    let t = TenantRecord {
+        tenant_id: ids::new_id(prefix::TENANT, now),
+        name: name.to_string(),
+        currency: currency.code().to_string(),
+        time_zone: tz.to_string(),
+        status: "active".into(),
+        id_prefix: None,
+        settings: "{}".into(),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = app.db.begin().await.or_500()?;
+    tenants::insert(&mut tx, &t).await.or_500()?;
+    tx.commit().await.or_500()?;
+    Ok(t)
+}
+
+/// Issues a key for a business unit. Errors: 404 `NOT_FOUND` for an unknown unit.
+pub async fn create_key(
+    app: &App,
+    tenant_id: &str,
+    name: &str,
+    scope: KeyScope,
+) -> AppResult<IssuedKey> {
+    let now = app.now();
+    let mut tx = app.db.begin().await.or_500()?;
+    if tenants::get(&mut tx, tenant_id).await.or_500()?.is_none() {
+        return Err(DomainError::not_found("Business unit"));
+    }
+    let secret = format!("pk_live_local_{}", ids::random_token(32));
+    let record = ApiKeyRecord {
+        tenant_id: tenant_id.to_string(),
+        key_id: ids::new_id(prefix::API_KEY, now),
+        name: name.to_string(),
+        key_hash: hash_key(&secret),
+        scope: scope.as_str().to_string(),
+        status: "active".into(),
+        usage_count: 0,
+        last_used_at: None,
+        created_at: now,
+    };
+    api_keys::insert(&mut tx, &record).await.or_500()?;
+    tx.commit().await.or_500()?;
+    Ok(IssuedKey { record, secret })
+}
+
+/// Revokes a key by id; later calls with it get 401 `INVALID_TOKEN`. Errors: 404 when no active
+/// key has this id.
+pub async fn revoke_key(app: &App, key_id: &str) -> AppResult<()> {
+    let mut tx = app.db.begin().await.or_500()?;
+    if !api_keys::revoke(&mut tx, key_id, app.now())
+        .await
+        .or_500()?
+    {
+        return Err(DomainError::not_found("Active API key"));
+    }
+    tx.commit().await.or_500()
+}
+
+/// Looks up a presented secret (SPEC §1.2). `None` when no key has this secret.
+pub async fn find_key(app: &App, secret: &str) -> AppResult<Option<KeyAuth>> {
+    let mut c = app.db.read().await.or_500()?;
+    api_keys::find_for_auth(&mut c, &hash_key(secret))
+        .await
+        .or_500()
+}
+
+/// Every business unit.
+pub async fn list_tenants(app: &App) -> AppResult<Vec<TenantRecord>> {
+    let mut c = app.db.read().await.or_500()?;
+    tenants::list(&mut c).await.or_500()
+}
+
+/// Adds buffered key usage (request counts and last-use times) to the stored counters.
+pub async fn flush_key_usage(app: &App, usage: &[(String, String, i64, i64)]) -> AppResult<()> {
+    if usage.is_empty() {
+        return Ok(());
+    }
+    let mut tx = app.db.begin().await.or_500()?;
+    for (tenant_id, key_id, uses, last) in usage {
+        api_keys::record_usage(&mut tx, tenant_id, key_id, *uses, *last)
+            .await
+            .or_500()?;
+    }
+    tx.commit().await.or_500()
+}

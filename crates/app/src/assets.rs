@@ -1,0 +1,401 @@
+//! Assets (SPEC §2.3): register, read, list, update and soft-delete serial-numbered devices.
+
+use flexportal_domain::DomainError;
+use flexportal_domain::serial::{is_phone_category, is_valid_imei};
+use flexportal_domain::status::{AssetStatus, ProductStatus, VariantStatus};
+use flexportal_store::Conn;
+use flexportal_store::assets::{self, AssetFilter, AssetRecord, AssetSort};
+use flexportal_store::page::Page;
+use flexportal_store::variants::{self, VariantWithProduct};
+use serde_json::Value;
+
+use crate::input::{self, Fields, MAX_LONG, MAX_SHORT, Patch, body_object};
+use crate::list::{self, Query};
+use crate::{App, AppResult, StoreResultExt, TenantContext};
+
+/// Longest serial number, in characters.
+pub const MAX_SERIAL: usize = 200;
+
+/// Condition codes of a business unit (SPEC §2.1 catalog; default `new`, `like_new`, `good`,
+/// `fair`) and whether returned assets need an inspection condition before `available`.
+fn inspection_rules(ctx: &TenantContext) -> (bool, Vec<String>) {
+    let s = &ctx.settings;
+    let required = s
+        .pointer("/assetWorkflow/requireInspection")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    let codes = s
+        .pointer("/catalog/conditions")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.get("code").and_then(Value::as_str).map(str::to_string))
+                .collect::<Vec<_>>()
+        })
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| {
+            ["new", "like_new", "good", "fair"]
+                .map(String::from)
+                .to_vec()
+        });
+    (required, codes)
+}
+
+/// The displayed product name of a variant: `"<product> - <variant>"`, or the product name alone
+/// when the variant has no name or the same one (SPEC §2.3).
+pub fn product_name(product: &str, variant: &str) -> String {
+    if variant.is_empty() || variant == product {
+        product.to_string()
+    } else {
+        format!("{product} - {variant}")
+    }
+}
+
+/// The first variant image, else the first product image.
+pub fn image_url(v: &VariantWithProduct) -> Option<String> {
+    let first = |json: &str| -> Option<String> {
+        serde_json::from_str::<Vec<String>>(json)
+            .ok()
+            .and_then(|v| v.into_iter().next())
+    };
+    first(&v.variant.images).or_else(|| first(&v.product_images))
+}
+
+/// A validated createAsset body.
+#[derive(Debug, Clone)]
+pub struct NewAsset {
+    /// Trimmed serial number.
+    pub serial_number: String,
+    /// Variant SKU.
+    pub sku: String,
+    /// Minor units.
+    pub acquisition_cost: Option<i64>,
+    /// `YYYY-MM-DD`.
+    pub acquisition_date: Option<String>,
+    /// Free text.
+    pub location: Option<String>,
+    /// Free text.
+    pub condition: Option<String>,
+    /// Free text.
+    pub notes: Option<String>,
+    /// `available` (default), `unavailable` or `returned`.
+    pub status: AssetStatus,
+}
+
+/// Parses a createAsset body. Errors: 400 `VALIDATION_ERROR`; 400 `INVALID_STATUS` for a status
+/// other than `available`, `unavailable`, `returned`.
+pub fn parse_new(body: &Value, exponent: u32) -> AppResult<NewAsset> {
+    let obj = body_object(body)?;
+    let mut errors = Vec::new();
+    let mut f = Fields::new(obj, "", &mut errors);
+    let serial = f.req_text("serialNumber", MAX_SERIAL);
+    let sku = f.req_text("sku", MAX_SHORT);
+    let acquisition_cost = f.opt_money("acquisitionCost", exponent);
+    let acquisition_date = f.date_patch("acquisitionDate").value();
+    let location = f.opt_text("location", MAX_SHORT);
+    let condition = f.opt_text("condition", MAX_SHORT);
+    let notes = f.opt_text("notes", MAX_LONG);
+    let status_raw = f.raw("status").cloned();
+    input::check(errors)?;
+    let status = match status_raw {
+        None => AssetStatus::Available,
+        Some(v) => match v.as_str().and_then(AssetStatus::parse) {
+            Some(s) if s.allowed_on_create() => s,
+            _ => {
+                return Err(DomainError::bad_request(
+                    "INVALID_STATUS",
+                    "A new asset's status must be available, unavailable or returned",
+                ));
+            }
+        },
+    };
+    Ok(NewAsset {
+        serial_number: serial.unwrap_or_default(),
+        sku: sku.unwrap_or_default(),
+        acquisition_cost,
+        acquisition_date,
+        location,
+        condition,
+        notes,
+        status,
+    })
+}
+
+/// Builds the stored asset for a validated body and its variant, checking the variant rules and
+/// the IMEI rule. Errors: 400 `VALIDATION_ERROR` (`invalid_imei`), 400 `VARIANT_INACTIVE`.
+pub fn build(
+    ctx: &TenantContext,
+    a: NewAsset,
+    v: &VariantWithProduct,
+    now: i64,
+) -> AppResult<AssetRecord> {
+    if is_phone_category(&v.product_category) && !is_valid_imei(&a.serial_number) {
+        return Err(DomainError::field(
+            "serialNumber",
+            "invalid_imei",
+            "Phone serial numbers must be a valid 15-digit IMEI",
+        ));
+    }
+    if v.variant.status != VariantStatus::Active.as_str()
+        || v.product_status != ProductStatus::Active.as_str()
+    {
+        return Err(DomainError::bad_request(
+            "VARIANT_INACTIVE",
+            format!("Variant {} or its product is not active", a.sku),
+        ));
+    }
+    let (acquisition_cost, source) = match a.acquisition_cost {
+        Some(c) => (Some(c), Some("manual".to_string())),
+        None => match v.variant.acquisition_cost {
+            Some(c) => (Some(c), Some("variant".to_string())),
+            None => (None, None),
+        },
+    };
+    Ok(AssetRecord {
+        tenant_id: ctx.tenant_id.clone(),
+        serial_number: a.serial_number,
+        product_id: v.variant.product_id.clone(),
+        variant_id: v.variant.variant_id.clone(),
+        sku: v.variant.variant_sku.clone(),
+        product_name: product_name(&v.product_name, &v.variant.variant_name),
+        product_image_url: image_url(v),
+        status: a.status.as_str().to_string(),
+        location: a.location,
+        condition: a.condition,
+        notes: a.notes,
+        customer_id: None,
+        rental_id: None,
+        acquisition_cost,
+        acquisition_cost_source: source,
+        acquisition_date: a
+            .acquisition_date
+            .unwrap_or_else(|| flexportal_domain::time::today_in(&ctx.time_zone, now).to_string()),
+        lifetime_collected: 0,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// createAsset (SPEC §2.3). Errors in order: 400 `VALIDATION_ERROR`, 400 `VARIANT_NOT_FOUND`,
+/// 400 `VARIANT_INACTIVE`, 409 `ASSET_EXISTS`.
+pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<AssetRecord> {
+    let input = parse_new(body, ctx.exponent())?;
+    let now = app.now();
+    let mut tx = app.db.begin().await.or_500()?;
+    let v = variants::get_with_product(&mut tx, &ctx.tenant_id, &input.sku)
+        .await
+        .or_500()?
+        .ok_or_else(|| {
+            DomainError::bad_request(
+                "VARIANT_NOT_FOUND",
+                format!("No variant with SKU {}", input.sku),
+            )
+        })?;
+    let asset = build(ctx, input, &v, now)?;
+    assets::insert(&mut tx, &asset).await.map_err(|e| {
+        if e.is_unique() {
+            DomainError::conflict(
+                "ASSET_EXISTS",
+                format!(
+                    "An asset with serial number {} already exists",
+                    asset.serial_number
+                ),
+            )
+        } else {
+            crate::internal(e)
+        }
+    })?;
+    tx.commit().await.or_500()?;
+    Ok(asset)
+}
+
+/// getAsset. Errors: 404 `NOT_FOUND`.
+pub async fn get(app: &App, ctx: &TenantContext, serial: &str) -> AppResult<AssetRecord> {
+    let mut c = app.db.read().await.or_500()?;
+    assets::get(&mut c, &ctx.tenant_id, serial)
+        .await
+        .or_500()?
+        .ok_or_else(|| DomainError::not_found("Asset"))
+}
+
+/// Whether the asset is held by a subscription that is still active. Every assignment is active
+/// until a lifecycle action ends it; an asset whose rental ended is no longer `rented_out` or has
+/// its links cleared.
+async fn linked_to_active(_tx: &mut Conn, a: &AssetRecord) -> AppResult<bool> {
+    Ok(a.status == AssetStatus::RentedOut.as_str() && a.rental_id.is_some())
+}
+
+fn clear_links_if_leaving_rented(a: &mut AssetRecord, to: AssetStatus) {
+    if a.status == AssetStatus::RentedOut.as_str()
+        && to != AssetStatus::RentedOut
+        && to != AssetStatus::Sold
+    {
+        a.customer_id = None;
+        a.rental_id = None;
+    }
+}
+
+/// updateAsset: partial update (SPEC §2.3). Errors: 404 `NOT_FOUND`, 400 `VALIDATION_ERROR`,
+/// 400 `INVALID_STATUS`, 409 `ASSET_IN_USE`.
+pub async fn update(
+    app: &App,
+    ctx: &TenantContext,
+    serial: &str,
+    body: &Value,
+) -> AppResult<AssetRecord> {
+    let now = app.now();
+    let mut tx = app.db.begin().await.or_500()?;
+    let mut a = assets::get(&mut tx, &ctx.tenant_id, serial)
+        .await
+        .or_500()?
+        .ok_or_else(|| DomainError::not_found("Asset"))?;
+    let obj = body_object(body)?;
+    let mut errors = Vec::new();
+    let mut f = Fields::new(obj, "", &mut errors);
+    f.must_equal("serialNumber", &a.serial_number);
+    f.must_equal("sku", &a.sku);
+    let location = f.text_patch("location", MAX_SHORT, false);
+    let condition = f.text_patch("condition", MAX_SHORT, false);
+    let notes = f.text_patch("notes", MAX_LONG, false);
+    let cost = f.money_patch("acquisitionCost", ctx.exponent());
+    let date = f.date_patch("acquisitionDate");
+    if matches!(date, Patch::Null) {
+        f.fail(
+            "acquisitionDate",
+            "invalid_type",
+            "acquisitionDate cannot be cleared",
+        );
+    }
+    let status_raw = f.raw("status").cloned();
+    input::check(errors)?;
+    if let Some(v) = status_raw {
+        let to = v.as_str().and_then(AssetStatus::parse).ok_or_else(|| {
+            DomainError::bad_request(
+                "INVALID_STATUS",
+                format!("status must be one of: {}", AssetStatus::expected()),
+            )
+        })?;
+        let from = AssetStatus::parse(&a.status).unwrap_or(AssetStatus::Unavailable);
+        let linked = linked_to_active(&mut tx, &a).await?;
+        from.manual_transition(to, linked)
+            .map_err(|code| match code {
+                "ASSET_IN_USE" => {
+                    DomainError::conflict(code, "The asset is assigned to an active subscription")
+                }
+                _ => DomainError::bad_request(
+                    "INVALID_STATUS",
+                    "rented_out is set only by subscriptions",
+                ),
+            })?;
+        if from == AssetStatus::Returned && to == AssetStatus::Available {
+            let (required, codes) = inspection_rules(ctx);
+            let sent = condition.clone().value();
+            if required && !sent.as_ref().is_some_and(|c| codes.contains(c)) {
+                return Err(DomainError::field(
+                    "condition",
+                    "invalid_enum_value",
+                    format!(
+                        "A returned asset needs an inspection condition: one of {}",
+                        codes.join(", ")
+                    ),
+                ));
+            }
+        }
+        clear_links_if_leaving_rented(&mut a, to);
+        a.status = to.as_str().to_string();
+    }
+    a.location = location.apply(a.location.take());
+    a.condition = condition.apply(a.condition.take());
+    a.notes = notes.apply(a.notes.take());
+    match cost {
+        Patch::Value(c) => {
+            a.acquisition_cost = Some(c);
+            a.acquisition_cost_source = Some("manual".into());
+        }
+        Patch::Null => {
+            a.acquisition_cost = None;
+            a.acquisition_cost_source = None;
+        }
+        Patch::Absent => {}
+    }
+    if let Patch::Value(d) = date {
+        a.acquisition_date = d;
+    }
+    a.updated_at = now;
+    assets::update(&mut tx, &a).await.or_500()?;
+    tx.commit().await.or_500()?;
+    Ok(a)
+}
+
+/// deleteAsset: soft delete to `unavailable`, links cleared; repeating it is fine (SPEC §2.3).
+/// Errors: 404 `NOT_FOUND`, 409 `ASSET_IN_USE`.
+pub async fn delete(app: &App, ctx: &TenantContext, serial: &str) -> AppResult<AssetRecord> {
+    let mut tx = app.db.begin().await.or_500()?;
+    let mut a = assets::get(&mut tx, &ctx.tenant_id, serial)
+        .await
+        .or_500()?
+        .ok_or_else(|| DomainError::not_found("Asset"))?;
+    if linked_to_active(&mut tx, &a).await? {
+        return Err(DomainError::conflict(
+            "ASSET_IN_USE",
+            "The asset is assigned to an active subscription",
+        ));
+    }
+    if a.status != AssetStatus::Unavailable.as_str()
+        || a.customer_id.is_some()
+        || a.rental_id.is_some()
+    {
+        a.status = AssetStatus::Unavailable.as_str().to_string();
+        a.customer_id = None;
+        a.rental_id = None;
+        a.updated_at = app.now();
+        assets::update(&mut tx, &a).await.or_500()?;
+    }
+    tx.commit().await.or_500()?;
+    Ok(a)
+}
+
+/// listAssets (SPEC §2.3): filters `status`, `sku`, `customerId`, `rentalId`; sorts
+/// `createdAt`, `updatedAt`, `serialNumber`, `status`, `sku`; cursor = serial number.
+pub async fn list(
+    app: &App,
+    ctx: &TenantContext,
+    q: &Query,
+) -> AppResult<(Page<AssetRecord>, u64)> {
+    let params = list::parse(
+        q,
+        50,
+        100,
+        AssetSort::parse,
+        "createdAt, updatedAt, serialNumber, status, sku",
+    )?;
+    let filter = AssetFilter {
+        status: list::enum_filter(q, "status", AssetStatus::parse, &AssetStatus::expected())?
+            .map(|s| s.as_str().to_string()),
+        sku: list::text_filter(q, "sku"),
+        customer_id: list::text_filter(q, "customerId"),
+        rental_id: list::text_filter(q, "rentalId"),
+    };
+    let mut c = app.db.read().await.or_500()?;
+    let after = match &params.start_after {
+        Some(id) => Some(
+            assets::cursor(&mut c, &ctx.tenant_id, id, params.sort)
+                .await
+                .or_500()?
+                .ok_or_else(list::unknown_cursor)?,
+        ),
+        None => None,
+    };
+    let page = assets::list(
+        &mut c,
+        &ctx.tenant_id,
+        &filter,
+        params.sort,
+        params.dir,
+        after,
+        params.limit,
+    )
+    .await
+    .or_500()?;
+    Ok((page, params.limit))
+}

@@ -1,0 +1,795 @@
+//! Bulk product import from CSV (SPEC §2.2, `POST /v1/products/csv`, importProductsCSV).
+//!
+//! Two steps: [`parse`] is pure (bytes → per-product groups of valid rows plus row errors) and
+//! [`import`] upserts each group through the same rules as createProduct, all in one transaction.
+//! File-level failures (empty, not UTF-8, missing required column, more than [`MAX_CSV_ROWS`]
+//! data rows) are 400 `VALIDATION_ERROR` and import nothing; row failures are collected and the
+//! import continues.
+
+use std::collections::{HashMap, HashSet};
+
+use flexportal_domain::DomainError;
+use flexportal_domain::money::{AmountError, parse_amount};
+use flexportal_domain::pricing::PricingTier;
+use flexportal_domain::status::Grade;
+use flexportal_store::{products, variants};
+
+use crate::input::{MAX_SHORT, Patch};
+use crate::products::{ProductInput, VariantInput, upsert_in};
+use crate::{App, AppResult, StoreResultExt, TenantContext};
+
+/// Most data rows (header not counted) accepted in one import (SPEC §2.2); more is 400
+/// `VALIDATION_ERROR` and nothing is imported.
+pub const MAX_CSV_ROWS: usize = 10_000;
+
+/// Summary of a CSV import (SPEC §2.2, the page's `summary` object).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CsvImportOutcome {
+    /// Data rows in the file (header and all-blank rows not counted).
+    pub total_rows: u64,
+    /// Products inserted (upsert operation `created`).
+    pub products_created: u64,
+    /// Existing products updated (upsert operation `updated`).
+    pub products_updated: u64,
+    /// Variants inserted.
+    pub variants_created: u64,
+    /// Existing variants updated.
+    pub variants_updated: u64,
+    /// One entry per failed row, ordered by row number.
+    pub errors: Vec<CsvRowError>,
+}
+
+/// A row that was not imported, and why (SPEC §2.2 `summary.errors[]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvRowError {
+    /// 1-based data row number (the header row is not counted).
+    pub row: u64,
+    /// The row's `Variant SKU`, when it has one.
+    pub sku: Option<String>,
+    /// Human text; several problems of one row are joined with `"; "`.
+    pub error: String,
+}
+
+/// Product-level fields of one row (`Product Name`, `Category`, `Brand`, `Specification`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvProductFields {
+    /// `Product Name`.
+    pub name: String,
+    /// `Category`.
+    pub category: String,
+    /// `Brand`.
+    pub brand: String,
+    /// `Specification` (also the variant name).
+    pub specification: String,
+}
+
+/// One valid data row: its product fields and the variant it describes (money in minor units).
+#[derive(Debug, Clone)]
+pub struct CsvVariantRow {
+    /// 1-based data row number.
+    pub row: u64,
+    /// Product-level fields as written on this row.
+    pub product: CsvProductFields,
+    /// The variant: SKU, name (= `Specification`), grade, colour, list price, acquisition cost
+    /// and the filled price columns as tiers.
+    pub variant: VariantInput,
+}
+
+/// The valid rows sharing one `Product SKU`, in file order.
+#[derive(Debug, Clone)]
+pub struct CsvProductGroup {
+    /// `Product SKU`.
+    pub product_sku: String,
+    /// Its rows (at least one).
+    pub rows: Vec<CsvVariantRow>,
+}
+
+/// Result of [`parse`]: groups in order of first appearance, and the row errors found without
+/// the database.
+#[derive(Debug, Clone)]
+pub struct ParsedCsv {
+    /// Data rows (header and all-blank rows not counted).
+    pub total_rows: u64,
+    /// Products to upsert.
+    pub products: Vec<CsvProductGroup>,
+    /// Rows rejected while parsing, ordered by row number.
+    pub errors: Vec<CsvRowError>,
+}
+
+/// Canonical column names; the first [`REQUIRED`] are required.
+const COLUMNS: [&str; 14] = [
+    "Product Name",
+    "Product SKU",
+    "Category",
+    "Brand",
+    "Specification",
+    "Variant SKU",
+    "List Price",
+    "Acquisition Cost",
+    "Grade",
+    "Color",
+    "6mo_Price",
+    "12mo_Price",
+    "24mo_Price",
+    "36mo_Price",
+];
+const REQUIRED: usize = 8;
+const PRODUCT_NAME: usize = 0;
+const PRODUCT_SKU: usize = 1;
+const CATEGORY: usize = 2;
+const BRAND: usize = 3;
+const SPECIFICATION: usize = 4;
+const VARIANT_SKU: usize = 5;
+const LIST_PRICE: usize = 6;
+const ACQUISITION_COST: usize = 7;
+const GRADE: usize = 8;
+const COLOR: usize = 9;
+/// Price columns and their contract length in months.
+const PRICE_COLUMNS: [(usize, i64); 4] = [(10, 6), (11, 12), (12, 24), (13, 36)];
+
+/// The multipart field of the file, used as the error path of file-level failures.
+const FILE_FIELD: &str = "csvFile";
+
+fn file_error(code: &'static str, message: impl Into<String>) -> DomainError {
+    DomainError::field(FILE_FIELD, code, message)
+}
+
+/// Positions of the known columns in the header (first occurrence wins).
+fn match_header(header: &csv::StringRecord) -> AppResult<[Option<usize>; 14]> {
+    let mut pos = [None; 14];
+    for (i, name) in header.iter().enumerate() {
+        let name = name.trim().to_lowercase();
+        if let Some(c) = COLUMNS.iter().position(|col| col.to_lowercase() == name)
+            && pos[c].is_none()
+        {
+            pos[c] = Some(i);
+        }
+    }
+    let missing: Vec<&str> = (0..REQUIRED)
+        .filter(|&c| pos[c].is_none())
+        .map(|c| COLUMNS[c])
+        .collect();
+    if missing.is_empty() {
+        Ok(pos)
+    } else {
+        Err(file_error(
+            "required",
+            format!("Missing required column(s): {}", missing.join(", ")),
+        ))
+    }
+}
+
+/// One data record read through the header positions.
+struct Row<'a> {
+    record: &'a csv::StringRecord,
+    pos: &'a [Option<usize>; 14],
+}
+
+impl Row<'_> {
+    /// The trimmed value of column `c`; blank, short rows and absent columns read as `None`.
+    fn get(&self, c: usize) -> Option<&str> {
+        self.pos[c]
+            .and_then(|p| self.record.get(p))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+
+    fn is_blank(&self) -> bool {
+        self.record.iter().all(|f| f.trim().is_empty())
+    }
+}
+
+/// A required text column: missing or too long values add a problem.
+fn required_text(row: &Row<'_>, c: usize, problems: &mut Vec<String>) -> Option<String> {
+    match row.get(c) {
+        None => {
+            problems.push(format!("Missing required value: {}", COLUMNS[c]));
+            None
+        }
+        Some(v) => text_of(v, c, problems),
+    }
+}
+
+fn text_of(v: &str, c: usize, problems: &mut Vec<String>) -> Option<String> {
+    if v.chars().count() > MAX_SHORT {
+        problems.push(format!(
+            "Invalid {}: must be at most {MAX_SHORT} characters",
+            COLUMNS[c]
+        ));
+        None
+    } else {
+        Some(v.to_string())
+    }
+}
+
+/// `List Price` / `Acquisition Cost`: required, exact decimal, > 0, in minor units.
+fn positive_amount(
+    row: &Row<'_>,
+    c: usize,
+    exponent: u32,
+    problems: &mut Vec<String>,
+) -> Option<i64> {
+    let Some(text) = row.get(c) else {
+        problems.push(format!("Missing required value: {}", COLUMNS[c]));
+        return None;
+    };
+    match parse_amount(text, exponent) {
+        Ok(v) if v > 0 => Some(v),
+        Err(AmountError::TooLarge) => {
+            problems.push(format!("Invalid {}: amount is too large", COLUMNS[c]));
+            None
+        }
+        _ => {
+            problems.push(format!("Invalid {}: must be a positive number", COLUMNS[c]));
+            None
+        }
+    }
+}
+
+/// The filled price columns as manual tiers (monthly price ≥ 0, as in createProduct).
+fn tiers(row: &Row<'_>, exponent: u32, problems: &mut Vec<String>) -> Vec<PricingTier> {
+    let mut out = Vec::new();
+    let mut filled = false;
+    for (c, months) in PRICE_COLUMNS {
+        let Some(text) = row.get(c) else { continue };
+        filled = true;
+        match parse_amount(text, exponent) {
+            Ok(v) if v >= 0 => out.push(PricingTier {
+                contract_length: months,
+                monthly_price: v,
+                setup_fee: None,
+                discount: None,
+                source: "manual".into(),
+                calculated_at: None,
+                preset_used: None,
+            }),
+            Err(AmountError::TooLarge) => {
+                problems.push(format!("Invalid {}: amount is too large", COLUMNS[c]));
+            }
+            _ => problems.push(format!(
+                "Invalid {}: must be a number, zero or more",
+                COLUMNS[c]
+            )),
+        }
+    }
+    if !filled {
+        problems.push("At least one price column is required".to_string());
+    }
+    out
+}
+
+/// Reads one data row; `Err` holds its problems (at least one).
+fn parse_row(row: &Row<'_>, number: u64, exponent: u32) -> Result<CsvVariantRow, Vec<String>> {
+    let mut problems = Vec::new();
+    let name = required_text(row, PRODUCT_NAME, &mut problems);
+    let _product_sku = required_text(row, PRODUCT_SKU, &mut problems);
+    let category = required_text(row, CATEGORY, &mut problems);
+    let brand = required_text(row, BRAND, &mut problems);
+    let specification = required_text(row, SPECIFICATION, &mut problems);
+    let sku = required_text(row, VARIANT_SKU, &mut problems);
+    let list_price = positive_amount(row, LIST_PRICE, exponent, &mut problems);
+    let acquisition_cost = positive_amount(row, ACQUISITION_COST, exponent, &mut problems);
+    let grade = match row.get(GRADE) {
+        None => Some(Grade::A),
+        Some(g) => {
+            let parsed = Grade::parse_lenient(g);
+            if parsed.is_none() {
+                problems.push("Invalid Grade: must be one of A, B, C, D, E".to_string());
+            }
+            parsed
+        }
+    };
+    let color = row
+        .get(COLOR)
+        .and_then(|v| text_of(v, COLOR, &mut problems));
+    let pricing = tiers(row, exponent, &mut problems);
+    match (
+        name,
+        category,
+        brand,
+        specification,
+        sku,
+        list_price,
+        acquisition_cost,
+        grade,
+    ) {
+        (Some(name), Some(category), Some(brand), Some(spec), Some(sku), Some(lp), Some(ac), g)
+            if problems.is_empty() =>
+        {
+            Ok(CsvVariantRow {
+                row: number,
+                product: CsvProductFields {
+                    name,
+                    category,
+                    brand,
+                    specification: spec.clone(),
+                },
+                variant: VariantInput {
+                    index: 0,
+                    sku,
+                    name: Some(spec),
+                    grade: g,
+                    condition: Patch::Absent,
+                    color: color.map_or(Patch::Absent, Patch::Value),
+                    images: None,
+                    list_price: Patch::Value(lp),
+                    acquisition_cost: Patch::Value(ac),
+                    pricing: Some(pricing),
+                    status: None,
+                },
+            })
+        }
+        _ => Err(problems),
+    }
+}
+
+/// Parses a CSV file (SPEC §2.2): UTF-8 with an optional BOM, a header row matched
+/// case-insensitively after trimming (any order, unknown columns ignored), RFC 4180 quoting,
+/// short rows read as blank values. Money is parsed exactly into minor units with `exponent`
+/// decimals.
+///
+/// Rows are numbered from 1 after the header; all-blank rows keep their number but are neither
+/// counted nor reported. Valid rows are grouped by `Product SKU` in order of first appearance; a
+/// `Variant SKU` already used by an earlier valid row is a row error.
+///
+/// Errors (400 `VALIDATION_ERROR`, path `csvFile`): empty file, invalid UTF-8 or CSV, missing
+/// required column, no data rows, more than [`MAX_CSV_ROWS`] data rows.
+pub fn parse(bytes: &[u8], exponent: u32) -> AppResult<ParsedCsv> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| file_error("invalid_string", "CSV file is not valid UTF-8"))?;
+    if text.trim().is_empty() {
+        return Err(file_error("required", "CSV file is empty"));
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let unparsable = |e: csv::Error| file_error("invalid_string", format!("Invalid CSV file: {e}"));
+    let mut records = reader.records();
+    let mut pos = None;
+    for record in records.by_ref() {
+        let record = record.map_err(unparsable)?;
+        if !record.iter().all(|f| f.trim().is_empty()) {
+            pos = Some(match_header(&record)?);
+            break;
+        }
+    }
+    let Some(pos) = pos else {
+        return Err(file_error("required", "CSV file is empty"));
+    };
+
+    let mut total_rows: u64 = 0;
+    let mut number: u64 = 0;
+    let mut errors = Vec::new();
+    let mut products: Vec<CsvProductGroup> = Vec::new();
+    let mut by_product: HashMap<String, usize> = HashMap::new();
+    let mut variant_skus: HashSet<String> = HashSet::new();
+    for record in records {
+        let record = record.map_err(unparsable)?;
+        number += 1;
+        let row = Row {
+            record: &record,
+            pos: &pos,
+        };
+        if row.is_blank() {
+            continue;
+        }
+        total_rows += 1;
+        if total_rows > MAX_CSV_ROWS as u64 {
+            return Err(file_error(
+                "too_big",
+                format!("CSV file has more than {MAX_CSV_ROWS} data rows"),
+            ));
+        }
+        let sku = row.get(VARIANT_SKU).map(str::to_string);
+        let parsed = match parse_row(&row, number, exponent) {
+            Ok(p) => p,
+            Err(problems) => {
+                errors.push(CsvRowError {
+                    row: number,
+                    sku,
+                    error: problems.join("; "),
+                });
+                continue;
+            }
+        };
+        if !variant_skus.insert(parsed.variant.sku.clone()) {
+            errors.push(CsvRowError {
+                row: number,
+                sku,
+                error: "Duplicate Variant SKU in file".to_string(),
+            });
+            continue;
+        }
+        let product_sku = row.get(PRODUCT_SKU).unwrap_or_default().to_string();
+        match by_product.get(&product_sku) {
+            Some(&i) => products[i].rows.push(parsed),
+            None => {
+                by_product.insert(product_sku.clone(), products.len());
+                products.push(CsvProductGroup {
+                    product_sku,
+                    rows: vec![parsed],
+                });
+            }
+        }
+    }
+    if total_rows == 0 {
+        return Err(file_error("too_small", "CSV file has no data rows"));
+    }
+    Ok(ParsedCsv {
+        total_rows,
+        products,
+        errors,
+    })
+}
+
+/// importProductsCSV (SPEC §2.2): parses the file, then upserts each product (by `Product SKU`)
+/// and its variants (by `Variant SKU`, pricing merged by contract length) in one transaction.
+///
+/// Product-level fields come from the first imported row of each product; `Specification` is the
+/// variant name and, for a new product, the product specification. A variant SKU owned by another
+/// product is a row error ("Variant SKU already exists on different product"); a product whose
+/// upsert is refused with a 4xx error turns into row errors for its rows.
+///
+/// Errors: 400 `VALIDATION_ERROR` for file-level failures (see [`parse`]), 500 on storage
+/// failure (nothing imported in both cases).
+pub async fn import(app: &App, ctx: &TenantContext, bytes: &[u8]) -> AppResult<CsvImportOutcome> {
+    let parsed = parse(bytes, ctx.exponent())?;
+    let now = app.now();
+    let tenant = ctx.tenant_id.as_str();
+    let mut out = CsvImportOutcome {
+        total_rows: parsed.total_rows,
+        ..CsvImportOutcome::default()
+    };
+    let mut errors = parsed.errors;
+    let row_error = |r: &CsvVariantRow, error: String| CsvRowError {
+        row: r.row,
+        sku: Some(r.variant.sku.clone()),
+        error,
+    };
+
+    let mut tx = app.db.begin().await.or_500()?;
+    for group in parsed.products {
+        let existing = products::get_by_sku(&mut tx, tenant, &group.product_sku)
+            .await
+            .or_500()?;
+        let skus: Vec<String> = group.rows.iter().map(|r| r.variant.sku.clone()).collect();
+        let stored = variants::by_skus(&mut tx, tenant, &skus).await.or_500()?;
+        let owner = existing.as_ref().map(|p| p.product_id.as_str());
+        let foreign: HashSet<&str> = stored
+            .iter()
+            .filter(|v| Some(v.product_id.as_str()) != owner)
+            .map(|v| v.variant_sku.as_str())
+            .collect();
+        let (rows, refused): (Vec<CsvVariantRow>, Vec<CsvVariantRow>) = group
+            .rows
+            .into_iter()
+            .partition(|r| !foreign.contains(r.variant.sku.as_str()));
+        for r in &refused {
+            errors.push(row_error(
+                r,
+                "Variant SKU already exists on different product".to_string(),
+            ));
+        }
+        let Some(first) = rows.first() else { continue };
+        let fields = &first.product;
+        let input = ProductInput {
+            product_sku: Some(group.product_sku.clone()),
+            name: Some(fields.name.clone()),
+            specification: existing.is_none().then(|| fields.specification.clone()),
+            category: Some(fields.category.clone()),
+            brand: Some(fields.brand.clone()),
+            description: Patch::Absent,
+            images: None,
+            status: None,
+            variants: rows
+                .iter()
+                .enumerate()
+                .map(|(index, r)| VariantInput {
+                    index,
+                    ..r.variant.clone()
+                })
+                .collect(),
+        };
+        match upsert_in(&mut tx, ctx, &input, now).await {
+            Ok(outcome) => {
+                match outcome.operation {
+                    "created" => out.products_created += 1,
+                    _ => out.products_updated += 1,
+                }
+                for (_, op) in &outcome.variant_results {
+                    match *op {
+                        "create" => out.variants_created += 1,
+                        _ => out.variants_updated += 1,
+                    }
+                }
+            }
+            Err(e) if e.status < 500 => {
+                for r in &rows {
+                    errors.push(row_error(r, e.message.clone()));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    tx.commit().await.or_500()?;
+    errors.sort_by_key(|e| e.row);
+    out.errors = errors;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "Product Name,Product SKU,Category,Brand,Specification,Variant SKU,\
+                          List Price,Acquisition Cost,Grade,Color,6mo_Price,12mo_Price,\
+                          24mo_Price,36mo_Price\n";
+
+    fn parse2(text: &str) -> AppResult<ParsedCsv> {
+        parse(text.as_bytes(), 2)
+    }
+
+    fn ok(text: &str) -> ParsedCsv {
+        parse2(text).expect("parses")
+    }
+
+    fn err(text: &str) -> DomainError {
+        parse2(text).expect_err("fails")
+    }
+
+    #[test]
+    fn parses_full_rows_and_groups_by_product_sku() {
+        let csv = format!(
+            "{HEADER}\
+             MacBook Pro,MBP-16,Laptops,Apple,M3 Pro,MBP-16-A,2499.00,1800,A,Space Black,,149.5,,\n\
+             MacBook Pro,MBP-16,Laptops,Apple,M3 Max,MBP-16-B,2999,2000.10,b,,199,179,159,139\n\
+             iPhone,IP-15,Phones,Apple,128GB,IP-15-A,999,700,,,49,,,\n"
+        );
+        let p = ok(&csv);
+        assert_eq!(p.total_rows, 3);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!(p.products.len(), 2);
+        let g = &p.products[0];
+        assert_eq!(g.product_sku, "MBP-16");
+        assert_eq!(g.rows.len(), 2);
+        assert_eq!(g.rows[0].row, 1);
+        assert_eq!(g.rows[1].row, 2);
+        let v = &g.rows[0].variant;
+        assert_eq!(v.sku, "MBP-16-A");
+        assert_eq!(v.name.as_deref(), Some("M3 Pro"));
+        assert_eq!(v.grade, Some(Grade::A));
+        assert_eq!(v.color, Patch::Value("Space Black".to_string()));
+        assert_eq!(v.list_price, Patch::Value(249_900));
+        assert_eq!(v.acquisition_cost, Patch::Value(180_000));
+        let tiers = v.pricing.as_ref().unwrap();
+        assert_eq!(tiers.len(), 1);
+        assert_eq!(
+            (tiers[0].contract_length, tiers[0].monthly_price),
+            (12, 14_950)
+        );
+        assert_eq!(tiers[0].source, "manual");
+        let v2 = &g.rows[1].variant;
+        assert_eq!(v2.grade, Some(Grade::B));
+        assert_eq!(v2.color, Patch::Absent);
+        assert_eq!(v2.acquisition_cost, Patch::Value(200_010));
+        let lengths: Vec<i64> = v2
+            .pricing
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|t| t.contract_length)
+            .collect();
+        assert_eq!(lengths, vec![6, 12, 24, 36]);
+        assert_eq!(g.rows[0].product.specification, "M3 Pro");
+        assert_eq!(g.rows[0].product.category, "Laptops");
+        assert_eq!(p.products[1].rows[0].row, 3);
+        assert_eq!(p.products[1].rows[0].variant.grade, Some(Grade::A));
+    }
+
+    #[test]
+    fn header_matched_case_insensitively_in_any_order_with_bom() {
+        let csv = "\u{FEFF}  variant sku ,LIST PRICE,acquisition cost,Brand,category,\
+                   specification,PRODUCT NAME,product sku,12MO_PRICE,Notes\n\
+                   V1,10,5,Acme,Tools,Std,Drill,P1,2.5,ignored\n";
+        let p = ok(csv);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        let r = &p.products[0].rows[0];
+        assert_eq!(p.products[0].product_sku, "P1");
+        assert_eq!(r.variant.sku, "V1");
+        assert_eq!(r.product.name, "Drill");
+        assert_eq!(r.variant.list_price, Patch::Value(1000));
+        assert_eq!(r.variant.pricing.as_ref().unwrap()[0].monthly_price, 250);
+    }
+
+    #[test]
+    fn quoted_fields_with_commas_quotes_and_newlines() {
+        let csv = format!(
+            "{HEADER}\
+             \"Laptop, 16\"\"\",P1,Laptops,Acme,\"16GB RAM,\n512GB SSD\",V1,\"1,0\",5,,,,1,,\n\
+             \"Laptop, 16\"\"\",P1,Laptops,Acme,\"Line1\nLine2\",V2,100,50,,,,1,,\n"
+        );
+        let p = ok(&csv);
+        assert_eq!(p.total_rows, 2);
+        // "1,0" is not a number: row 1 fails, row 2 (after a quoted newline) is row 2.
+        assert_eq!(p.errors.len(), 1);
+        assert_eq!(p.errors[0].row, 1);
+        assert_eq!(p.errors[0].sku.as_deref(), Some("V1"));
+        assert_eq!(
+            p.errors[0].error,
+            "Invalid List Price: must be a positive number"
+        );
+        let r = &p.products[0].rows[0];
+        assert_eq!(r.row, 2);
+        assert_eq!(r.product.name, "Laptop, 16\"");
+        assert_eq!(r.variant.name.as_deref(), Some("Line1\nLine2"));
+    }
+
+    #[test]
+    fn row_errors_are_collected_and_import_continues() {
+        let csv = format!(
+            "{HEADER}\
+             A,P1,C,B,S,V1,abc,5,,,,1,,\n\
+             A,P1,C,B,S,V2,10,0,,,,1,,\n\
+             A,P1,C,B,S,V3,10,5,,,,,,\n\
+             A,P1,C,B,S,V4,10,5,F,,,1,,\n\
+             A,P1,C,B,S,V5,10,5,,,,x,,\n\
+             ,P1,C,B,S,,10,5,,,,1,,\n\
+             A,P1,C,B,S,V7,-10,5,,,,1,,\n\
+             A,P1,C,B,S,V8,10,5,e,,,0,,\n"
+        );
+        let p = ok(&csv);
+        assert_eq!(p.total_rows, 8);
+        let got: Vec<(u64, Option<&str>, &str)> = p
+            .errors
+            .iter()
+            .map(|e| (e.row, e.sku.as_deref(), e.error.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    1,
+                    Some("V1"),
+                    "Invalid List Price: must be a positive number"
+                ),
+                (
+                    2,
+                    Some("V2"),
+                    "Invalid Acquisition Cost: must be a positive number"
+                ),
+                (3, Some("V3"), "At least one price column is required"),
+                (4, Some("V4"), "Invalid Grade: must be one of A, B, C, D, E"),
+                (
+                    5,
+                    Some("V5"),
+                    "Invalid 12mo_Price: must be a number, zero or more"
+                ),
+                (
+                    6,
+                    None,
+                    "Missing required value: Product Name; Missing required value: Variant SKU"
+                ),
+                (
+                    7,
+                    Some("V7"),
+                    "Invalid List Price: must be a positive number"
+                ),
+            ]
+        );
+        assert_eq!(p.products.len(), 1);
+        let r = &p.products[0].rows[0];
+        assert_eq!(r.row, 8);
+        assert_eq!(r.variant.grade, Some(Grade::E));
+    }
+
+    #[test]
+    fn short_rows_read_as_blank_values() {
+        let csv = format!("{HEADER}A,P1,C,B,S,V1,10,5\n");
+        let p = ok(&csv);
+        assert_eq!(p.errors.len(), 1);
+        assert_eq!(p.errors[0].error, "At least one price column is required");
+        // Optional columns may be absent from the header altogether.
+        let csv = "Product Name,Product SKU,Category,Brand,Specification,Variant SKU,List Price,\
+                   Acquisition Cost,24mo_Price\r\nA,P1,C,B,S,V1,10,5,3\r\n";
+        let p = ok(csv);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!(p.products[0].rows[0].variant.grade, Some(Grade::A));
+    }
+
+    #[test]
+    fn duplicate_variant_sku_in_file_is_a_row_error() {
+        let csv = format!(
+            "{HEADER}\
+             A,P1,C,B,S,V1,10,5,,,,1,,\n\
+             A,P2,C,B,S,V1,10,5,,,,1,,\n\
+             A,P1,C,B,S,V2,bad,5,,,,1,,\n\
+             A,P1,C,B,S,V2,10,5,,,,1,,\n"
+        );
+        let p = ok(&csv);
+        assert_eq!(p.errors.len(), 2);
+        assert_eq!(
+            (p.errors[0].row, p.errors[0].error.as_str()),
+            (2, "Duplicate Variant SKU in file")
+        );
+        assert_eq!(p.errors[1].row, 3);
+        // The first valid occurrence of V2 (row 4) is imported.
+        assert_eq!(p.products.len(), 1);
+        let rows: Vec<u64> = p.products[0].rows.iter().map(|r| r.row).collect();
+        assert_eq!(rows, vec![1, 4]);
+    }
+
+    #[test]
+    fn blank_rows_keep_numbering_but_are_not_counted() {
+        let csv = format!("{HEADER},,,,,,,,,,,,,\nA,P1,C,B,S,V1,x,5,,,,1,,\n");
+        let p = ok(&csv);
+        assert_eq!(p.total_rows, 1);
+        assert_eq!(p.errors.len(), 1);
+        assert_eq!(p.errors[0].row, 2);
+    }
+
+    #[test]
+    fn file_level_failures_are_validation_errors() {
+        for bad in ["", "\u{FEFF}", "  \n\n"] {
+            let e = err(bad);
+            assert_eq!((e.status, e.code), (400, "VALIDATION_ERROR"));
+        }
+        let e = parse(b"Product Name\n\xff\xfe\n", 2).unwrap_err();
+        assert_eq!((e.status, e.code), (400, "VALIDATION_ERROR"));
+        assert!(e.details[0].message.contains("UTF-8"));
+
+        let e =
+            err("Product Name,Product SKU,Category,Brand,Specification,List Price\nA,B,C,D,E,1\n");
+        assert_eq!((e.status, e.code), (400, "VALIDATION_ERROR"));
+        assert_eq!(e.details[0].path, "csvFile");
+        assert_eq!(
+            e.details[0].message,
+            "Missing required column(s): Variant SKU, Acquisition Cost"
+        );
+
+        let e = err(HEADER);
+        assert_eq!((e.status, e.code), (400, "VALIDATION_ERROR"));
+    }
+
+    #[test]
+    fn too_many_rows_is_rejected() {
+        let mut csv = HEADER.to_string();
+        for i in 0..MAX_CSV_ROWS {
+            csv.push_str(&format!("A,P1,C,B,S,V{i},10,5,,,,1,,\n"));
+        }
+        let p = ok(&csv);
+        assert_eq!(p.total_rows, MAX_CSV_ROWS as u64);
+        csv.push_str("A,P1,C,B,S,VX,10,5,,,,1,,\n");
+        let e = err(&csv);
+        assert_eq!((e.status, e.code), (400, "VALIDATION_ERROR"));
+        assert_eq!(e.details[0].code, "too_big");
+    }
+
+    #[test]
+    fn money_is_exact_minor_units() {
+        let csv = format!("{HEADER}A,P1,C,B,S,V1,0.1,0.2,,,0.30,,,\n");
+        let p = ok(&csv);
+        let v = &p.products[0].rows[0].variant;
+        assert_eq!(v.list_price, Patch::Value(10));
+        assert_eq!(v.acquisition_cost, Patch::Value(20));
+        assert_eq!(v.pricing.as_ref().unwrap()[0].monthly_price, 30);
+        // Zero-decimal currency.
+        let p = parse(csv.as_bytes(), 0).unwrap();
+        assert_eq!(
+            p.errors[0].error,
+            "Invalid List Price: must be a positive number; \
+             Invalid Acquisition Cost: must be a positive number"
+        );
+    }
+
+    #[test]
+    fn empty_lines_between_rows() {
+        let csv = format!("\n{HEADER}\nA,P1,C,B,S,V1,10,5,,,,1,,\n\nA,P1,C,B,S,V2,x,5,,,,1,,\n\n");
+        let p = ok(&csv);
+        assert_eq!(p.total_rows, 2);
+        assert_eq!(p.products[0].rows[0].variant.sku, "V1");
+        assert_eq!(p.errors.len(), 1);
+        assert_eq!(p.errors[0].row, 2);
+    }
+}

@@ -1,0 +1,346 @@
+//! The subcommands.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Subcommand;
+use flexportal_api::{AppState, UsageBuffer};
+use flexportal_app::{Actor, App, SystemClock, TenantContext, admin};
+use flexportal_domain::Currency;
+use flexportal_domain::status::KeyScope;
+use flexportal_store::Db;
+use serde_json::json;
+
+use crate::Command;
+
+/// `flexportal tenants …`
+#[derive(Subcommand)]
+pub enum TenantCommand {
+    /// Create a business unit.
+    Create {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// ISO 4217 currency, immutable (e.g. EUR).
+        #[arg(long)]
+        currency: String,
+        /// IANA time zone for "today" (default UTC).
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List business units.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `flexportal keys …`
+#[derive(Subcommand)]
+pub enum KeyCommand {
+    /// Issue an API key (printed once; only its hash is stored).
+    Create {
+        /// Business unit id.
+        #[arg(long)]
+        tenant: String,
+        /// Key name.
+        #[arg(long, default_value = "API key")]
+        name: String,
+        /// `read` (GET only), `write` (everything else) or `all`.
+        #[arg(long, default_value = "all")]
+        scope: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a business unit's keys (without secrets).
+    List {
+        /// Business unit id.
+        #[arg(long)]
+        tenant: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key by id; it answers 401 INVALID_TOKEN from then on.
+    Revoke {
+        /// Key id (`key_…`).
+        key_id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `flexportal import …`
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Products and variants from the CSV format of `POST /v1/products/csv`.
+    Products {
+        /// CSV file.
+        file: std::path::PathBuf,
+        /// Business unit id (optional when the store has exactly one).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Assets from CSV with columns serialNumber, sku and optionally acquisitionCost,
+    /// acquisitionDate, location, condition, notes, status.
+    Assets {
+        /// CSV file.
+        file: std::path::PathBuf,
+        /// Business unit id (optional when the store has exactly one).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Where rejected rows are written (CSV: row, serialNumber, code, message).
+        #[arg(long, default_value = "import-errors.csv")]
+        report: std::path::PathBuf,
+    },
+}
+
+type AnyResult = Result<(), Box<dyn std::error::Error>>;
+
+async fn open(url: &str) -> Result<App, Box<dyn std::error::Error>> {
+    let db = Db::connect(url).await?;
+    db.migrate().await?;
+    Ok(App::new(db, Arc::new(SystemClock)))
+}
+
+/// Runs one command.
+pub async fn run(url: String, cmd: Command) -> AnyResult {
+    match cmd {
+        Command::Serve { addr } => serve(&url, &addr).await,
+        Command::Migrate => {
+            open(&url).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Tenants { command } => tenants(&open(&url).await?, command).await,
+        Command::Keys { command } => keys(&open(&url).await?, command).await,
+        Command::Import { command } => import(&open(&url).await?, command).await,
+    }
+}
+
+async fn serve(url: &str, addr: &str) -> AnyResult {
+    let app = open(url).await?;
+    if admin::list_tenants(&app).await?.is_empty() {
+        let t = admin::create_tenant(&app, "Default", "EUR", None).await?;
+        let k = admin::create_key(&app, &t.tenant_id, "Default key", KeyScope::All).await?;
+        println!("Created business unit \"{}\" ({}).", t.name, t.currency);
+        println!("  Tenant-ID: {}", t.tenant_id);
+        println!("  API key:   {}   (shown once; store it now)", k.secret);
+        println!("Try it:");
+        println!(
+            "  curl -H 'Authorization: Bearer {}' -H 'Tenant-ID: {}' http://{addr}/v1/assets",
+            k.secret, t.tenant_id
+        );
+    }
+    let state = AppState {
+        app: app.clone(),
+        usage: Arc::new(UsageBuffer::default()),
+    };
+    let flusher = flexportal_api::spawn_usage_flusher(state.clone(), Duration::from_secs(5));
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, engine = ?app.db.engine(), "listening");
+    axum::serve(listener, flexportal_api::router(state.clone()))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down; finishing in-flight requests");
+        })
+        .await?;
+    flusher.abort();
+    state.usage.flush(&app).await;
+    Ok(())
+}
+
+async fn tenants(app: &App, cmd: TenantCommand) -> AnyResult {
+    match cmd {
+        TenantCommand::Create {
+            name,
+            currency,
+            time_zone,
+            json,
+        } => {
+            let t = admin::create_tenant(app, &name, &currency, time_zone.as_deref()).await?;
+            if json {
+                println!(
+                    "{}",
+                    json!({"tenantId": t.tenant_id, "name": t.name, "currency": t.currency, "timeZone": t.time_zone})
+                );
+            } else {
+                println!(
+                    "Created business unit {} ({}, {}): Tenant-ID {}",
+                    t.name, t.currency, t.time_zone, t.tenant_id
+                );
+            }
+        }
+        TenantCommand::List { json } => {
+            let ts = admin::list_tenants(app).await?;
+            if json {
+                let v: Vec<_> = ts.iter().map(|t| json!({"tenantId": t.tenant_id, "name": t.name, "currency": t.currency, "timeZone": t.time_zone, "status": t.status})).collect();
+                println!("{}", serde_json::Value::Array(v));
+            } else {
+                for t in ts {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        t.tenant_id, t.name, t.currency, t.time_zone, t.status
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn keys(app: &App, cmd: KeyCommand) -> AnyResult {
+    match cmd {
+        KeyCommand::Create {
+            tenant,
+            name,
+            scope,
+            json,
+        } => {
+            let scope = KeyScope::parse(&scope).ok_or("scope must be read, write or all")?;
+            let k = admin::create_key(app, &tenant, &name, scope).await?;
+            if json {
+                println!(
+                    "{}",
+                    json!({"keyId": k.record.key_id, "tenantId": k.record.tenant_id, "name": k.record.name, "scope": k.record.scope, "apiKey": k.secret})
+                );
+            } else {
+                println!(
+                    "Key {} for {} (scope {}):\n{}\nShown once; only its hash is stored.",
+                    k.record.key_id, tenant, k.record.scope, k.secret
+                );
+            }
+        }
+        KeyCommand::List { tenant, json } => {
+            let mut c = app.db.read().await?;
+            let ks = flexportal_store::api_keys::list(&mut c, &tenant).await?;
+            if json {
+                let v: Vec<_> = ks.iter().map(|k| json!({"keyId": k.key_id, "name": k.name, "scope": k.scope, "status": k.status, "usageCount": k.usage_count, "lastUsedAt": k.last_used_at.map(flexportal_domain::time::format_timestamp), "createdAt": flexportal_domain::time::format_timestamp(k.created_at)})).collect();
+                println!("{}", serde_json::Value::Array(v));
+            } else {
+                for k in ks {
+                    println!(
+                        "{}\t{}\t{}\t{}\tused {} times",
+                        k.key_id, k.name, k.scope, k.status, k.usage_count
+                    );
+                }
+            }
+        }
+        KeyCommand::Revoke { key_id, json } => {
+            admin::revoke_key(app, &key_id).await?;
+            if json {
+                println!("{}", json!({"keyId": key_id, "status": "revoked"}));
+            } else {
+                println!("Revoked {key_id}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn context(
+    app: &App,
+    tenant: Option<String>,
+) -> Result<TenantContext, Box<dyn std::error::Error>> {
+    let all = admin::list_tenants(app).await?;
+    let t = match tenant {
+        Some(id) => all
+            .into_iter()
+            .find(|t| t.tenant_id == id)
+            .ok_or("unknown business unit")?,
+        None if all.len() == 1 => all.into_iter().next().ok_or("no business unit")?,
+        None => {
+            return Err("--tenant is required when the store has several business units".into());
+        }
+    };
+    Ok(TenantContext {
+        currency: Currency::parse(&t.currency).ok_or("invalid stored currency")?,
+        time_zone: t.time_zone,
+        settings: serde_json::from_str(&t.settings).unwrap_or_else(|_| json!({})),
+        tenant_id: t.tenant_id,
+        actor: Actor {
+            user_id: "system".into(),
+            display_name: "Command line".into(),
+        },
+    })
+}
+
+async fn import(app: &App, cmd: ImportCommand) -> AnyResult {
+    match cmd {
+        ImportCommand::Products { file, tenant } => {
+            let ctx = context(app, tenant).await?;
+            let bytes = std::fs::read(&file)?;
+            let o = flexportal_app::products_csv::import(app, &ctx, &bytes).await?;
+            println!(
+                "{} rows: {} products created, {} updated; {} variants created, {} updated; {} errors",
+                o.total_rows,
+                o.products_created,
+                o.products_updated,
+                o.variants_created,
+                o.variants_updated,
+                o.errors.len()
+            );
+            for e in &o.errors {
+                println!(
+                    "  row {}: {} ({})",
+                    e.row,
+                    e.error,
+                    e.sku.as_deref().unwrap_or("-")
+                );
+            }
+        }
+        ImportCommand::Assets {
+            file,
+            tenant,
+            report,
+        } => {
+            let ctx = context(app, tenant).await?;
+            let size = std::fs::metadata(&file)?.len();
+            let bar = indicatif::ProgressBar::new(size);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} {per_sec} {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let reader = bar.wrap_read(std::io::BufReader::with_capacity(
+                1 << 20,
+                std::fs::File::open(&file)?,
+            ));
+            let started = std::time::Instant::now();
+            let progress = |rows: u64| bar.set_message(format!("{rows} rows"));
+            let s = flexportal_app::assets_import::import(app, &ctx, reader, &progress).await?;
+            bar.finish();
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "{} rows in {:.1}s: {} assets created, {} already existed, {} rejected",
+                s.rows,
+                secs,
+                s.created,
+                s.skipped_existing,
+                s.errors.len()
+            );
+            if !s.errors.is_empty() {
+                let mut w = csv::Writer::from_path(&report)?;
+                w.write_record(["row", "serialNumber", "code", "message"])?;
+                for e in &s.errors {
+                    w.write_record([
+                        e.row.to_string(),
+                        e.serial_number.clone(),
+                        e.code.clone(),
+                        e.message.clone(),
+                    ])?;
+                }
+                w.flush()?;
+                println!("Rejected rows written to {}", report.display());
+            }
+        }
+    }
+    Ok(())
+}

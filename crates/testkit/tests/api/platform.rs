@@ -1,0 +1,352 @@
+//! Authentication, tenant selection, scopes, the error envelope, body limits, health.
+
+use axum::body::Body;
+use axum::http::Request;
+use flexportal_domain::status::KeyScope;
+use flexportal_testkit::{TestApp, both_engines};
+use serde_json::json;
+
+fn req(method: &str, path: &str) -> axum::http::request::Builder {
+    Request::builder().method(method).uri(path)
+}
+
+both_engines!(
+    authentication_follows_the_check_order,
+    |app: TestApp| async move {
+        // No Authorization header → 401 AUTH_REQUIRED.
+        let (s, b) = app
+            .raw(
+                req("GET", "/v1/assets")
+                    .header("tenant-id", &app.tenant.tenant_id)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(
+            (s.as_u16(), b["error"]["code"].as_str()),
+            (401, Some("AUTH_REQUIRED"))
+        );
+        // Not of the form Bearer <token>.
+        let (s, b) = app
+            .raw(
+                req("GET", "/v1/assets")
+                    .header("authorization", "Basic abc")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(
+            (s.as_u16(), b["error"]["code"].as_str()),
+            (401, Some("AUTH_REQUIRED"))
+        );
+        // Unknown token → 401 INVALID_TOKEN, even without a Tenant-ID.
+        let (s, b) = app
+            .raw(
+                req("GET", "/v1/assets")
+                    .header("authorization", "Bearer pk_live_local_nope")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(
+            (s.as_u16(), b["error"]["code"].as_str()),
+            (401, Some("INVALID_TOKEN"))
+        );
+        // Valid key, no Tenant-ID → 403.
+        let (s, b) = app
+            .raw(
+                req("GET", "/v1/assets")
+                    .header("authorization", format!("Bearer {}", app.tenant.key))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(
+            (s.as_u16(), b["error"]["code"].as_str()),
+            (403, Some("NO_TENANT_ACCESS"))
+        );
+        // Valid key with another unit's Tenant-ID → 403, not 401.
+        let other = app.new_tenant("USD").await;
+        let (s, b) = app
+            .raw(
+                req("GET", "/v1/assets")
+                    .header("authorization", format!("Bearer {}", app.tenant.key))
+                    .header("tenant-id", &other.tenant_id)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(
+            (s.as_u16(), b["error"]["code"].as_str()),
+            (403, Some("NO_TENANT_ACCESS"))
+        );
+        // Auth comes before route lookup: an unknown asset without a key is 401, not 404.
+        let (s, _) = app
+            .raw(req("GET", "/v1/assets/NOPE").body(Body::empty()).unwrap())
+            .await;
+        assert_eq!(s, 401);
+        // The good pair works.
+        let (s, b) = app.get("/v1/assets").await;
+        assert_eq!(s, 200, "{b}");
+    }
+);
+
+both_engines!(
+    revoked_keys_and_inactive_units_are_refused,
+    |app: TestApp| async move {
+        flexportal_app::admin::revoke_key(app.app(), &app.tenant.key_id)
+            .await
+            .unwrap();
+        let (s, b) = app.get("/v1/assets").await;
+        assert_eq!(
+            (s.as_u16(), b["error"]["code"].as_str()),
+            (401, Some("INVALID_TOKEN"))
+        );
+
+        let t = app.new_tenant("EUR").await;
+        let mut c = app.app().db.begin().await.unwrap();
+        flexportal_store::tenants::set_status(&mut c, &t.tenant_id, "inactive", 1)
+            .await
+            .unwrap();
+        c.commit().await.unwrap();
+        let (s, b) = app.call_as(&t, "GET", "/v1/assets", None).await;
+        assert_eq!(
+            (s.as_u16(), b["error"]["code"].as_str()),
+            (403, Some("NO_TENANT_ACCESS"))
+        );
+    }
+);
+
+both_engines!(scopes_split_reads_and_writes, |app: TestApp| async move {
+    let reader = app.new_tenant_with_scope("EUR", KeyScope::Read).await;
+    let (s, _) = app.call_as(&reader, "GET", "/v1/products", None).await;
+    assert_eq!(s, 200);
+    let (s, b) = app
+        .call_as(
+            &reader,
+            "POST",
+            "/v1/assets",
+            Some(json!({"serialNumber": "X", "sku": "Y"})),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), b["error"]["code"].as_str()),
+        (403, Some("INSUFFICIENT_PERMISSIONS"))
+    );
+    let writer = app.new_tenant_with_scope("EUR", KeyScope::Write).await;
+    let (s, b) = app.call_as(&writer, "GET", "/v1/products", None).await;
+    assert_eq!(
+        (s.as_u16(), b["error"]["code"].as_str()),
+        (403, Some("INSUFFICIENT_PERMISSIONS"))
+    );
+});
+
+both_engines!(
+    bad_bodies_get_the_envelope_and_change_nothing,
+    |app: TestApp| async move {
+        let auth = |b: axum::http::request::Builder| {
+            b.header("authorization", format!("Bearer {}", app.tenant.key))
+                .header("tenant-id", &app.tenant.tenant_id)
+                .header("content-type", "application/json")
+        };
+        // Malformed JSON.
+        let (s, b) = app
+            .raw(
+                auth(req("POST", "/v1/assets"))
+                    .body(Body::from("{\"serialNumber\": "))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(
+            (s.as_u16(), b["error"]["code"].as_str()),
+            (400, Some("VALIDATION_ERROR"))
+        );
+        assert!(
+            b["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Malformed JSON")
+        );
+        // Not an object.
+        let (s, b) = app
+            .raw(
+                auth(req("POST", "/v1/assets"))
+                    .body(Body::from("[1,2]"))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(
+            (s.as_u16(), b["error"]["code"].as_str()),
+            (400, Some("VALIDATION_ERROR"))
+        );
+        // Wrong types name the field.
+        let (s, b) = app
+            .post("/v1/assets", json!({"serialNumber": 12, "sku": true}))
+            .await;
+        assert_eq!(s, 400);
+        let paths: Vec<&str> = b["error"]["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(paths, vec!["serialNumber", "sku"]);
+        assert_eq!(b["error"]["details"][0]["code"], "invalid_type");
+        // Oversized body → 413 before parsing.
+        let big = format!("{{\"notes\": \"{}\"}}", "x".repeat(1_100_000));
+        let (s, b) = app
+            .raw(
+                auth(req("POST", "/v1/assets"))
+                    .body(Body::from(big))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(
+            (s.as_u16(), b["error"]["code"].as_str()),
+            (413, Some("PAYLOAD_TOO_LARGE"))
+        );
+        // A 100 kB name inside the limit → 400 with details.
+        let (s, b) = app
+            .post(
+                "/v1/assets",
+                json!({"serialNumber": "x".repeat(100_000), "sku": "S"}),
+            )
+            .await;
+        assert_eq!(
+            (s.as_u16(), b["error"]["details"][0]["code"].as_str()),
+            (400, Some("too_big"))
+        );
+        // Nothing was stored.
+        let (_, list) = app.get("/v1/assets").await;
+        assert_eq!(list["count"], 0);
+        // Unknown query values and bad limits.
+        for q in [
+            "status=lost",
+            "limit=0",
+            "limit=abc",
+            "sortBy=color",
+            "sortDir=up",
+            "startAfter=NOPE",
+        ] {
+            let (s, b) = app.get(&format!("/v1/assets?{q}")).await;
+            assert_eq!(
+                (s.as_u16(), b["error"]["code"].as_str()),
+                (400, Some("VALIDATION_ERROR")),
+                "{q}"
+            );
+        }
+        // Unknown route.
+        let (s, b) = app.get("/v1/nothing-here").await;
+        assert_eq!(
+            (s.as_u16(), b["error"]["code"].as_str()),
+            (404, Some("NOT_FOUND"))
+        );
+    }
+);
+
+both_engines!(health_and_request_ids, |app: TestApp| async move {
+    let (s, _) = app
+        .raw(req("GET", "/healthz").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(s, 200);
+    let (s, b) = app
+        .raw(req("GET", "/readyz").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!((s.as_u16(), b["status"].as_str()), (200, Some("ready")));
+    let resp = tower::ServiceExt::oneshot(
+        app.router.clone(),
+        req("GET", "/healthz").body(Body::empty()).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        resp.headers()
+            .get("x-request-id")
+            .is_some_and(|v| v.to_str().unwrap().starts_with("req_"))
+    );
+    let resp = tower::ServiceExt::oneshot(
+        app.router.clone(),
+        req("GET", "/healthz")
+            .header("x-request-id", "abc-123")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "abc-123");
+});
+
+both_engines!(key_usage_is_counted, |app: TestApp| async move {
+    for _ in 0..3 {
+        app.get("/v1/products").await;
+    }
+    app.state.usage.flush(app.app()).await;
+    let mut c = app.app().db.read().await.unwrap();
+    let keys = flexportal_store::api_keys::list(&mut c, &app.tenant.tenant_id)
+        .await
+        .unwrap();
+    assert_eq!(keys[0].usage_count, 3);
+    assert_eq!(keys[0].last_used_at, Some(flexportal_testkit::T0));
+});
+
+#[test]
+fn openapi_document_matches_the_official_contract() {
+    let official: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/spec/flexportal-openapi.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let ours = flexportal_api::openapi::document();
+    let mut checked = 0;
+    for (path, methods) in ours["paths"].as_object().unwrap() {
+        for (method, op) in methods.as_object().unwrap() {
+            let off = &official["paths"][path][method];
+            assert!(
+                off.is_object(),
+                "{method} {path} is not an official operation"
+            );
+            assert_eq!(op["operationId"], off["operationId"], "{method} {path}");
+            let names = |o: &serde_json::Value| -> Vec<String> {
+                o["parameters"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|p| p["name"].as_str().unwrap().to_string())
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let ours_params = names(op);
+            for p in names(off) {
+                assert!(
+                    ours_params.contains(&p),
+                    "{method} {path}: parameter {p} missing"
+                );
+            }
+            // Every official top-level response field is one we document.
+            let (code, resp) = off["responses"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .find(|(c, _)| c.starts_with('2'))
+                .unwrap();
+            let official_fields = resp["content"]["application/json"]["schema"]["properties"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            let our_fields =
+                &op["responses"][code]["content"]["application/json"]["schema"]["properties"];
+            for f in official_fields.keys() {
+                assert!(
+                    our_fields.get(f).is_some(),
+                    "{method} {path}: response field {f} missing"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 16);
+}

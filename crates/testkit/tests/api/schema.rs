@@ -1,0 +1,79 @@
+//! Both engines' migrations produce the same tables, columns and indexes, and every tenant-owned
+//! key and index leads with tenant_id.
+
+use std::collections::BTreeMap;
+
+use flexportal_store::{Db, FromRow, Row, StoreError};
+use flexportal_testkit::{EngineKind, open_db};
+
+struct Col(String, String);
+impl FromRow for Col {
+    fn from_row(r: &dyn Row) -> Result<Self, StoreError> {
+        Ok(Col(r.text(0)?, r.text(1)?))
+    }
+}
+
+type Schema = (BTreeMap<String, Vec<String>>, BTreeMap<String, Vec<String>>);
+
+async fn describe(db: &Db) -> Schema {
+    let mut c = db.read().await.unwrap();
+    let (cols_sql, idx_sql) = match db.engine() {
+        flexportal_store::Engine::Sqlite => (
+            "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE 'refinery_%' ORDER BY m.name, p.cid",
+            "SELECT il.name, ii.name FROM sqlite_master m, pragma_index_list(m.name) il, pragma_index_info(il.name) ii \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'refinery_%' AND il.origin = 'c' ORDER BY il.name, ii.seqno",
+        ),
+        flexportal_store::Engine::Postgres => (
+            "SELECT table_name::text, column_name::text FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name NOT LIKE 'refinery_%' ORDER BY table_name, ordinal_position",
+            "SELECT i.relname::text, a.attname::text FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
+             JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
+             JOIN LATERAL unnest(x.indkey) WITH ORDINALITY k(attnum, ord) ON true \
+             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
+             WHERE n.nspname = 'public' AND NOT x.indisprimary AND t.relname NOT LIKE 'refinery_%' \
+             AND i.relname NOT LIKE '%_key' ORDER BY i.relname, k.ord",
+        ),
+    };
+    let mut tables: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for Col(t, col) in fetch(&mut c, cols_sql).await {
+        tables.entry(t).or_default().push(col);
+    }
+    let mut indexes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for Col(i, col) in fetch(&mut c, idx_sql).await {
+        indexes.entry(i).or_default().push(col);
+    }
+    (tables, indexes)
+}
+
+async fn fetch(c: &mut flexportal_store::Conn, sql: &str) -> Vec<Col> {
+    c.fetch_all_sql(sql).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_give_the_same_schema_on_both_engines() {
+    let (sqlite, dir) = open_db(EngineKind::Sqlite).await.unwrap();
+    let (s_tables, s_indexes) = describe(&sqlite).await;
+    if let Some(d) = dir {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    for (name, cols) in &s_tables {
+        if name != "tenants" {
+            assert_eq!(cols[0], "tenant_id", "{name} does not lead with tenant_id");
+        }
+    }
+    for (name, cols) in &s_indexes {
+        if name != "api_keys_hash" {
+            assert_eq!(
+                cols[0], "tenant_id",
+                "index {name} does not lead with tenant_id"
+            );
+        }
+    }
+    let Some((pg, _)) = open_db(EngineKind::Postgres).await else {
+        return;
+    };
+    let (p_tables, p_indexes) = describe(&pg).await;
+    assert_eq!(s_tables, p_tables);
+    assert_eq!(s_indexes, p_indexes);
+}
