@@ -248,6 +248,25 @@ impl TestApp {
         self.raw(b.body(body).expect("request")).await
     }
 
+    /// The use-case context of a business unit (as the command line builds it).
+    pub async fn context(&self, tenant: &TestTenant) -> flexportal_app::TenantContext {
+        let mut c = self.app().db.read().await.expect("read");
+        let t = flexportal_store::tenants::get(&mut c, &tenant.tenant_id)
+            .await
+            .expect("tenant")
+            .expect("tenant exists");
+        flexportal_app::TenantContext {
+            tenant_id: t.tenant_id,
+            currency: flexportal_domain::Currency::parse(&t.currency).expect("currency"),
+            time_zone: t.time_zone,
+            settings: serde_json::from_str(&t.settings).unwrap_or_default(),
+            actor: flexportal_app::Actor {
+                user_id: "system".into(),
+                display_name: "test".into(),
+            },
+        }
+    }
+
     /// `GET path` as the default business unit.
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.call_as(&self.tenant, "GET", path, None).await

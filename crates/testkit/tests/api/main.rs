@@ -2,6 +2,7 @@
 
 mod assets;
 mod customers;
+mod imports;
 mod isolation;
 mod pagination;
 mod platform;

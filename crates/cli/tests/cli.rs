@@ -1,0 +1,228 @@
+//! The `flexportal` admin commands against both engines, run as a user runs them.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn flexportal(url: &str, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_flexportal"))
+        .args(args)
+        .env("FLEXPORTAL_DATABASE_URL", url)
+        .env("FLEXPORTAL_LOG", "warn")
+        .output()
+        .expect("run flexportal");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json(url: &str, args: &[&str]) -> Value {
+    let (ok, out, err) = flexportal(url, args);
+    assert!(ok, "{args:?} failed: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {out}"))
+}
+
+fn scratch() -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "flexportal-cli-{}",
+        flexportal_domain::ids::random_token(10)
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn admin_commands(url: &str, dir: &std::path::Path) {
+    let t = json(
+        url,
+        &[
+            "tenants",
+            "create",
+            "--name",
+            "Shop NL",
+            "--currency",
+            "eur",
+            "--time-zone",
+            "Europe/Amsterdam",
+            "--json",
+        ],
+    );
+    let tenant = t["tenantId"].as_str().unwrap().to_string();
+    assert_eq!(t["currency"], "EUR");
+    let list = json(url, &["tenants", "list", "--json"]);
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["tenantId"] == tenant.as_str())
+    );
+    let (ok, _, err) = flexportal(
+        url,
+        &["tenants", "create", "--name", "X", "--currency", "EURO"],
+    );
+    assert!(!ok && err.contains("ISO 4217"), "{err}");
+
+    let k = json(
+        url,
+        &[
+            "keys", "create", "--tenant", &tenant, "--name", "shop", "--scope", "read", "--json",
+        ],
+    );
+    let key_id = k["keyId"].as_str().unwrap().to_string();
+    assert!(k["apiKey"].as_str().unwrap().starts_with("pk_live_"));
+    let keys = json(url, &["keys", "list", "--tenant", &tenant, "--json"]);
+    assert_eq!(keys[0]["keyId"], key_id.as_str());
+    assert_eq!(keys[0]["scope"], "read");
+    assert!(keys[0].get("apiKey").is_none(), "secrets are never listed");
+    let r = json(url, &["keys", "revoke", &key_id, "--json"]);
+    assert_eq!(r["status"], "revoked");
+    let (ok, _, _) = flexportal(url, &["keys", "revoke", &key_id]);
+    assert!(!ok, "revoking twice fails");
+    let (ok, _, _) = flexportal(url, &["keys", "create", "--tenant", "bu_unknown"]);
+    assert!(!ok);
+
+    // Imports: products then assets, with a report of rejected rows; a re-run changes nothing.
+    let products = dir.join("products.csv");
+    std::fs::write(&products, "Product Name,Product SKU,Category,Brand,Specification,Variant SKU,List Price,Acquisition Cost,12mo_Price\nDesk,DESK,Furniture,Ergo,Oak,DESK-OAK,899,400,49\n").unwrap();
+    let (ok, out, err) = flexportal(
+        url,
+        &[
+            "import",
+            "products",
+            products.to_str().unwrap(),
+            "--tenant",
+            &tenant,
+        ],
+    );
+    assert!(ok && out.contains("1 products created"), "{out} {err}");
+    let assets = dir.join("assets.csv");
+    std::fs::write(
+        &assets,
+        "serialNumber,sku\nD-1,DESK-OAK\nD-2,DESK-OAK\nD-3,NOPE\n",
+    )
+    .unwrap();
+    let report = dir.join("report.csv");
+    let args = [
+        "import",
+        "assets",
+        assets.to_str().unwrap(),
+        "--tenant",
+        &tenant,
+        "--report",
+        report.to_str().unwrap(),
+    ];
+    let (ok, out, err) = flexportal(url, &args);
+    assert!(
+        ok && out.contains("2 assets created, 0 already existed, 1 rejected"),
+        "{out} {err}"
+    );
+    let rep = std::fs::read_to_string(&report).unwrap();
+    assert!(rep.contains("3,D-3,VARIANT_NOT_FOUND"), "{rep}");
+    let (ok, out, _) = flexportal(url, &args);
+    assert!(
+        ok && out.contains("0 assets created, 2 already existed"),
+        "{out}"
+    );
+}
+
+#[test]
+fn admin_commands_on_sqlite() {
+    let dir = scratch();
+    let url = format!("sqlite://{}", dir.join("cli.db").display());
+    let (ok, out, _) = flexportal(&url, &["migrate"]);
+    assert!(ok && out.contains("migrations applied"));
+    admin_commands(&url, &dir);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn admin_commands_on_postgres() {
+    let Some(url) = flexportal_testkit::pg_test_url() else {
+        return;
+    };
+    let dir = scratch();
+    admin_commands(&url, &dir);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `flexportal serve` on an empty store: prints a Tenant-ID, a key and a curl line that works;
+/// Ctrl-C (SIGINT) shuts it down cleanly.
+fn serve_first_start(url: &str, expect_bootstrap: bool) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flexportal"))
+        .args(["serve", "--addr", &addr])
+        .env("FLEXPORTAL_DATABASE_URL", url)
+        .env("FLEXPORTAL_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start serve");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut tenant, mut key) = (String::new(), String::new());
+    if expect_bootstrap {
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if let Some(t) = line.trim().strip_prefix("Tenant-ID: ") {
+                tenant = t.to_string();
+            }
+            if let Some(k) = line.trim().strip_prefix("API key:") {
+                key = k.split_whitespace().next().unwrap().to_string();
+            }
+            if line.contains("curl") {
+                assert!(line.contains(&format!("http://{addr}/v1/assets")), "{line}");
+                break;
+            }
+        }
+        assert!(tenant.starts_with("bu_") && key.starts_with("pk_live_"));
+    }
+    // Wait until it listens, then make the request the curl line shows.
+    let mut body = String::new();
+    for _ in 0..100 {
+        if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
+            write!(s, "GET /v1/assets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nTenant-ID: {tenant}\r\nConnection: close\r\n\r\n").unwrap();
+            s.read_to_string(&mut body).unwrap();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let expected = if expect_bootstrap { "200 OK" } else { "401" };
+    assert!(body.starts_with(&format!("HTTP/1.1 {expected}")), "{body}");
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "serve did not shut down cleanly: {exit:?}");
+}
+
+#[test]
+fn serve_bootstraps_an_empty_sqlite_store() {
+    let dir = scratch();
+    let url = format!("sqlite://{}", dir.join("serve.db").display());
+    serve_first_start(&url, true);
+    // A second start finds the unit and prints no new key.
+    serve_first_start(&url, false);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn serve_runs_on_postgres() {
+    let Some(url) = flexportal_testkit::pg_test_url() else {
+        return;
+    };
+    // The shared test database already has business units, so no bootstrap happens.
+    let (ok, _, _) = flexportal(
+        &url,
+        &["tenants", "create", "--name", "Seed", "--currency", "USD"],
+    );
+    assert!(ok);
+    serve_first_start(&url, false);
+}
