@@ -1,5 +1,6 @@
-//! The OpenAPI document this server serves at `/openapi.json`: every operation it implements,
-//! with the official operation ids, paths, methods and parameter names.
+//! The operations this server implements, with the official operation ids, paths, methods,
+//! parameter names and response fields, and the OpenAPI document generated from them
+//! (`/openapi.json`). The router registers its `/v1` routes from the same table.
 
 use serde_json::{Map, Value, json};
 
