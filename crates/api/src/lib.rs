@@ -9,6 +9,7 @@ pub mod openapi;
 mod routes;
 mod usage;
 mod views;
+mod views_rentals;
 
 use std::sync::Arc;
 use std::time::Duration;

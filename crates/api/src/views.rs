@@ -86,7 +86,7 @@ fn pricing(ctx: &TenantContext, v: &VariantRecord) -> Value {
 }
 
 /// Drops trailing fractional zeros of a JSON number (`10.0000` → `10`).
-fn trim_number(v: Value) -> Value {
+pub(crate) fn trim_number(v: Value) -> Value {
     let s = v.to_string();
     if !s.contains('.') {
         return v;

@@ -88,10 +88,29 @@ fn check_can_deactivate(c: &CustomerRecord, open_orders: i64) -> AppResult<()> {
     Ok(())
 }
 
-/// Orders of the customer in `pending`, `confirmed` or `partial`. No order can exist before the
-/// orders capability, so this is zero until then.
-async fn open_orders(_c: &CustomerRecord) -> AppResult<i64> {
-    Ok(0)
+/// Orders of the customer in `pending`, `confirmed` or `partial`.
+async fn open_orders(tx: &mut flexportal_store::Conn, c: &CustomerRecord) -> AppResult<i64> {
+    flexportal_store::orders::open_count_for_customer(tx, &c.tenant_id, &c.customer_id)
+        .await
+        .or_500()
+}
+
+/// The ids of every order and every subscription ever created for the customer, oldest first
+/// (`orderIds`, `rentalIds`).
+pub async fn history(
+    app: &App,
+    ctx: &TenantContext,
+    customer_id: &str,
+) -> AppResult<(Vec<String>, Vec<String>)> {
+    let mut c = app.db.read().await.or_500()?;
+    let orders = flexportal_store::orders::ids_for_customer(&mut c, &ctx.tenant_id, customer_id)
+        .await
+        .or_500()?;
+    let rentals =
+        flexportal_store::subscriptions::ids_for_customer(&mut c, &ctx.tenant_id, customer_id)
+            .await
+            .or_500()?;
+    Ok((orders, rentals))
 }
 
 /// updateCustomer: partial update (SPEC §2.4). Errors: 404 `NOT_FOUND`, 400 `VALIDATION_ERROR`,
@@ -138,7 +157,7 @@ pub async fn update(
     let shipping = shipping.and_then(|v| parse_address(&v, "shippingAddress", &mut errors));
     input::check(errors)?;
     if status == Some(CustomerStatus::Inactive) && c.status != CustomerStatus::Inactive.as_str() {
-        check_can_deactivate(&c, open_orders(&c).await?)?;
+        check_can_deactivate(&c, open_orders(&mut tx, &c).await?)?;
     }
     if let Some(v) = first.value() {
         c.first_name = v;
@@ -196,7 +215,7 @@ pub async fn delete(app: &App, ctx: &TenantContext, id: &str) -> AppResult<Custo
         .or_500()?
         .ok_or_else(|| DomainError::not_found("Customer"))?;
     if c.status != CustomerStatus::Inactive.as_str() {
-        check_can_deactivate(&c, open_orders(&c).await?)?;
+        check_can_deactivate(&c, open_orders(&mut tx, &c).await?)?;
         c.status = CustomerStatus::Inactive.as_str().to_string();
         c.updated_at = app.now();
         customers::update(&mut tx, &c).await.or_500()?;

@@ -9,8 +9,12 @@ pub mod assets_import;
 pub mod customers;
 pub mod input;
 pub mod list;
+pub mod orders;
+pub mod payments;
 pub mod products;
 pub mod products_csv;
+pub mod settings;
+pub mod subscriptions;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -653,6 +653,23 @@ async fn write_product(
             (p, "created")
         }
     };
+    let deactivated: Vec<String> = input
+        .variants
+        .iter()
+        .filter(|v| v.status == Some(VariantStatus::Inactive))
+        .filter(|v| {
+            stored_variants
+                .iter()
+                .any(|s| s.variant_sku == v.sku && s.status == "active")
+        })
+        .map(|v| v.sku.clone())
+        .collect();
+    if crate::orders::skus_have_open_units(tx, tenant, &deactivated).await? {
+        return Err(DomainError::conflict(
+            "VARIANT_IN_USE",
+            "An open order still has unfulfilled units of this variant",
+        ));
+    }
     let mut results = Vec::new();
     for v in &input.variants {
         match stored_variants.iter().find(|s| s.variant_sku == v.sku) {
@@ -681,6 +698,7 @@ async fn write_product(
     if product.status == ProductStatus::Discontinued.as_str()
         && input.status == Some(ProductStatus::Discontinued)
     {
+        ensure_no_open_orders(tx, tenant, &product.product_id).await?;
         variants::set_status_for_product(
             tx,
             tenant,
@@ -742,6 +760,24 @@ pub async fn update(
     Ok(out)
 }
 
+/// 409 `PRODUCT_HAS_ACTIVE_ORDERS` when an open order has unfulfilled units of any variant of the
+/// product (SPEC §2.2).
+async fn ensure_no_open_orders(tx: &mut Conn, tenant: &str, product_id: &str) -> AppResult<()> {
+    let skus: Vec<String> = variants::for_product(tx, tenant, product_id)
+        .await
+        .or_500()?
+        .into_iter()
+        .map(|v| v.variant_sku)
+        .collect();
+    if crate::orders::skus_have_open_units(tx, tenant, &skus).await? {
+        return Err(DomainError::conflict(
+            "PRODUCT_HAS_ACTIVE_ORDERS",
+            "Open orders still have unfulfilled units of this product",
+        ));
+    }
+    Ok(())
+}
+
 /// deleteProduct: soft delete (SPEC §2.2): product `discontinued`, every variant `inactive`;
 /// repeating it is fine. Errors: 404 `NOT_FOUND`.
 pub async fn delete(app: &App, ctx: &TenantContext, product_id: &str) -> AppResult<ProductRecord> {
@@ -751,6 +787,7 @@ pub async fn delete(app: &App, ctx: &TenantContext, product_id: &str) -> AppResu
         .await
         .or_500()?
         .ok_or_else(|| DomainError::not_found("Product"))?;
+    ensure_no_open_orders(&mut tx, &ctx.tenant_id, product_id).await?;
     let changed =
         variants::set_status_for_product(&mut tx, &ctx.tenant_id, product_id, "inactive", now)
             .await

@@ -45,6 +45,20 @@ pub fn new_id(prefix: &str, now_millis: i64) -> String {
     out
 }
 
+/// `n` new ids created together (a payment schedule) that sort in the order generated: the same
+/// time and random part followed by a 3-character base-36 sequence (up to 46 656 ids).
+pub fn new_ids(prefix: &str, now_millis: i64, n: usize) -> Vec<String> {
+    let base = new_id(prefix, now_millis);
+    let stem = &base[..base.len() - 3];
+    (0..n)
+        .map(|i| {
+            let mut id = stem.to_string();
+            push_base36(&mut id, i as u64, 3);
+            id
+        })
+        .collect()
+}
+
 /// A random lowercase alphanumeric string of `len` characters (secrets, test names).
 pub fn random_token(len: usize) -> String {
     let mut rng = rand::rng();
@@ -78,5 +92,13 @@ mod tests {
                 .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
         );
         assert!(a < b);
+    }
+
+    #[test]
+    fn batch_ids_sort_in_generation_order() {
+        let ids = new_ids(prefix::PAYMENT, 1_700_000_000_000, 40);
+        assert_eq!(ids.len(), 40);
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+        assert!(ids.iter().all(|i| i.starts_with("pay_") && i.len() == 24));
     }
 }

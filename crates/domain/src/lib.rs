@@ -12,6 +12,8 @@ pub mod error;
 pub mod ids;
 pub mod money;
 pub mod pricing;
+pub mod recovery;
+pub mod schedule;
 pub mod serial;
 pub mod status;
 pub mod time;

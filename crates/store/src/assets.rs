@@ -367,3 +367,50 @@ pub fn list_query(
     );
     q
 }
+
+/// Assigns an `available` asset to a subscription: status `rented_out` with customer and rental.
+/// Returns `false` when the asset is not `available` (any more), so of two concurrent
+/// assignments exactly one succeeds.
+pub async fn assign(
+    conn: &mut Conn,
+    tenant_id: &str,
+    serial_number: &str,
+    customer_id: &str,
+    rental_id: &str,
+    now: i64,
+) -> Result<bool> {
+    let q = Query::update()
+        .table(Assets::Table)
+        .values([
+            (Assets::Status, "rented_out".into()),
+            (Assets::CustomerId, customer_id.into()),
+            (Assets::RentalId, rental_id.into()),
+            (Assets::UpdatedAt, now.into()),
+        ])
+        .and_where(Expr::col(Assets::TenantId).eq(tenant_id))
+        .and_where(Expr::col(Assets::SerialNumber).eq(serial_number))
+        .and_where(Expr::col(Assets::Status).eq("available"))
+        .to_owned();
+    Ok(conn.execute(&q).await? == 1)
+}
+
+/// Adds collected net income (minor units) to an asset's lifetime total.
+pub async fn add_collected(
+    conn: &mut Conn,
+    tenant_id: &str,
+    serial_number: &str,
+    amount: i64,
+    now: i64,
+) -> Result<()> {
+    let q = Query::update()
+        .table(Assets::Table)
+        .value(
+            Assets::LifetimeCollected,
+            Expr::col(Assets::LifetimeCollected).add(amount),
+        )
+        .value(Assets::UpdatedAt, now)
+        .and_where(Expr::col(Assets::TenantId).eq(tenant_id))
+        .and_where(Expr::col(Assets::SerialNumber).eq(serial_number))
+        .to_owned();
+    conn.execute(&q).await.map(|_| ())
+}

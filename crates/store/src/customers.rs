@@ -348,3 +348,62 @@ pub async fn list(
     let rows = conn.fetch_all(&q).await?;
     Ok(page::into_page(rows, limit))
 }
+
+/// Changes to a customer's counters, applied as `column = column + delta` so concurrent use cases
+/// never lose an update.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CounterDelta {
+    /// Orders.
+    pub orders: i64,
+    /// Active subscriptions.
+    pub devices: i64,
+    /// Monthly revenue of active subscriptions, minor units.
+    pub monthly_revenue: i64,
+    /// Collected net amounts, minor units.
+    pub collected: i64,
+    /// Acquisition cost captured, minor units.
+    pub acquisition_cost: i64,
+    /// Subscriptions counted in the cost.
+    pub tracked: i64,
+}
+
+/// Adds `d` to the customer's counters and bumps `updated_at`.
+pub async fn add_counters(
+    conn: &mut Conn,
+    tenant_id: &str,
+    customer_id: &str,
+    d: CounterDelta,
+    now: i64,
+) -> Result<()> {
+    let q = Query::update()
+        .table(Customers::Table)
+        .value(
+            Customers::TotalOrders,
+            Expr::col(Customers::TotalOrders).add(d.orders),
+        )
+        .value(
+            Customers::TotalDevicesRented,
+            Expr::col(Customers::TotalDevicesRented).add(d.devices),
+        )
+        .value(
+            Customers::TotalMonthlyRevenue,
+            Expr::col(Customers::TotalMonthlyRevenue).add(d.monthly_revenue),
+        )
+        .value(
+            Customers::LifetimeCollected,
+            Expr::col(Customers::LifetimeCollected).add(d.collected),
+        )
+        .value(
+            Customers::TotalAcquisitionCost,
+            Expr::col(Customers::TotalAcquisitionCost).add(d.acquisition_cost),
+        )
+        .value(
+            Customers::SubscriptionsTracked,
+            Expr::col(Customers::SubscriptionsTracked).add(d.tracked),
+        )
+        .value(Customers::UpdatedAt, now)
+        .and_where(Expr::col(Customers::TenantId).eq(tenant_id))
+        .and_where(Expr::col(Customers::CustomerId).eq(customer_id))
+        .to_owned();
+    conn.execute(&q).await.map(|_| ())
+}

@@ -12,10 +12,13 @@ pub mod customers;
 mod db;
 mod error;
 mod migrate;
+pub mod orders;
 pub mod page;
+pub mod payments;
 pub mod products;
 mod row;
 mod sqlite_pool;
+pub mod subscriptions;
 pub mod tenants;
 pub mod variants;
 

@@ -18,12 +18,22 @@ pub(crate) async fn list(
     Params(q): Params,
 ) -> Result<Json<Value>, ApiError> {
     let (page, limit) = uc::list(&s.app, &ctx, &q).await?;
+    let mut histories = std::collections::HashMap::new();
+    for c in &page.items {
+        histories.insert(
+            c.customer_id.clone(),
+            uc::history(&s.app, &ctx, &c.customer_id).await?,
+        );
+    }
     Ok(Json(views::list(
         "customers",
         &page,
         limit,
         |c| c.customer_id.clone(),
-        |c| views::customer(&ctx, c, &[], &[]),
+        |c| {
+            let (orders, rentals) = &histories[&c.customer_id];
+            views::customer(&ctx, c, orders, rentals)
+        },
     )))
 }
 
@@ -34,8 +44,7 @@ pub(crate) async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let c = uc::get(&s.app, &ctx, &id).await?;
-    // Orders and subscriptions of the customer: none can exist before the orders capability.
-    let (order_ids, rental_ids): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    let (order_ids, rental_ids) = uc::history(&s.app, &ctx, &id).await?;
     let mut v = views::customer(&ctx, &c, &order_ids, &rental_ids);
     let exp = ctx.exponent();
     v["profitability"] = json!({
@@ -56,11 +65,12 @@ pub(crate) async fn update(
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let c = uc::update(&s.app, &ctx, &id, &body).await?;
+    let (order_ids, rental_ids) = uc::history(&s.app, &ctx, &id).await?;
     Ok(Json(json!({
         "success": true,
         "message": "Customer updated",
         "customerId": c.customer_id,
-        "customer": views::customer(&ctx, &c, &[], &[]),
+        "customer": views::customer(&ctx, &c, &order_ids, &rental_ids),
     })))
 }
 

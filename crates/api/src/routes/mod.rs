@@ -3,7 +3,10 @@
 mod assets;
 mod customers;
 mod health;
+mod orders;
+mod payments;
 mod products;
+mod subscriptions;
 
 use axum::Router;
 use axum::routing::{MethodFilter, MethodRouter, get, on, patch};
@@ -42,6 +45,19 @@ fn handler(op: &Operation) -> MethodRouter<AppState> {
         "getCustomer" => on(filter, customers::get),
         "updateCustomer" => on(filter, customers::update),
         "deleteCustomer" => on(filter, customers::delete),
+        "createOrder" => on(filter, orders::create),
+        "listOrders" => on(filter, orders::list),
+        "getOrder" => on(filter, orders::get),
+        "updateOrderNotes" => on(filter, orders::notes),
+        "cancelOrder" => on(filter, orders::cancel),
+        "createSubscription" => on(filter, subscriptions::create),
+        "listSubscriptions" => on(filter, subscriptions::list),
+        "getSubscription" => on(filter, subscriptions::get),
+        "updateSubscriptionNotes" => on(filter, subscriptions::notes),
+        "listPayments" => on(filter, payments::list),
+        "getPayment" => on(filter, payments::get),
+        "markPaymentPaid" => on(filter, payments::mark_paid),
+        "cancelPayment" => on(filter, payments::cancel),
         other => panic!("operation {other} is documented but has no handler"),
     }
 }

@@ -348,5 +348,5 @@ fn openapi_document_matches_the_official_contract() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 16);
+    assert_eq!(checked, 29);
 }

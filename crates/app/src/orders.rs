@@ -1,0 +1,832 @@
+//! Orders (SPEC §2.5): checkout with pricing, tax and customer resolution; reads, notes, cancel.
+
+use std::collections::HashMap;
+
+use flexportal_domain::ids::prefix;
+use flexportal_domain::pricing::{PricingTier, tier_for};
+use flexportal_domain::schedule::apply_tax;
+use flexportal_domain::status::{CustomerType, ProductStatus, VariantStatus};
+use flexportal_domain::{Detail, DomainError};
+use flexportal_store::Conn;
+use flexportal_store::customers::{self, CounterDelta, CustomerRecord};
+use flexportal_store::orders::{self, OrderFilter, OrderRecord, OrderSort};
+use flexportal_store::page::Page;
+use flexportal_store::subscriptions;
+use flexportal_store::variants;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::customers::{is_email, parse_address};
+use crate::input::{self, Fields, MAX_LONG, MAX_SHORT, body_object};
+use crate::list::{self, Query};
+use crate::products::tiers_of;
+use crate::{App, AppResult, StoreResultExt, TenantContext, settings};
+
+/// Seconds within which an identical order is answered with the earlier one (SPEC §1.12).
+pub const DUPLICATE_WINDOW_MS: i64 = 60_000;
+
+/// One order item as stored (money in minor units).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderItem {
+    /// Variant SKU.
+    pub sku: String,
+    /// Product.
+    pub product_id: String,
+    /// Variant.
+    pub variant_id: String,
+    /// Display name.
+    pub product_name: String,
+    /// Image.
+    pub product_image_url: Option<String>,
+    /// Units.
+    pub quantity: i64,
+    /// Monthly price per unit after discount, minor units.
+    pub unit_price: i64,
+    /// Months.
+    pub contract_length: i64,
+    /// List price, minor units.
+    pub list_price: Option<i64>,
+    /// `variant`, `manual`, `unknown`.
+    pub list_price_source: String,
+    /// Acquisition cost, minor units.
+    pub acquisition_cost: Option<i64>,
+    /// `variant`, `manual`, `list_price`, `unknown`.
+    pub acquisition_cost_source: String,
+    /// List price override sent, minor units.
+    pub list_price_override: Option<i64>,
+    /// Acquisition cost override sent, minor units.
+    pub acquisition_cost_override: Option<i64>,
+    /// Only a list price was known and it stands in for the cost.
+    pub used_list_price_as_acquisition: bool,
+    /// One-off setup fee per unit of the tier at order time, minor units.
+    pub setup_fee: Option<i64>,
+}
+
+/// The items of a stored order.
+pub fn items_of(o: &OrderRecord) -> Vec<OrderItem> {
+    serde_json::from_str(&o.items).unwrap_or_default()
+}
+
+/// An order with the subscriptions created from it: `(rentalId, itemIndex)`.
+#[derive(Debug, Clone)]
+pub struct OrderView {
+    /// The order.
+    pub order: OrderRecord,
+    /// Its items.
+    pub items: Vec<OrderItem>,
+    /// Subscriptions created from it, oldest first, with the item index each fulfils.
+    pub rentals: Vec<(String, i64)>,
+}
+
+struct ItemInput {
+    index: usize,
+    sku: String,
+    quantity: i64,
+    contract_length: Option<i64>,
+    list_price_override: Option<i64>,
+    acquisition_cost_override: Option<i64>,
+}
+
+struct CustomerInput {
+    email: String,
+    first_name: String,
+    last_name: String,
+    company: Option<String>,
+    phone: Option<String>,
+    customer_type: Option<CustomerType>,
+}
+
+struct OrderInput {
+    order_type: String,
+    customer: CustomerInput,
+    billing: Value,
+    shipping: Option<Value>,
+    items: Vec<ItemInput>,
+    custom_fields: Option<Map<String, Value>>,
+    notes: Option<String>,
+    extension_details: Option<Value>,
+    upgrade_details: Option<Value>,
+}
+
+/// Validates an address with `contactName` defaulting to the customer's full name.
+fn address(
+    v: &Value,
+    path: &str,
+    default_contact: &str,
+    errors: &mut Vec<Detail>,
+) -> Option<Value> {
+    let mut v = v.clone();
+    if let Some(obj) = v.as_object_mut()
+        && obj
+            .get("contactName")
+            .is_none_or(|c| c.as_str().is_none_or(|s| s.trim().is_empty()))
+        && !default_contact.trim().is_empty()
+    {
+        obj.insert(
+            "contactName".into(),
+            Value::String(default_contact.trim().to_string()),
+        );
+    }
+    parse_address(&v, path, errors).and_then(|s| serde_json::from_str(&s).ok())
+}
+
+fn details_object(f: &mut Fields<'_>, key: &str, required: &[&str]) -> Option<Value> {
+    let v = f.raw(key)?.clone();
+    match v.as_object() {
+        Some(obj) => {
+            for r in required {
+                if obj.get(*r).is_none_or(Value::is_null) {
+                    f.fail(&format!("{key}.{r}"), "required", "Required");
+                }
+            }
+            Some(v)
+        }
+        None => {
+            f.fail(key, "invalid_type", "Expected an object");
+            None
+        }
+    }
+}
+
+fn parse(ctx: &TenantContext, body: &Value) -> AppResult<OrderInput> {
+    let obj = body_object(body)?;
+    let exp = ctx.exponent();
+    let mut errors = Vec::new();
+    let mut f = Fields::new(obj, "", &mut errors);
+    let order_type = f
+        .opt_enum("orderType", "standard, extension, upgrade", |s| {
+            matches!(s, "standard" | "extension" | "upgrade").then(|| s.to_string())
+        })
+        .unwrap_or_else(|| "standard".into());
+    let extension_details = details_object(
+        &mut f,
+        "extensionDetails",
+        &[
+            "originalOrderId",
+            "extensionMonths",
+            "previousEndDate",
+            "newEndDate",
+        ],
+    );
+    let upgrade_details = details_object(
+        &mut f,
+        "upgradeDetails",
+        &[
+            "previousDevice",
+            "previousSerialNumber",
+            "previousMonthlyAmount",
+            "previousRentalId",
+        ],
+    );
+    let notes = f.opt_text("notes", MAX_LONG);
+    let custom_fields = match obj.get("customFields") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(m)) => Some(m.clone()),
+        Some(_) => {
+            f.fail("customFields", "invalid_type", "Expected an object or null");
+            None
+        }
+    };
+    for id in settings::required_custom_fields(ctx, "order") {
+        if custom_fields
+            .as_ref()
+            .is_none_or(|m| m.get(&id).is_none_or(|v| v.is_null() || v == ""))
+        {
+            f.fail(
+                &format!("customFields.{id}"),
+                "required",
+                "Required custom field",
+            );
+        }
+    }
+    let customer = match obj.get("customer") {
+        Some(Value::Object(c)) => {
+            let mut cf = Fields::new(c, "customer", f.errors);
+            let email = cf.req_text("email", MAX_SHORT);
+            if let Some(e) = &email
+                && !is_email(e)
+            {
+                cf.fail("email", "invalid_string", "Invalid email address");
+            }
+            let first_name = cf.req_text("firstName", MAX_SHORT);
+            let last_name = cf.req_text("lastName", MAX_SHORT);
+            let company = cf.opt_text("company", MAX_SHORT);
+            let phone = cf.opt_text("phone", MAX_SHORT);
+            let customer_type = cf.opt_enum(
+                "customerType",
+                &CustomerType::expected(),
+                CustomerType::parse,
+            );
+            Some(CustomerInput {
+                email: email.unwrap_or_default(),
+                first_name: first_name.unwrap_or_default(),
+                last_name: last_name.unwrap_or_default(),
+                company,
+                phone,
+                customer_type,
+            })
+        }
+        Some(_) => {
+            f.fail("customer", "invalid_type", "Expected an object");
+            None
+        }
+        None => {
+            f.fail("customer", "required", "Required");
+            None
+        }
+    };
+    let contact = customer
+        .as_ref()
+        .map(|c| format!("{} {}", c.first_name, c.last_name))
+        .unwrap_or_default();
+    let billing = match obj.get("billingAddress") {
+        None | Some(Value::Null) => {
+            f.fail("billingAddress", "required", "Required");
+            None
+        }
+        Some(v) => address(v, "billingAddress", &contact, f.errors),
+    };
+    let shipping = match obj.get("shippingAddress") {
+        None | Some(Value::Null) => None,
+        Some(v) => address(v, "shippingAddress", &contact, f.errors),
+    };
+    let (min_q, max_q) = settings::quantity_limits(ctx);
+    let mut items = Vec::new();
+    match obj.get("items") {
+        Some(Value::Array(list)) if !list.is_empty() => {
+            for (i, it) in list.iter().enumerate() {
+                let path = format!("items[{i}]");
+                let Some(io) = it.as_object() else {
+                    f.fail(&path, "invalid_type", "Expected an item object");
+                    continue;
+                };
+                let mut itf = Fields::new(io, path.clone(), f.errors);
+                let sku = itf.req_text("sku", MAX_SHORT);
+                let quantity = match io.get("quantity") {
+                    Some(v) => match v.as_i64() {
+                        Some(q)
+                            if q >= 1
+                                && min_q.is_none_or(|m| q >= m)
+                                && max_q.is_none_or(|m| q <= m) =>
+                        {
+                            Some(q)
+                        }
+                        Some(_) => {
+                            itf.fail(
+                                "quantity",
+                                "too_small",
+                                "Quantity is outside the allowed range",
+                            );
+                            None
+                        }
+                        None => {
+                            itf.fail("quantity", "invalid_type", "Quantity must be an integer");
+                            None
+                        }
+                    },
+                    None => {
+                        itf.fail("quantity", "required", "Required");
+                        None
+                    }
+                };
+                let contract_length = match io.get("contractLength") {
+                    None | Some(Value::Null) => None,
+                    Some(v) => match v.as_i64() {
+                        Some(n) => Some(n),
+                        None => {
+                            itf.fail(
+                                "contractLength",
+                                "invalid_type",
+                                "Contract length must be an integer",
+                            );
+                            None
+                        }
+                    },
+                };
+                let list_price_override = itf.opt_money("listPriceOverride", exp);
+                let acquisition_cost_override = itf.opt_money("acquisitionCostOverride", exp);
+                if let (Some(sku), Some(quantity)) = (sku, quantity) {
+                    items.push(ItemInput {
+                        index: i,
+                        sku,
+                        quantity,
+                        contract_length,
+                        list_price_override,
+                        acquisition_cost_override,
+                    });
+                }
+            }
+        }
+        Some(Value::Array(_)) => f.fail("items", "too_small", "At least one item is required"),
+        Some(_) => f.fail("items", "invalid_type", "Expected an array of items"),
+        None => f.fail("items", "required", "Required"),
+    }
+    input::check(errors)?;
+    let (Some(customer), Some(billing)) = (customer, billing) else {
+        return Err(DomainError::validation(Vec::new()));
+    };
+    Ok(OrderInput {
+        order_type,
+        customer,
+        billing,
+        shipping,
+        items,
+        custom_fields,
+        notes,
+        extension_details,
+        upgrade_details,
+    })
+}
+
+/// The unit price of a tier after its discount (SPEC §2.5): percentage × (1 − v/100), fixed − v,
+/// floored at 0, rounded half away from zero to minor units.
+pub fn unit_price(tier: &PricingTier) -> i64 {
+    let base = tier.monthly_price;
+    match &tier.discount {
+        Some(d) if d.kind == "percentage" => {
+            // value is percent × 10 000 (4 decimals).
+            let pct: i128 = d.value.parse().unwrap_or(0);
+            let kept = (1_000_000 - pct).max(0);
+            flexportal_domain::money::div_round_half_away(base as i128 * kept, 1_000_000) as i64
+        }
+        Some(d) if d.kind == "fixed" => (base - d.value.parse::<i64>().unwrap_or(0)).max(0),
+        _ => base,
+    }
+}
+
+async fn resolve_items(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    inputs: &[ItemInput],
+) -> AppResult<Vec<OrderItem>> {
+    let mut out = Vec::new();
+    for it in inputs {
+        let v = variants::get_with_product(tx, &ctx.tenant_id, &it.sku)
+            .await
+            .or_500()?
+            .ok_or_else(|| {
+                DomainError::bad_request(
+                    "VARIANT_NOT_FOUND",
+                    format!("items[{}]: no variant with SKU {}", it.index, it.sku),
+                )
+            })?;
+        if v.variant.status != VariantStatus::Active.as_str()
+            || v.product_status != ProductStatus::Active.as_str()
+        {
+            return Err(DomainError::bad_request(
+                "VARIANT_INACTIVE",
+                format!(
+                    "items[{}]: variant {} or its product is not active",
+                    it.index, it.sku
+                ),
+            ));
+        }
+        let tiers = tiers_of(&v.variant);
+        let tier = match it.contract_length {
+            Some(len) => tier_for(&tiers, len).ok_or_else(|| {
+                DomainError::bad_request(
+                    "INVALID_CONTRACT_LENGTH",
+                    format!(
+                        "items[{}]: variant {} has no {len}-month pricing tier",
+                        it.index, it.sku
+                    ),
+                )
+            })?,
+            None => tier_for(&tiers, settings::default_contract_length(ctx))
+                .or_else(|| tiers.iter().min_by_key(|t| t.contract_length))
+                .ok_or_else(|| {
+                    DomainError::bad_request(
+                        "INVALID_CONTRACT_LENGTH",
+                        format!("variant {} has no pricing tier", it.sku),
+                    )
+                })?,
+        };
+        let (list_price, list_price_source) = match (it.list_price_override, v.variant.list_price) {
+            (Some(p), _) => (Some(p), "manual"),
+            (None, Some(p)) => (Some(p), "variant"),
+            _ => (None, "unknown"),
+        };
+        let (acquisition_cost, acquisition_cost_source, used_list) = match (
+            it.acquisition_cost_override,
+            v.variant.acquisition_cost,
+            list_price,
+        ) {
+            (Some(c), _, _) => (Some(c), "manual", false),
+            (None, Some(c), _) => (Some(c), "variant", false),
+            (None, None, Some(p)) => (Some(p), "list_price", true),
+            _ => (None, "unknown", false),
+        };
+        out.push(OrderItem {
+            sku: v.variant.variant_sku.clone(),
+            product_id: v.variant.product_id.clone(),
+            variant_id: v.variant.variant_id.clone(),
+            product_name: crate::assets::product_name(&v.product_name, &v.variant.variant_name),
+            product_image_url: crate::assets::image_url(&v),
+            quantity: it.quantity,
+            unit_price: unit_price(tier),
+            contract_length: tier.contract_length,
+            list_price,
+            list_price_source: list_price_source.into(),
+            acquisition_cost,
+            acquisition_cost_source: acquisition_cost_source.into(),
+            list_price_override: it.list_price_override,
+            acquisition_cost_override: it.acquisition_cost_override,
+            used_list_price_as_acquisition: used_list,
+            setup_fee: tier.setup_fee.filter(|f| *f > 0),
+        });
+    }
+    Ok(out)
+}
+
+fn dedupe_key(email: &str, items: &[OrderItem]) -> String {
+    let mut parts: Vec<String> = items
+        .iter()
+        .map(|i| format!("{}:{}:{}", i.sku, i.quantity, i.contract_length))
+        .collect();
+    parts.sort();
+    format!("{}|{}", customers::email_key(email), parts.join(","))
+}
+
+/// Order totals (SPEC §2.5): `(subtotal, taxAmount, total)` in minor units.
+pub fn totals(items: &[OrderItem], vat: settings::Vat) -> (i64, i64, i64) {
+    let gross: i64 = items.iter().map(|i| i.unit_price * i.quantity).sum();
+    let a = apply_tax(gross, vat.rate_bp, vat.inclusive);
+    (a.subtotal, a.tax_amount, a.total)
+}
+
+fn fill(slot: &mut Option<String>, v: &Option<String>) {
+    if slot.as_deref().is_none_or(str::is_empty) {
+        slot.clone_from(v);
+    }
+}
+
+/// createOrder (SPEC §2.5). Errors: 400 `VALIDATION_ERROR`, `VARIANT_NOT_FOUND`,
+/// `VARIANT_INACTIVE`, `INVALID_CONTRACT_LENGTH`, `CUSTOMER_INACTIVE`. A repeat within 60 s of a
+/// still-pending identical order returns that order (SPEC §1.12).
+pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<OrderView> {
+    let input = parse(ctx, body)?;
+    let now = app.now();
+    let mut tx = app.db.begin().await.or_500()?;
+    let items = resolve_items(&mut tx, ctx, &input.items).await?;
+    let key = dedupe_key(&input.customer.email, &items);
+    if let Some(prev) =
+        orders::recent_duplicate(&mut tx, &ctx.tenant_id, &key, now - DUPLICATE_WINDOW_MS)
+            .await
+            .or_500()?
+        && prev.status == "pending"
+        && prev.rented_devices == 0
+    {
+        tx.rollback().await.or_500()?;
+        return view(app, ctx, prev).await;
+    }
+    let billing_json = input.billing.to_string();
+    let shipping_json = input
+        .shipping
+        .as_ref()
+        .unwrap_or(&input.billing)
+        .to_string();
+    let c = &input.customer;
+    let customer = match customers::get_by_email(&mut tx, &ctx.tenant_id, &c.email)
+        .await
+        .or_500()?
+    {
+        Some(existing) if existing.status == "inactive" => {
+            return Err(DomainError::bad_request(
+                "CUSTOMER_INACTIVE",
+                "The customer with this email is inactive",
+            ));
+        }
+        Some(mut existing) => {
+            fill(&mut existing.company, &c.company);
+            fill(&mut existing.phone, &c.phone);
+            existing.last_billing_address = Some(billing_json.clone());
+            existing.last_shipping_address = Some(shipping_json.clone());
+            existing.updated_at = now;
+            customers::update(&mut tx, &existing).await.or_500()?;
+            existing
+        }
+        None => {
+            let rec = CustomerRecord {
+                tenant_id: ctx.tenant_id.clone(),
+                customer_id: settings::prefixed_id(ctx, prefix::CUSTOMER, now),
+                email: c.email.clone(),
+                first_name: c.first_name.clone(),
+                last_name: c.last_name.clone(),
+                company: c.company.clone(),
+                phone: c.phone.clone(),
+                customer_type: c
+                    .customer_type
+                    .unwrap_or(CustomerType::Individual)
+                    .as_str()
+                    .into(),
+                status: "active".into(),
+                last_billing_address: Some(billing_json.clone()),
+                last_shipping_address: Some(shipping_json.clone()),
+                created_by: ctx.actor.user_id.clone(),
+                created_at: now,
+                updated_at: now,
+                ..Default::default()
+            };
+            customers::insert(&mut tx, &rec).await.or_500()?;
+            rec
+        }
+    };
+    let snapshot = serde_json::json!({
+        "customerId": customer.customer_id,
+        "email": c.email,
+        "firstName": c.first_name,
+        "lastName": c.last_name,
+        "company": c.company,
+        "phone": c.phone,
+        "customerType": c.customer_type.map(|t| t.as_str()).unwrap_or(customer.customer_type.as_str()),
+    });
+    let (subtotal, tax_amount, total) = totals(&items, settings::vat(ctx));
+    let order = OrderRecord {
+        tenant_id: ctx.tenant_id.clone(),
+        order_id: settings::prefixed_id(ctx, prefix::ORDER, now),
+        status: "pending".into(),
+        order_type: input.order_type,
+        customer_id: customer.customer_id.clone(),
+        customer_snapshot: snapshot.to_string(),
+        billing_address: billing_json,
+        shipping_address: shipping_json,
+        items: serde_json::to_string(&items).unwrap_or_else(|_| "[]".into()),
+        subtotal,
+        tax_amount,
+        total,
+        currency: ctx.currency.code().to_string(),
+        total_devices: items.iter().map(|i| i.quantity).sum(),
+        rented_devices: 0,
+        custom_fields: input.custom_fields.map(|m| Value::Object(m).to_string()),
+        notes: input.notes,
+        extension_details: input.extension_details.map(|v| v.to_string()),
+        upgrade_details: input.upgrade_details.map(|v| v.to_string()),
+        dedupe_key: key,
+        cancellation_reason: None,
+        cancelled_at: None,
+        created_by: ctx.actor.user_id.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    orders::insert(&mut tx, &order).await.or_500()?;
+    let delta = CounterDelta {
+        orders: 1,
+        ..Default::default()
+    };
+    customers::add_counters(&mut tx, &ctx.tenant_id, &customer.customer_id, delta, now)
+        .await
+        .or_500()?;
+    tx.commit().await.or_500()?;
+    Ok(OrderView {
+        order,
+        items,
+        rentals: Vec::new(),
+    })
+}
+
+async fn view(app: &App, ctx: &TenantContext, order: OrderRecord) -> AppResult<OrderView> {
+    let mut c = app.db.read().await.or_500()?;
+    let rentals = subscriptions::for_order(&mut c, &ctx.tenant_id, &order.order_id)
+        .await
+        .or_500()?;
+    Ok(OrderView {
+        items: items_of(&order),
+        order,
+        rentals,
+    })
+}
+
+/// getOrder. Errors: 404 `NOT_FOUND`.
+pub async fn get(app: &App, ctx: &TenantContext, id: &str) -> AppResult<OrderView> {
+    let mut c = app.db.read().await.or_500()?;
+    let order = orders::get(&mut c, &ctx.tenant_id, id, false)
+        .await
+        .or_500()?
+        .ok_or_else(|| DomainError::not_found("Order"))?;
+    drop(c);
+    view(app, ctx, order).await
+}
+
+/// updateOrderNotes: `{notes}` required, ≤ 5 000 characters, replaces (empty clears). Errors:
+/// 404 `NOT_FOUND`, 400 `VALIDATION_ERROR`.
+pub async fn update_notes(
+    app: &App,
+    ctx: &TenantContext,
+    id: &str,
+    body: &Value,
+) -> AppResult<OrderRecord> {
+    let mut tx = app.db.begin().await.or_500()?;
+    let mut o = orders::get(&mut tx, &ctx.tenant_id, id, true)
+        .await
+        .or_500()?
+        .ok_or_else(|| DomainError::not_found("Order"))?;
+    o.notes = required_notes(body)?;
+    o.updated_at = app.now();
+    orders::update(&mut tx, &o).await.or_500()?;
+    tx.commit().await.or_500()?;
+    Ok(o)
+}
+
+/// Reads `{notes}`: a required string of at most 5 000 characters; empty clears.
+pub fn required_notes(body: &Value) -> AppResult<Option<String>> {
+    let obj = body_object(body)?;
+    match obj.get("notes") {
+        Some(Value::String(s)) if s.chars().count() <= MAX_LONG => {
+            Ok(Some(s.clone()).filter(|s| !s.trim().is_empty()))
+        }
+        Some(Value::String(_)) => Err(DomainError::field(
+            "notes",
+            "too_big",
+            "Notes are limited to 5000 characters",
+        )),
+        Some(_) => Err(DomainError::field(
+            "notes",
+            "invalid_type",
+            "Expected a string",
+        )),
+        None => Err(DomainError::field("notes", "required", "Required")),
+    }
+}
+
+/// cancelOrder (SPEC §2.5): optional `{reason}` ≤ 1 000 characters. Errors: 404 `NOT_FOUND`,
+/// 400 `VALIDATION_ERROR`, 400 `ALREADY_CANCELLED`, 400 `ORDER_NOT_CANCELLABLE`.
+pub async fn cancel(
+    app: &App,
+    ctx: &TenantContext,
+    id: &str,
+    body: &Value,
+) -> AppResult<OrderRecord> {
+    let mut tx = app.db.begin().await.or_500()?;
+    let mut o = orders::get(&mut tx, &ctx.tenant_id, id, true)
+        .await
+        .or_500()?
+        .ok_or_else(|| DomainError::not_found("Order"))?;
+    let obj = body_object(body)?;
+    let mut errors = Vec::new();
+    let reason = Fields::new(obj, "", &mut errors).opt_text("reason", 1_000);
+    input::check(errors)?;
+    match o.status.as_str() {
+        "cancelled" => {
+            return Err(DomainError::bad_request(
+                "ALREADY_CANCELLED",
+                "The order is already cancelled",
+            ));
+        }
+        "partial" | "fulfilled" => {
+            return Err(DomainError::bad_request(
+                "ORDER_NOT_CANCELLABLE",
+                "Subscriptions exist for this order; cancel them individually",
+            ));
+        }
+        _ => {}
+    }
+    let now = app.now();
+    o.status = "cancelled".into();
+    o.cancellation_reason = reason;
+    o.cancelled_at = Some(now);
+    o.updated_at = now;
+    orders::update(&mut tx, &o).await.or_500()?;
+    tx.commit().await.or_500()?;
+    Ok(o)
+}
+
+/// listOrders (SPEC §2.5): filters `status`, `customerId`, `customField_<id>`; sorts
+/// `createdAt`, `updatedAt`, `orderId`, `status`, `totals.total`.
+pub async fn list(app: &App, ctx: &TenantContext, q: &Query) -> AppResult<(Page<OrderView>, u64)> {
+    let params = list::parse(
+        q,
+        50,
+        100,
+        OrderSort::parse,
+        "createdAt, updatedAt, orderId, status, totals.total",
+    )?;
+    let filter = OrderFilter {
+        status: list::enum_filter(
+            q,
+            "status",
+            |s| {
+                matches!(
+                    s,
+                    "pending" | "confirmed" | "partial" | "fulfilled" | "cancelled"
+                )
+                .then(|| s.to_string())
+            },
+            "pending, confirmed, partial, fulfilled, cancelled",
+        )?,
+        customer_id: list::text_filter(q, "customerId"),
+    };
+    let custom: HashMap<String, String> = q
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("customField_")
+                .map(|id| (id.to_string(), v.clone()))
+        })
+        .collect();
+    let mut c = app.db.read().await.or_500()?;
+    let mut after = match &params.start_after {
+        Some(id) => Some(
+            orders::cursor(&mut c, &ctx.tenant_id, id, params.sort)
+                .await
+                .or_500()?
+                .ok_or_else(list::unknown_cursor)?,
+        ),
+        None => None,
+    };
+    // Custom fields are matched after the indexed filters: read on until the page is full.
+    let mut items = Vec::new();
+    let mut has_more;
+    loop {
+        let page = orders::list(
+            &mut c,
+            &ctx.tenant_id,
+            &filter,
+            params.sort,
+            params.dir,
+            after.clone(),
+            params.limit,
+        )
+        .await
+        .or_500()?;
+        has_more = page.has_more;
+        let last = page.items.last().map(|o| o.order_id.clone());
+        for o in page.items {
+            if items.len() as u64 == params.limit {
+                has_more = true;
+                break;
+            }
+            if custom_matches(&o, &custom) {
+                items.push(o);
+            }
+        }
+        if custom.is_empty() || items.len() as u64 == params.limit || !page.has_more {
+            break;
+        }
+        let Some(last) = last else { break };
+        after = orders::cursor(&mut c, &ctx.tenant_id, &last, params.sort)
+            .await
+            .or_500()?;
+    }
+    let mut views = Vec::with_capacity(items.len());
+    for o in items {
+        let rentals = subscriptions::for_order(&mut c, &ctx.tenant_id, &o.order_id)
+            .await
+            .or_500()?;
+        views.push(OrderView {
+            items: items_of(&o),
+            order: o,
+            rentals,
+        });
+    }
+    Ok((
+        Page {
+            items: views,
+            has_more,
+        },
+        params.limit,
+    ))
+}
+
+fn custom_matches(o: &OrderRecord, custom: &HashMap<String, String>) -> bool {
+    if custom.is_empty() {
+        return true;
+    }
+    let fields: Map<String, Value> = o
+        .custom_fields
+        .as_deref()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default();
+    custom.iter().all(|(k, v)| match fields.get(k) {
+        Some(Value::String(s)) => s == v,
+        Some(Value::Number(n)) => n.as_str() == v,
+        Some(Value::Bool(b)) => v == if *b { "true" } else { "false" },
+        _ => false,
+    })
+}
+
+/// Whether any open order (`pending`, `confirmed`, `partial`) still has unfulfilled units of one
+/// of these SKUs (SPEC §2.2 `VARIANT_IN_USE`, `PRODUCT_HAS_ACTIVE_ORDERS`).
+pub async fn skus_have_open_units(
+    tx: &mut Conn,
+    tenant_id: &str,
+    skus: &[String],
+) -> AppResult<bool> {
+    if skus.is_empty() {
+        return Ok(false);
+    }
+    for o in orders::open_orders(tx, tenant_id).await.or_500()? {
+        let items = items_of(&o);
+        if !items.iter().any(|i| skus.contains(&i.sku)) {
+            continue;
+        }
+        let rentals = subscriptions::for_order(tx, tenant_id, &o.order_id)
+            .await
+            .or_500()?;
+        for (idx, item) in items.iter().enumerate() {
+            let done = rentals.iter().filter(|(_, i)| *i == idx as i64).count() as i64;
+            if skus.contains(&item.sku) && done < item.quantity {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}

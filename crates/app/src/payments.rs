@@ -1,0 +1,258 @@
+//! Payments (SPEC §2.7): lists, reads, mark-paid (with its cost-recovery effects) and cancel.
+
+use flexportal_domain::DomainError;
+use flexportal_domain::time::parse_date_input;
+use flexportal_store::assets;
+use flexportal_store::customers::{self, CounterDelta};
+use flexportal_store::page::Page;
+use flexportal_store::payments::{self, PaymentFilter, PaymentRecord, PaymentSort};
+use flexportal_store::subscriptions;
+use serde_json::Value;
+
+use crate::input::{self, Fields, MAX_LONG, MAX_SHORT, body_object};
+use crate::list::{self, Query};
+use crate::{App, AppResult, StoreResultExt, TenantContext};
+
+/// getPayment. Errors: 404 `NOT_FOUND`.
+pub async fn get(app: &App, ctx: &TenantContext, id: &str) -> AppResult<PaymentRecord> {
+    let mut c = app.db.read().await.or_500()?;
+    payments::get(&mut c, &ctx.tenant_id, id, false)
+        .await
+        .or_500()?
+        .ok_or_else(|| DomainError::not_found("Payment"))
+}
+
+const STATUSES: [&str; 5] = ["pending", "processing", "paid", "failed", "cancelled"];
+
+/// listPayments (SPEC §2.7): filters `status`, `customerId`, `rentalId`, `billingGroupId`,
+/// `dueDateFrom`/`dueDateTo`; sorts `createdAt`, `dueDate`, `total`, `status`.
+pub async fn list(
+    app: &App,
+    ctx: &TenantContext,
+    q: &Query,
+) -> AppResult<(Page<PaymentRecord>, u64)> {
+    let params = list::parse(
+        q,
+        50,
+        100,
+        PaymentSort::parse,
+        "createdAt, dueDate, total, status",
+    )?;
+    let date_filter = |key: &str| -> AppResult<Option<String>> {
+        match q.get(key) {
+            None => Ok(None),
+            Some(s) => parse_date_input(s)
+                .map(|d| Some(d.to_string()))
+                .ok_or_else(|| {
+                    DomainError::field(key, "invalid_string", "Expected a date YYYY-MM-DD")
+                }),
+        }
+    };
+    let filter = PaymentFilter {
+        status: list::enum_filter(
+            q,
+            "status",
+            |s| STATUSES.contains(&s).then(|| s.to_string()),
+            &STATUSES.join(", "),
+        )?,
+        customer_id: list::text_filter(q, "customerId"),
+        rental_id: list::text_filter(q, "rentalId"),
+        billing_group_id: list::text_filter(q, "billingGroupId"),
+        due_date_from: date_filter("dueDateFrom")?,
+        due_date_to: date_filter("dueDateTo")?,
+    };
+    let mut c = app.db.read().await.or_500()?;
+    let after = match &params.start_after {
+        Some(id) => Some(
+            payments::cursor(&mut c, &ctx.tenant_id, id, params.sort)
+                .await
+                .or_500()?
+                .ok_or_else(list::unknown_cursor)?,
+        ),
+        None => None,
+    };
+    let page = payments::list(
+        &mut c,
+        &ctx.tenant_id,
+        &filter,
+        params.sort,
+        params.dir,
+        after,
+        params.limit,
+    )
+    .await
+    .or_500()?;
+    Ok((page, params.limit))
+}
+
+/// markPaymentPaid (SPEC §2.7): optional `paymentReference` (alias `reference`), `notes`,
+/// `paidAt` (not more than one day ahead). Effects: `paid`, and the net amount (`subtotal`)
+/// added to the subscription's, the customer's and the asset's collected totals. Errors: 404
+/// `NOT_FOUND`, 400 `VALIDATION_ERROR`, 400 `ALREADY_PAID`, 400 `PAYMENT_CANCELLED`.
+pub async fn mark_paid(
+    app: &App,
+    ctx: &TenantContext,
+    id: &str,
+    body: &Value,
+) -> AppResult<PaymentRecord> {
+    let now = app.now();
+    let mut tx = app.db.begin().await.or_500()?;
+    let mut p = payments::get(&mut tx, &ctx.tenant_id, id, true)
+        .await
+        .or_500()?
+        .ok_or_else(|| DomainError::not_found("Payment"))?;
+    let obj = body_object(body)?;
+    let mut errors = Vec::new();
+    let mut f = Fields::new(obj, "", &mut errors);
+    let reference_key = if f.has("paymentReference") {
+        "paymentReference"
+    } else {
+        "reference"
+    };
+    let reference = f.opt_text(reference_key, MAX_SHORT);
+    let notes = f.opt_text("notes", MAX_LONG);
+    let paid_at = match f.raw("paidAt") {
+        None => now,
+        Some(Value::String(s)) => match parse_paid_at(s) {
+            Some(ms) if ms <= now + 86_400_000 => ms,
+            Some(_) => {
+                f.fail(
+                    "paidAt",
+                    "too_big",
+                    "paidAt cannot be more than one day in the future",
+                );
+                now
+            }
+            None => {
+                f.fail("paidAt", "invalid_string", "Expected an ISO 8601 date-time");
+                now
+            }
+        },
+        Some(_) => {
+            f.fail(
+                "paidAt",
+                "invalid_type",
+                "Expected an ISO 8601 date-time string",
+            );
+            now
+        }
+    };
+    input::check(errors)?;
+    match p.status.as_str() {
+        "paid" => {
+            return Err(DomainError::bad_request(
+                "ALREADY_PAID",
+                "The payment is already paid",
+            ));
+        }
+        "cancelled" => {
+            return Err(DomainError::bad_request(
+                "PAYMENT_CANCELLED",
+                "The payment is cancelled",
+            ));
+        }
+        _ => {}
+    }
+    p.status = "paid".into();
+    p.paid_at = Some(paid_at);
+    p.manually_marked = true;
+    p.marked_by = Some(ctx.actor.user_id.clone());
+    if p.provider.is_empty() {
+        p.provider = "manual".into();
+    }
+    if reference.is_some() {
+        p.payment_reference = reference;
+    }
+    if notes.is_some() {
+        p.notes = notes;
+    }
+    p.updated_at = now;
+    payments::update(&mut tx, &p).await.or_500()?;
+    if let Some(rental_id) = &p.rental_id
+        && let Some(mut s) = subscriptions::get(&mut tx, &ctx.tenant_id, rental_id)
+            .await
+            .or_500()?
+    {
+        s.total_collected += p.subtotal;
+        s.updated_at = now;
+        subscriptions::update(&mut tx, &s).await.or_500()?;
+        assets::add_collected(
+            &mut tx,
+            &ctx.tenant_id,
+            &s.asset_serial_number,
+            p.subtotal,
+            now,
+        )
+        .await
+        .or_500()?;
+    }
+    let delta = CounterDelta {
+        collected: p.subtotal,
+        ..Default::default()
+    };
+    customers::add_counters(&mut tx, &ctx.tenant_id, &p.customer_id, delta, now)
+        .await
+        .or_500()?;
+    tx.commit().await.or_500()?;
+    Ok(p)
+}
+
+/// A `paidAt` value: an ISO 8601 date-time (or a date, meaning midnight UTC), as epoch ms.
+fn parse_paid_at(s: &str) -> Option<i64> {
+    if let Ok(ts) = s.trim().parse::<jiff::Timestamp>() {
+        return Some(ts.as_millisecond());
+    }
+    let d = parse_date_input(s)?;
+    if s.trim().len() != 10 {
+        return None;
+    }
+    d.to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp().as_millisecond())
+}
+
+/// cancelPayment (SPEC §2.7): `{reason}` required. Errors: 404 `NOT_FOUND`, 400
+/// `VALIDATION_ERROR`, 400 `ALREADY_PAID`, `ALREADY_CANCELLED`, `PAYMENT_PROCESSING`.
+pub async fn cancel(
+    app: &App,
+    ctx: &TenantContext,
+    id: &str,
+    body: &Value,
+) -> AppResult<PaymentRecord> {
+    let mut tx = app.db.begin().await.or_500()?;
+    let mut p = payments::get(&mut tx, &ctx.tenant_id, id, true)
+        .await
+        .or_500()?
+        .ok_or_else(|| DomainError::not_found("Payment"))?;
+    let obj = body_object(body)?;
+    let mut errors = Vec::new();
+    let reason = Fields::new(obj, "", &mut errors).req_text("reason", 1_000);
+    input::check(errors)?;
+    match p.status.as_str() {
+        "paid" => {
+            return Err(DomainError::bad_request(
+                "ALREADY_PAID",
+                "A paid payment cannot be cancelled",
+            ));
+        }
+        "cancelled" => {
+            return Err(DomainError::bad_request(
+                "ALREADY_CANCELLED",
+                "The payment is already cancelled",
+            ));
+        }
+        "processing" => {
+            return Err(DomainError::bad_request(
+                "PAYMENT_PROCESSING",
+                "The payment is being processed",
+            ));
+        }
+        _ => {}
+    }
+    p.status = "cancelled".into();
+    p.notes = Some(format!("Cancelled: {}", reason.unwrap_or_default()));
+    p.updated_at = app.now();
+    payments::update(&mut tx, &p).await.or_500()?;
+    tx.commit().await.or_500()?;
+    Ok(p)
+}

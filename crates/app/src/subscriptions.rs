@@ -1,0 +1,706 @@
+//! Subscriptions (rentals, SPEC §2.6): fulfilment of one order unit with its whole payment
+//! schedule in one transaction; reads with the computed fields; notes.
+
+use flexportal_domain::DomainError;
+use flexportal_domain::ids::prefix;
+use flexportal_domain::pricing::tier_for;
+use flexportal_domain::recovery::{RecoveryInput, recovery};
+use flexportal_domain::schedule::{
+    self, BillingStartOption, ChargeState, ScheduleInput, apply_tax, billing_period, due_date,
+};
+use flexportal_domain::time::{parse_date_input, today_in};
+use flexportal_store::assets;
+use flexportal_store::customers::{self, CounterDelta};
+use flexportal_store::orders;
+use flexportal_store::page::Page;
+use flexportal_store::payments::{self, PaymentRecord};
+use flexportal_store::subscriptions::{
+    self, SubscriptionFilter, SubscriptionRecord, SubscriptionSort,
+};
+use flexportal_store::variants;
+use flexportal_store::{Conn, StoreError};
+use jiff::civil::Date;
+use serde_json::{Value, json};
+
+use crate::input::{self, Fields, MAX_LONG, MAX_SHORT, body_object};
+use crate::list::{self, Query};
+use crate::orders::{items_of, unit_price};
+use crate::products::tiers_of;
+use crate::{App, AppResult, StoreResultExt, TenantContext, settings};
+
+/// A subscription with its schedule charges (for the computed fields).
+#[derive(Debug, Clone)]
+pub struct SubscriptionView {
+    /// The subscription.
+    pub sub: SubscriptionRecord,
+    /// Its payments, by billing date.
+    pub payments: Vec<PaymentRecord>,
+    /// "Today" in the business unit.
+    pub today: Date,
+}
+
+/// The computed fields of a subscription as of `today` (SPEC §2.6.1, §2.6.4, §2.13).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Computed {
+    /// `nextBillingDate` (absent when not active or none left).
+    pub next_billing_date: Option<Date>,
+    /// `actualMonthsRented`.
+    pub months_elapsed: i64,
+    /// Remaining months.
+    pub months_remaining: i64,
+    /// Σ net amounts of open charges, minor units.
+    pub open_value: i64,
+    /// Cost recovery.
+    pub recovery: flexportal_domain::recovery::Recovery,
+}
+
+fn date(s: &str) -> Date {
+    s.parse().unwrap_or(Date::MIN)
+}
+
+impl SubscriptionView {
+    /// The charge states of the schedule (payments of this subscription, one-offs excluded).
+    fn charges(&self) -> Vec<ChargeState> {
+        self.payments
+            .iter()
+            .filter(|p| !p.idempotency_key.ends_with(":setup"))
+            .map(|p| ChargeState {
+                service_start: date(&p.service_start),
+                base_amount: p.subtotal,
+                stub: p.stub,
+                open: !matches!(p.status.as_str(), "paid" | "cancelled"),
+                cancelled: p.status == "cancelled",
+            })
+            .collect()
+    }
+
+    /// The computed fields as of today.
+    pub fn computed(&self) -> Computed {
+        let charges = self.charges();
+        let active = self.sub.status == "active";
+        let as_of = self.today;
+        let open: Vec<(Date, bool)> = self
+            .payments
+            .iter()
+            .map(|p| {
+                (
+                    date(&p.billing_date),
+                    !matches!(p.status.as_str(), "paid" | "cancelled"),
+                )
+            })
+            .collect();
+        let months_elapsed =
+            schedule::months_elapsed(&charges, as_of).min(self.sub.contract_length);
+        Computed {
+            next_billing_date: if active {
+                schedule::next_billing_date(&open, as_of)
+            } else {
+                None
+            },
+            months_elapsed,
+            months_remaining: schedule::remaining_months(&charges, as_of),
+            open_value: self
+                .payments
+                .iter()
+                .filter(|p| !matches!(p.status.as_str(), "paid" | "cancelled"))
+                .map(|p| p.subtotal)
+                .sum(),
+            recovery: recovery(&RecoveryInput {
+                total_collected: self.sub.total_collected,
+                acquisition_cost: self.sub.acquisition_cost,
+                monthly_amount: self.sub.monthly_amount,
+                contract_length: self.sub.contract_length,
+                months_elapsed,
+            }),
+        }
+    }
+}
+
+struct CreateInput {
+    order_id: String,
+    serial: String,
+    customer_id: Option<String>,
+    billing_group_id: Option<String>,
+    start_date: Option<String>,
+    contract_length: Option<i64>,
+    notes: Option<String>,
+    item_index: Option<i64>,
+    option: Option<BillingStartOption>,
+}
+
+fn parse(body: &Value) -> AppResult<CreateInput> {
+    let obj = body_object(body)?;
+    let mut errors = Vec::new();
+    let mut f = Fields::new(obj, "", &mut errors);
+    let order_id = f.req_text("orderId", MAX_SHORT);
+    let serial_key = if f.has("assetSerialNumber") {
+        "assetSerialNumber"
+    } else if f.has("serialNumber") {
+        "serialNumber"
+    } else {
+        "assetSerialNumber"
+    };
+    let serial = f.req_text(serial_key, MAX_SHORT);
+    let customer_id = f.opt_text("customerId", MAX_SHORT);
+    let billing_group_id = f.opt_text("billingGroupId", MAX_SHORT);
+    let start_date = f.date_patch("startDate").value();
+    let notes = f.opt_text("notes", MAX_LONG);
+    let int = |f: &mut Fields<'_>, key: &str| -> Option<i64> {
+        match f.raw(key) {
+            None => None,
+            Some(v) => match v.as_i64() {
+                Some(n) => Some(n),
+                None => {
+                    f.fail(key, "invalid_type", "Expected an integer");
+                    None
+                }
+            },
+        }
+    };
+    let contract_length = int(&mut f, "contractLength");
+    let item_index = int(&mut f, "orderItemIndex");
+    let option = f.opt_enum(
+        "billingStartOption",
+        "immediate, first_of_next_month, same_day_next_month",
+        |s| match s {
+            "immediate" => Some(BillingStartOption::Immediate),
+            "first_of_next_month" => Some(BillingStartOption::FirstOfNextMonth),
+            "same_day_next_month" => Some(BillingStartOption::SameDayNextMonth),
+            _ => None,
+        },
+    );
+    input::check(errors)?;
+    Ok(CreateInput {
+        order_id: order_id.unwrap_or_default(),
+        serial: serial.unwrap_or_default(),
+        customer_id,
+        billing_group_id,
+        start_date,
+        contract_length,
+        notes,
+        item_index,
+        option,
+    })
+}
+
+fn option_name(o: Option<BillingStartOption>) -> Value {
+    match o {
+        Some(BillingStartOption::Immediate) => json!("immediate"),
+        Some(BillingStartOption::FirstOfNextMonth) => json!("first_of_next_month"),
+        Some(BillingStartOption::SameDayNextMonth) => json!("same_day_next_month"),
+        None => Value::Null,
+    }
+}
+
+/// createSubscription (SPEC §2.6.5): checks in the documented order, then, atomically: the
+/// subscription, the asset `rented_out`, the whole schedule, the order progress and the customer
+/// counters. Errors: 400 `VALIDATION_ERROR`, `ORDER_NOT_FOUND`, `ORDER_NOT_CONFIRMED`,
+/// `ITEM_FULLY_FULFILLED`, `CUSTOMER_MISMATCH`, `ASSET_NOT_FOUND`, `ASSET_NOT_AVAILABLE`,
+/// `SKU_MISMATCH`, `INVALID_CONTRACT_LENGTH`.
+pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<SubscriptionView> {
+    let input = parse(body)?;
+    let now = app.now();
+    let today = today_in(&ctx.time_zone, now);
+    let mut tx = app.db.begin().await.or_500()?;
+    let mut order = orders::get(&mut tx, &ctx.tenant_id, &input.order_id, true)
+        .await
+        .or_500()?
+        .ok_or_else(|| {
+            DomainError::bad_request("ORDER_NOT_FOUND", format!("No order {}", input.order_id))
+        })?;
+    match order.status.as_str() {
+        "cancelled" => {
+            return Err(DomainError::bad_request(
+                "ORDER_NOT_CONFIRMED",
+                "The order is cancelled",
+            ));
+        }
+        "fulfilled" => {
+            return Err(DomainError::bad_request(
+                "ITEM_FULLY_FULFILLED",
+                "Every unit of the order is fulfilled",
+            ));
+        }
+        _ => {}
+    }
+    if let Some(c) = &input.customer_id
+        && *c != order.customer_id
+    {
+        return Err(DomainError::bad_request(
+            "CUSTOMER_MISMATCH",
+            "customerId is not the order's customer",
+        ));
+    }
+    let asset = assets::get(&mut tx, &ctx.tenant_id, &input.serial)
+        .await
+        .or_500()?
+        .ok_or_else(|| {
+            DomainError::bad_request("ASSET_NOT_FOUND", format!("No asset {}", input.serial))
+        })?;
+    if asset.status != "available" {
+        return Err(DomainError::bad_request(
+            "ASSET_NOT_AVAILABLE",
+            format!("Asset {} is {}", asset.serial_number, asset.status),
+        ));
+    }
+    let items = items_of(&order);
+    let rentals = subscriptions::for_order(&mut tx, &ctx.tenant_id, &order.order_id)
+        .await
+        .or_500()?;
+    let done = |idx: usize| rentals.iter().filter(|(_, i)| *i == idx as i64).count() as i64;
+    let index = match input.item_index {
+        Some(i) => {
+            let item = usize::try_from(i)
+                .ok()
+                .and_then(|i| items.get(i))
+                .ok_or_else(|| {
+                    DomainError::field(
+                        "orderItemIndex",
+                        "too_big",
+                        format!("The order has {} items", items.len()),
+                    )
+                })?;
+            if item.sku != asset.sku {
+                return Err(DomainError::bad_request(
+                    "SKU_MISMATCH",
+                    "The asset's SKU is not the item's",
+                ));
+            }
+            if done(i as usize) >= item.quantity {
+                return Err(DomainError::bad_request(
+                    "ITEM_FULLY_FULFILLED",
+                    "Every unit of this item is fulfilled",
+                ));
+            }
+            i as usize
+        }
+        None => {
+            let same_sku: Vec<usize> = (0..items.len())
+                .filter(|i| items[*i].sku == asset.sku)
+                .collect();
+            if same_sku.is_empty() {
+                return Err(DomainError::bad_request(
+                    "SKU_MISMATCH",
+                    format!("No item of the order has SKU {}", asset.sku),
+                ));
+            }
+            *same_sku
+                .iter()
+                .find(|i| done(**i) < items[**i].quantity)
+                .ok_or_else(|| {
+                    DomainError::bad_request(
+                        "ITEM_FULLY_FULFILLED",
+                        "Every unit with this SKU is fulfilled",
+                    )
+                })?
+        }
+    };
+    let item = &items[index];
+    let variant = variants::get_with_product(&mut tx, &ctx.tenant_id, &item.sku)
+        .await
+        .or_500()?;
+    let (contract_length, monthly_amount) = match input.contract_length {
+        Some(len) if len != item.contract_length => {
+            let tier = variant
+                .as_ref()
+                .filter(|_| (1..=120).contains(&len))
+                .and_then(|v| tier_for(&tiers_of(&v.variant), len).cloned())
+                .ok_or_else(|| {
+                    DomainError::bad_request(
+                        "INVALID_CONTRACT_LENGTH",
+                        format!("Variant {} has no {len}-month tier", item.sku),
+                    )
+                })?;
+            (len, unit_price(&tier))
+        }
+        _ => (item.contract_length, item.unit_price),
+    };
+    if input.billing_group_id.is_some() {
+        return Err(DomainError::field(
+            "billingGroupId",
+            "custom",
+            "No active billing group with this id",
+        ));
+    }
+    let start = match &input.start_date {
+        Some(d) => date(d),
+        None => today,
+    };
+    let sched_input = ScheduleInput {
+        start,
+        months: contract_length,
+        monthly_amount,
+        cycle: settings::billing_cycle(ctx),
+        first_payment: settings::first_payment(ctx),
+        option: input.option,
+    };
+    let sched = schedule::generate(&sched_input);
+    let rental_id = settings::prefixed_id(ctx, prefix::SUBSCRIPTION, now);
+    if !assets::assign(
+        &mut tx,
+        &ctx.tenant_id,
+        &asset.serial_number,
+        &order.customer_id,
+        &rental_id,
+        now,
+    )
+    .await
+    .or_500()?
+    {
+        return Err(DomainError::bad_request(
+            "ASSET_NOT_AVAILABLE",
+            format!("Asset {} is no longer available", asset.serial_number),
+        ));
+    }
+    // Cost and list-price snapshots (SPEC §2.6.1).
+    let (acquisition_cost, acquisition_cost_source) = match (
+        item.acquisition_cost_override,
+        asset.acquisition_cost,
+        &variant,
+    ) {
+        (Some(c), _, _) => (Some(c), "order_override".to_string()),
+        (None, Some(c), _) => (
+            Some(c),
+            asset
+                .acquisition_cost_source
+                .clone()
+                .unwrap_or_else(|| "manual".into()),
+        ),
+        (None, None, Some(v)) if v.variant.acquisition_cost.is_some() => {
+            (v.variant.acquisition_cost, "variant".into())
+        }
+        (None, None, Some(v)) if v.variant.list_price.is_some() => {
+            (v.variant.list_price, "list_price".into())
+        }
+        _ => (None, "unknown".into()),
+    };
+    let (list_price, list_price_source) = match (
+        item.list_price_override,
+        variant.as_ref().and_then(|v| v.variant.list_price),
+    ) {
+        (Some(p), _) => (Some(p), "order_override"),
+        (None, Some(p)) => (Some(p), "variant"),
+        _ => (None, "unknown"),
+    };
+    let snapshot: Value = serde_json::from_str(&order.customer_snapshot).unwrap_or_default();
+    let business = snapshot["customerType"] == "business";
+    let customer_name = format!(
+        "{} {}",
+        snapshot["firstName"].as_str().unwrap_or_default(),
+        snapshot["lastName"].as_str().unwrap_or_default()
+    );
+    let mut sub = SubscriptionRecord {
+        tenant_id: ctx.tenant_id.clone(),
+        rental_id: rental_id.clone(),
+        order_id: order.order_id.clone(),
+        order_item_index: index as i64,
+        customer_id: order.customer_id.clone(),
+        customer_email: snapshot["email"].as_str().unwrap_or_default().to_string(),
+        customer_name: customer_name.trim().to_string(),
+        asset_serial_number: asset.serial_number.clone(),
+        sku: item.sku.clone(),
+        variant_id: item.variant_id.clone(),
+        product_id: item.product_id.clone(),
+        product_name: item.product_name.clone(),
+        product_image_url: item.product_image_url.clone(),
+        monthly_amount,
+        currency: ctx.currency.code().to_string(),
+        status: "active".into(),
+        billing_group_id: None,
+        original_contract_length: contract_length,
+        contract_length,
+        start_date: start.to_string(),
+        end_date: sched.end_date.to_string(),
+        anchor_date: sched.anchor.to_string(),
+        billing: json!({
+            "cycle": format!("{:?}", sched_input.cycle),
+            "firstPayment": format!("{:?}", sched_input.first_payment),
+            "billingStartOption": option_name(input.option),
+        })
+        .to_string(),
+        last_modified_date: now,
+        list_price,
+        list_price_source: list_price_source.into(),
+        acquisition_cost,
+        acquisition_cost_source,
+        captured_at: now,
+        total_collected: 0,
+        custom_fields: order.custom_fields.clone(),
+        notes: input.notes.clone(),
+        history: "{}".into(),
+        upgrade_from_rental_id: None,
+        created_by: ctx.actor.user_id.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    // The schedule, plus a one-off setup fee when the tier has one (SPEC §2.5).
+    let vat = settings::vat(ctx);
+    let terms = settings::payment_terms_days(ctx, business);
+    let keys = schedule::idempotency_keys(&rental_id, &sched.charges);
+    let ids = flexportal_domain::ids::new_ids(prefix::PAYMENT, now, sched.charges.len() + 1);
+    let start_millis = start
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp().as_millisecond())
+        .unwrap_or(now);
+    let mut rows = Vec::with_capacity(sched.charges.len() + 1);
+    let mut collected = 0;
+    for (i, (ch, key)) in sched.charges.iter().zip(keys).enumerate() {
+        let a = apply_tax(ch.base_amount, vat.rate_bp, vat.inclusive);
+        if ch.paid_at_creation {
+            collected += a.subtotal;
+        }
+        rows.push(PaymentRecord {
+            tenant_id: ctx.tenant_id.clone(),
+            payment_id: ids[i].clone(),
+            customer_id: order.customer_id.clone(),
+            rental_id: Some(rental_id.clone()),
+            billing_group_id: None,
+            payment_type: "individual".into(),
+            billing_date: ch.billing_date.to_string(),
+            service_start: ch.service_start.to_string(),
+            stub: ch.stub,
+            billing_period: billing_period(ch.billing_date),
+            due_date: due_date(ch.billing_date, terms).to_string(),
+            subtotal: a.subtotal,
+            tax_amount: a.tax_amount,
+            tax_rate_bp: vat.rate_bp,
+            total: a.total,
+            currency: ctx.currency.code().to_string(),
+            status: if ch.paid_at_creation {
+                "paid"
+            } else {
+                "pending"
+            }
+            .into(),
+            provider: "manual".into(),
+            manually_marked: ch.paid_at_creation,
+            payment_reference: None,
+            marked_by: ch.paid_at_creation.then(|| ctx.actor.user_id.clone()),
+            paid_at: ch.paid_at_creation.then_some(start_millis),
+            idempotency_key: key,
+            description: format!("{} {}", item.product_name, billing_period(ch.billing_date)),
+            notes: None,
+            created_at: now,
+            updated_at: now,
+        });
+    }
+    if let Some(fee) = item.setup_fee {
+        let a = apply_tax(fee, vat.rate_bp, vat.inclusive);
+        rows.push(PaymentRecord {
+            tenant_id: ctx.tenant_id.clone(),
+            payment_id: ids[sched.charges.len()].clone(),
+            customer_id: order.customer_id.clone(),
+            rental_id: Some(rental_id.clone()),
+            payment_type: "individual".into(),
+            billing_date: start.to_string(),
+            service_start: start.to_string(),
+            stub: false,
+            billing_period: billing_period(start),
+            due_date: due_date(start, terms).to_string(),
+            subtotal: a.subtotal,
+            tax_amount: a.tax_amount,
+            tax_rate_bp: vat.rate_bp,
+            total: a.total,
+            currency: ctx.currency.code().to_string(),
+            status: "pending".into(),
+            provider: "manual".into(),
+            idempotency_key: format!("{rental_id}:setup"),
+            description: "Setup fee".into(),
+            created_at: now,
+            updated_at: now,
+            ..Default::default()
+        });
+    }
+    sub.total_collected = collected;
+    subscriptions::insert(&mut tx, &sub).await.or_500()?;
+    payments::insert_many(&mut tx, &rows)
+        .await
+        .map_err(|e| match e {
+            StoreError::Unique(_) => {
+                DomainError::conflict("CONFLICT", "A payment with this idempotency key exists")
+            }
+            other => crate::internal(other),
+        })?;
+    if collected > 0 {
+        assets::add_collected(
+            &mut tx,
+            &ctx.tenant_id,
+            &asset.serial_number,
+            collected,
+            now,
+        )
+        .await
+        .or_500()?;
+    }
+    order.rented_devices += 1;
+    order.status = if order.rented_devices >= order.total_devices {
+        "fulfilled"
+    } else {
+        "partial"
+    }
+    .into();
+    order.updated_at = now;
+    orders::update(&mut tx, &order).await.or_500()?;
+    let delta = CounterDelta {
+        devices: 1,
+        monthly_revenue: monthly_amount,
+        collected,
+        acquisition_cost: acquisition_cost.unwrap_or(0),
+        tracked: i64::from(acquisition_cost.is_some()),
+        ..Default::default()
+    };
+    customers::add_counters(&mut tx, &ctx.tenant_id, &order.customer_id, delta, now)
+        .await
+        .or_500()?;
+    tx.commit().await.or_500()?;
+    Ok(SubscriptionView {
+        sub,
+        payments: rows,
+        today,
+    })
+}
+
+async fn load(
+    c: &mut Conn,
+    ctx: &TenantContext,
+    sub: SubscriptionRecord,
+    today: Date,
+) -> AppResult<SubscriptionView> {
+    let mut payments = payments::for_rental(c, &ctx.tenant_id, &sub.rental_id)
+        .await
+        .or_500()?;
+    payments.sort_by(|a, b| {
+        a.billing_date
+            .cmp(&b.billing_date)
+            .then(a.payment_id.cmp(&b.payment_id))
+    });
+    Ok(SubscriptionView {
+        sub,
+        payments,
+        today,
+    })
+}
+
+/// getSubscription. Errors: 404 `NOT_FOUND`.
+pub async fn get(app: &App, ctx: &TenantContext, id: &str) -> AppResult<SubscriptionView> {
+    let mut c = app.db.read().await.or_500()?;
+    let sub = subscriptions::get(&mut c, &ctx.tenant_id, id)
+        .await
+        .or_500()?
+        .ok_or_else(|| DomainError::not_found("Subscription"))?;
+    load(&mut c, ctx, sub, today_in(&ctx.time_zone, app.now())).await
+}
+
+/// updateSubscriptionNotes: `{notes}` required, ≤ 5 000 characters, replaces; any status.
+/// Errors: 404 `NOT_FOUND`, 400 `VALIDATION_ERROR`.
+pub async fn update_notes(
+    app: &App,
+    ctx: &TenantContext,
+    id: &str,
+    body: &Value,
+) -> AppResult<SubscriptionRecord> {
+    let mut tx = app.db.begin().await.or_500()?;
+    let mut s = subscriptions::get(&mut tx, &ctx.tenant_id, id)
+        .await
+        .or_500()?
+        .ok_or_else(|| DomainError::not_found("Subscription"))?;
+    s.notes = crate::orders::required_notes(body)?;
+    s.updated_at = app.now();
+    subscriptions::update(&mut tx, &s).await.or_500()?;
+    tx.commit().await.or_500()?;
+    Ok(s)
+}
+
+const STATUSES: &str =
+    "active, cancelled, ended, ended_completed, ended_buyout, ended_upgrade, ended_early_return";
+
+/// listSubscriptions (SPEC §2.6.5): filters `status` (also `ended`), `customerId`, `orderId`,
+/// `serialNumber`, `sku`, `billingGroupId`, `startDateFrom`/`To`, `endDateFrom`/`To`; sorts
+/// `createdAt`, `updatedAt`, `startDate`, `endDate`, `monthlyAmount`.
+pub async fn list(
+    app: &App,
+    ctx: &TenantContext,
+    q: &Query,
+) -> AppResult<(Page<SubscriptionView>, u64)> {
+    let params = list::parse(
+        q,
+        50,
+        100,
+        SubscriptionSort::parse,
+        "createdAt, updatedAt, startDate, endDate, monthlyAmount",
+    )?;
+    let statuses = match q.get("status").map(String::as_str) {
+        None => Vec::new(),
+        Some("ended") => [
+            "ended_completed",
+            "ended_buyout",
+            "ended_upgrade",
+            "ended_early_return",
+        ]
+        .map(String::from)
+        .to_vec(),
+        Some(s) if STATUSES.split(", ").any(|x| x == s) => vec![s.to_string()],
+        Some(_) => {
+            return Err(DomainError::field(
+                "status",
+                "invalid_enum_value",
+                format!("status must be one of: {STATUSES}"),
+            ));
+        }
+    };
+    let date_filter = |key: &str| -> AppResult<Option<String>> {
+        match q.get(key) {
+            None => Ok(None),
+            Some(s) => parse_date_input(s)
+                .map(|d| Some(d.to_string()))
+                .ok_or_else(|| {
+                    DomainError::field(key, "invalid_string", "Expected a date YYYY-MM-DD")
+                }),
+        }
+    };
+    let filter = SubscriptionFilter {
+        statuses,
+        customer_id: list::text_filter(q, "customerId"),
+        order_id: list::text_filter(q, "orderId"),
+        serial_number: list::text_filter(q, "serialNumber"),
+        sku: list::text_filter(q, "sku"),
+        billing_group_id: list::text_filter(q, "billingGroupId"),
+        start_date_from: date_filter("startDateFrom")?,
+        start_date_to: date_filter("startDateTo")?,
+        end_date_from: date_filter("endDateFrom")?,
+        end_date_to: date_filter("endDateTo")?,
+    };
+    let mut c = app.db.read().await.or_500()?;
+    let after = match &params.start_after {
+        Some(id) => Some(
+            subscriptions::cursor(&mut c, &ctx.tenant_id, id, params.sort)
+                .await
+                .or_500()?
+                .ok_or_else(list::unknown_cursor)?,
+        ),
+        None => None,
+    };
+    let page = subscriptions::list(
+        &mut c,
+        &ctx.tenant_id,
+        &filter,
+        params.sort,
+        params.dir,
+        after,
+        params.limit,
+    )
+    .await
+    .or_500()?;
+    let today = today_in(&ctx.time_zone, app.now());
+    let mut items = Vec::with_capacity(page.items.len());
+    for s in page.items {
+        items.push(load(&mut c, ctx, s, today).await?);
+    }
+    Ok((
+        Page {
+            items,
+            has_more: page.has_more,
+        },
+        params.limit,
+    ))
+}

@@ -1,0 +1,1145 @@
+//! Contract dates and the payment schedule of a subscription (SPEC §2.6.3), remaining months and
+//! values and the months counters (SPEC §2.6.4), billing periods, due dates, idempotency keys and
+//! payment tax amounts (SPEC §2.7).
+//!
+//! Everything here is pure: dates are [`jiff::civil::Date`] calendar dates (SPEC §1.6), money is
+//! `i64` minor units of the business unit's currency (SPEC §1.7), lengths are whole months and
+//! terms are whole days. Month arithmetic always starts from the original anchor (never chained)
+//! and clamps to the end of the target month ([`add_months`]).
+
+use jiff::Span;
+use jiff::civil::Date;
+
+use crate::money::div_round_half_away;
+
+/// The tenant's billing cycle setting (SPEC §2.1 "billing cycle", §2.6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BillingCycle {
+    /// `start_date` (default): charges on the start date's day of month, from the start date.
+    StartDate,
+    /// `fixed_day`: charges on this day of month, 1–28 (values outside are clamped to 1–28).
+    FixedDay(i8),
+    /// `every_30_days`: charges every 30 days from the start date.
+    Every30Days,
+}
+
+/// The tenant's first-payment setting (SPEC §2.1 "first payment", §2.6.3). Only `fixed_day`
+/// cycles with a start day different from the fixed day distinguish `FullMonth`, `ProRated` and
+/// `FreeUntilCycle`; `CollectedExternally` applies to every cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FirstPayment {
+    /// `full_month` (default): a full monthly charge on the start date.
+    FullMonth,
+    /// `pro_rated`: a pro-rated stub charge from the start date to the first cycle date.
+    ProRated,
+    /// `free_until_cycle`: nothing is charged before the first cycle date.
+    FreeUntilCycle,
+    /// `collected_externally`: the `full_month` charges, the first one created already paid.
+    CollectedExternally,
+}
+
+/// The optional `billingStartOption` of createSubscription (SPEC §2.6.5), which overrides the
+/// tenant's cycle and first-payment settings as laid out in the SPEC §2.6.3 table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BillingStartOption {
+    /// `immediate`: same as cycle `start_date` (the tenant's `collected_externally` still marks
+    /// the first charge paid).
+    Immediate,
+    /// `first_of_next_month`: anchor `T` = the 1st of the month after the start date (always),
+    /// N charges from `T`, nothing charged before `T`.
+    FirstOfNextMonth,
+    /// `same_day_next_month`: billing in arrears, N charges one month after each service month.
+    SameDayNextMonth,
+}
+
+/// What a schedule is generated from (SPEC §2.6.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleInput {
+    /// Start date `S` of the contract.
+    pub start: Date,
+    /// Contract length `N` in months (1–120; 0 or less gives no charges).
+    pub months: i64,
+    /// Monthly amount `A` in minor units (base amount, before tax).
+    pub monthly_amount: i64,
+    /// The tenant's billing cycle.
+    pub cycle: BillingCycle,
+    /// The tenant's first-payment setting.
+    pub first_payment: FirstPayment,
+    /// createSubscription's `billingStartOption`, overriding the tenant settings when present.
+    pub option: Option<BillingStartOption>,
+}
+
+/// One generated schedule charge (SPEC §2.6.3); tax and totals come from [`apply_tax`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charge {
+    /// The billing date `B` (the payment's billing date; `billingPeriod` and `dueDate` derive
+    /// from it).
+    pub billing_date: Date,
+    /// First day of the service period the charge pays for: the billing date, except in billing
+    /// in arrears (`same_day_next_month`), where it is one month earlier. Remaining charges and
+    /// month counters are decided by this date (SPEC §2.6.4).
+    pub service_start: Date,
+    /// Base amount in minor units (the monthly amount, or the pro-rated stub amount).
+    pub base_amount: i64,
+    /// A pro-rated stub: not a contract month (excluded from month counts and remaining values).
+    pub stub: bool,
+    /// Created already `paid` (`collected_externally`: provider `manual`, `manuallyMarked: true`,
+    /// `paidAt` = start date); every other charge is created `pending`.
+    pub paid_at_creation: bool,
+}
+
+/// A generated schedule: anchor, charges in billing-date order, and contract end date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    /// The cycle anchor `T` (SPEC §2.6.3): extensions continue with `add_months(T, k)`.
+    pub anchor: Date,
+    /// The charges, billing dates strictly increasing.
+    pub charges: Vec<Charge>,
+    /// The contract's `endDate` (last day of service).
+    pub end_date: Date,
+}
+
+fn shift(date: Date, span: Result<Span, jiff::Error>, forward: bool) -> Date {
+    let extreme = if forward { Date::MAX } else { Date::MIN };
+    span.and_then(|s| date.checked_add(s)).unwrap_or(extreme)
+}
+
+/// `addMonths(anchor, k)` (SPEC §1.6): moves the year/month by `k` months (may be negative) and
+/// keeps the anchor's day of month, clamped to the last day of the target month. Always call it
+/// with the original anchor (Jan 31 + 2 months = Mar 31). Saturates at jiff's date range.
+pub fn add_months(anchor: Date, k: i64) -> Date {
+    shift(anchor, Span::new().try_months(k), k >= 0)
+}
+
+/// `date` plus `days` calendar days (may be negative). Saturates at jiff's date range.
+pub fn add_days(date: Date, days: i64) -> Date {
+    shift(date, Span::new().try_days(days), days >= 0)
+}
+
+/// The first date strictly after `after` whose day of month is `day` (1–28, clamped to that
+/// range): the `fixed_day` cycle anchor `T` (SPEC §2.6.3), also usable for billing-group days.
+pub fn next_day_of_month(after: Date, day: i8) -> Date {
+    let day = day.clamp(1, 28);
+    if after.day() < day {
+        Date::new(after.year(), after.month(), day).unwrap_or(after)
+    } else {
+        let next = add_months(after.first_of_month(), 1);
+        Date::new(next.year(), next.month(), day).unwrap_or(next)
+    }
+}
+
+/// The charges and end date of one mode, before the `collected_externally` flag.
+enum Mode {
+    /// N charges on `add_months(T, k)`, end `add_months(T, N) − 1 day`.
+    Monthly { anchor: Date },
+    /// Fixed day, full month: A on S, then N−1 charges from T; end `add_months(T, N−1) − 1 day`.
+    FullMonthThenCycle { anchor: Date },
+    /// Fixed day, pro-rated: stub on S, then N charges from T; end `add_months(T, N) − 1 day`.
+    StubThenCycle { anchor: Date },
+    /// Billing in arrears: charges on `add_months(S, k + 1)`; end `add_months(S, N) − 1 day`.
+    Arrears,
+    /// Charges on `S + 30·k days`; end `add_months(S, N) − 1 day`.
+    Every30Days,
+}
+
+fn resolve(input: &ScheduleInput) -> (Mode, bool) {
+    let s = input.start;
+    let externally = input.first_payment == FirstPayment::CollectedExternally;
+    let cycle = match input.option {
+        Some(BillingStartOption::FirstOfNextMonth) => {
+            let anchor = add_months(s.first_of_month(), 1);
+            return (Mode::Monthly { anchor }, false);
+        }
+        Some(BillingStartOption::SameDayNextMonth) => return (Mode::Arrears, false),
+        Some(BillingStartOption::Immediate) => BillingCycle::StartDate,
+        None => input.cycle,
+    };
+    let mode = match cycle {
+        BillingCycle::StartDate => Mode::Monthly { anchor: s },
+        BillingCycle::Every30Days => Mode::Every30Days,
+        BillingCycle::FixedDay(d) if s.day() == d.clamp(1, 28) => Mode::Monthly { anchor: s },
+        BillingCycle::FixedDay(d) => {
+            let anchor = next_day_of_month(s, d);
+            match input.first_payment {
+                FirstPayment::FullMonth | FirstPayment::CollectedExternally => {
+                    Mode::FullMonthThenCycle { anchor }
+                }
+                FirstPayment::ProRated => Mode::StubThenCycle { anchor },
+                FirstPayment::FreeUntilCycle => Mode::Monthly { anchor },
+            }
+        }
+    };
+    (mode, externally)
+}
+
+/// The pro-rated stub amount `round2(A × d ÷ m)` in minor units, half away from zero (SPEC
+/// §2.6.3): `d` = days from `start` (inclusive) to `anchor` (exclusive), `m` = days in `start`'s
+/// month. Example: 89.00, 2025-01-20 → 2025-02-01 → 12/31 → 34.45.
+pub fn stub_amount(monthly_amount: i64, start: Date, anchor: Date) -> i64 {
+    let days = stub_days(start, anchor);
+    let month_days = i128::from(start.days_in_month());
+    div_round_half_away(i128::from(monthly_amount) * i128::from(days), month_days) as i64
+}
+
+/// Days from `start` (inclusive) to `anchor` (exclusive); 0 when `anchor` is not after `start`.
+fn stub_days(start: Date, anchor: Date) -> i64 {
+    if anchor <= start {
+        return 0;
+    }
+    start
+        .until((jiff::Unit::Day, anchor))
+        .map(|span| i64::from(span.get_days()))
+        .unwrap_or(0)
+}
+
+fn charge(billing_date: Date, service_start: Date, base_amount: i64) -> Charge {
+    Charge {
+        billing_date,
+        service_start,
+        base_amount,
+        stub: false,
+        paid_at_creation: false,
+    }
+}
+
+/// Generates the payment schedule and contract dates for every row of the SPEC §2.6.3 table:
+///
+/// - cycle `start_date` / option `immediate` / fixed day equal to the start day: N charges of A
+///   on `add_months(S, k)`, end `add_months(S, N) − 1 day`;
+/// - fixed day ≠ start day: `full_month` (A on S, then N−1 charges from T), `pro_rated` (stub on
+///   S, then N charges from T), `free_until_cycle` (N charges from T);
+/// - option `first_of_next_month`: T = the 1st of the next month, N charges from T;
+/// - `collected_externally`: the `full_month` charges with the first one `paid_at_creation`;
+/// - option `same_day_next_month` (arrears): charge k (1…N) billed on `add_months(S, k)` for the
+///   service month starting `add_months(S, k − 1)`; end `add_months(S, N) − 1 day`;
+/// - cycle `every_30_days`: N charges on `S + 30·k` days, end `add_months(S, N) − 1 day`.
+///
+/// Amounts are minor units; `months` ≤ 0 yields no charges.
+pub fn generate(input: &ScheduleInput) -> Schedule {
+    let s = input.start;
+    let n = input.months.max(0);
+    let a = input.monthly_amount;
+    let (mode, externally) = resolve(input);
+    let mut charges = Vec::with_capacity(n as usize + 1);
+    let (anchor, end_date) = match mode {
+        Mode::Monthly { anchor } => {
+            for k in 0..n {
+                let b = add_months(anchor, k);
+                charges.push(charge(b, b, a));
+            }
+            (anchor, add_days(add_months(anchor, n), -1))
+        }
+        Mode::FullMonthThenCycle { anchor } => {
+            if n >= 1 {
+                charges.push(charge(s, s, a));
+            }
+            for k in 0..(n - 1).max(0) {
+                let b = add_months(anchor, k);
+                charges.push(charge(b, b, a));
+            }
+            (anchor, add_days(add_months(anchor, (n - 1).max(0)), -1))
+        }
+        Mode::StubThenCycle { anchor } => {
+            if n >= 1 {
+                charges.push(Charge {
+                    stub: true,
+                    ..charge(s, s, stub_amount(a, s, anchor))
+                });
+            }
+            for k in 0..n {
+                let b = add_months(anchor, k);
+                charges.push(charge(b, b, a));
+            }
+            (anchor, add_days(add_months(anchor, n), -1))
+        }
+        Mode::Arrears => {
+            for k in 0..n {
+                charges.push(charge(add_months(s, k + 1), add_months(s, k), a));
+            }
+            (add_months(s, 1), add_days(add_months(s, n), -1))
+        }
+        Mode::Every30Days => {
+            for k in 0..n {
+                let b = add_days(s, 30 * k);
+                charges.push(charge(b, b, a));
+            }
+            (s, add_days(add_months(s, n), -1))
+        }
+    };
+    if externally && let Some(first) = charges.first_mut() {
+        first.paid_at_creation = true;
+    }
+    Schedule {
+        anchor,
+        charges,
+        end_date,
+    }
+}
+
+/// An extension by `extra_months` months at `new_monthly_amount` minor units (SPEC §2.6.3
+/// "Extension"): the charges appended after those of `input` (which must describe the contract
+/// as it stands, with its current total length and the original settings), continuing the same
+/// cycle, and the new `endDate` (the formula of the mode with the new total length). Already
+/// generated charges are not returned and keep their amounts. `anchor` is unchanged.
+pub fn extend(input: &ScheduleInput, extra_months: i64, new_monthly_amount: i64) -> Schedule {
+    let current = generate(input);
+    let longer = generate(&ScheduleInput {
+        months: input.months.max(0) + extra_months.max(0),
+        ..input.clone()
+    });
+    let charges = longer.charges[current.charges.len()..]
+        .iter()
+        .map(|c| Charge {
+            base_amount: new_monthly_amount,
+            paid_at_creation: false,
+            ..c.clone()
+        })
+        .collect();
+    Schedule {
+        anchor: longer.anchor,
+        charges,
+        end_date: longer.end_date,
+    }
+}
+
+/// The `billingPeriod` of a billing date: `YYYY-MM` (SPEC §2.7).
+pub fn billing_period(d: Date) -> String {
+    format!("{:04}-{:02}", d.year(), d.month())
+}
+
+/// The `dueDate` of a charge billed on `billing`: `billing + terms_days` days (SPEC §2.6.3).
+/// `terms_days` is 7/14/30 for `net_7`/`net_14`/`net_30` for business customers, 0 otherwise
+/// (the caller decides). Example: 2025-02-01, Net 30 → 2025-03-03.
+pub fn due_date(billing: Date, terms_days: i64) -> Date {
+    add_days(billing, terms_days)
+}
+
+/// Payment-terms setting → days (SPEC §2.1 "payment terms", §2.6.3): `net_7` 7, `net_14` 14,
+/// `net_30` 30, anything else (`immediate`) 0. Apply only to `business` customers.
+pub fn terms_days(payment_terms: &str) -> i64 {
+    match payment_terms {
+        "net_7" => 7,
+        "net_14" => 14,
+        "net_30" => 30,
+        _ => 0,
+    }
+}
+
+/// The recommended idempotency keys of `charges` (SPEC §2.7), one per charge in the same order:
+/// `<rentalId>:<YYYY-MM>`; `<rentalId>:<YYYY-MM-DD>` for every non-stub charge whose billing
+/// month holds another non-stub charge of the slice (30-day cycle, fixed-day full-month start);
+/// `<rentalId>:<YYYY-MM>:stub` for a pro-rated stub. Pass the whole schedule; keys are unique
+/// when billing dates are strictly increasing, as [`generate`] produces them.
+pub fn idempotency_keys(rental_id: &str, charges: &[Charge]) -> Vec<String> {
+    let month = |d: Date| (d.year(), d.month());
+    charges
+        .iter()
+        .map(|c| {
+            let period = billing_period(c.billing_date);
+            if c.stub {
+                return format!("{rental_id}:{period}:stub");
+            }
+            let shared = charges
+                .iter()
+                .filter(|o| !o.stub && month(o.billing_date) == month(c.billing_date))
+                .count()
+                > 1;
+            if shared {
+                format!("{rental_id}:{}", c.billing_date)
+            } else {
+                format!("{rental_id}:{period}")
+            }
+        })
+        .collect()
+}
+
+/// `subtotal`, `taxAmount` and `total` of a payment or line, in minor units (SPEC §2.7 Amounts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Amounts {
+    /// Net amount in minor units (the income counted for cost recovery).
+    pub subtotal: i64,
+    /// Tax in minor units.
+    pub tax_amount: i64,
+    /// Gross amount in minor units (= `amount`).
+    pub total: i64,
+}
+
+/// The amounts of a charge with base amount `base` (minor units) at a VAT rate given in basis
+/// points of a percent (2100 = 21.00 %; 0 = VAT disabled), per SPEC §2.7 Amounts, rounding half
+/// away from zero to minor units:
+/// exclusive: subtotal = base, tax = round(base × r/100), total = subtotal + tax;
+/// inclusive: total = base, subtotal = round(base ÷ (1 + r/100)), tax = total − subtotal.
+pub fn apply_tax(base: i64, rate_basis_points: i64, inclusive: bool) -> Amounts {
+    apply_tax_ratio(base, rate_basis_points, 100, inclusive)
+}
+
+/// [`apply_tax`] for any exact rate: the rate in percent is `rate_numerator ÷ rate_denominator`
+/// (e.g. 8.875 % = 8875 ÷ 1000). Amounts in minor units; a denominator ≤ 0 means no tax.
+pub fn apply_tax_ratio(
+    base: i64,
+    rate_numerator: i64,
+    rate_denominator: i64,
+    inclusive: bool,
+) -> Amounts {
+    if rate_numerator == 0 || rate_denominator <= 0 {
+        return Amounts {
+            subtotal: base,
+            tax_amount: 0,
+            total: base,
+        };
+    }
+    let base_w = i128::from(base);
+    let num = i128::from(rate_numerator);
+    let den = i128::from(rate_denominator) * 100;
+    if inclusive {
+        let subtotal = div_round_half_away(base_w * den, den + num) as i64;
+        Amounts {
+            subtotal,
+            tax_amount: base - subtotal,
+            total: base,
+        }
+    } else {
+        let tax_amount = div_round_half_away(base_w * num, den) as i64;
+        Amounts {
+            subtotal: base,
+            tax_amount,
+            total: base + tax_amount,
+        }
+    }
+}
+
+/// A schedule charge as seen by the remaining/months calculations (SPEC §2.6.4). A consolidated
+/// line counts as its member charge (paid when its consolidated payment is paid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChargeState {
+    /// First day of the service period (see [`Charge::service_start`]).
+    pub service_start: Date,
+    /// Base monthly amount in minor units (net, before tax).
+    pub base_amount: i64,
+    /// A pro-rated stub (never a contract month).
+    pub stub: bool,
+    /// Neither paid nor cancelled (`pending`, `processing` or `failed`).
+    pub open: bool,
+    /// Cancelled (a paid charge has `open` and `cancelled` both false).
+    pub cancelled: bool,
+}
+
+impl ChargeState {
+    fn remaining_at(&self, as_of: Date) -> bool {
+        !self.stub && self.open && !self.cancelled && self.service_start > as_of
+    }
+}
+
+/// `remainingMonths` = |R(X)| (SPEC §2.6.4): non-stub charges that are open (neither paid nor
+/// cancelled) and whose service period starts strictly after `as_of`. A count of months.
+pub fn remaining_months(charges: &[ChargeState], as_of: Date) -> i64 {
+    charges.iter().filter(|c| c.remaining_at(as_of)).count() as i64
+}
+
+/// `remainingContractValue` (= `remainingPayments`) in minor units: Σ base amounts of R(X)
+/// (SPEC §2.6.4).
+pub fn remaining_value(charges: &[ChargeState], as_of: Date) -> i64 {
+    charges
+        .iter()
+        .filter(|c| c.remaining_at(as_of))
+        .map(|c| c.base_amount)
+        .sum()
+}
+
+/// `actualMonthsRented` in months (SPEC §2.6.4): the number of non-stub schedule charges whose
+/// service period starts on or before `as_of`, whatever their payment status (a month of service
+/// given counts even if its payment was waived). For an ended subscription pass the effective
+/// end date (the value is frozen there).
+pub fn months_elapsed(charges: &[ChargeState], as_of: Date) -> i64 {
+    charges
+        .iter()
+        .filter(|c| !c.stub && c.service_start <= as_of)
+        .count() as i64
+}
+
+/// `monthsSaved` in months (SPEC §2.6.4): `max(0, contract_length − months_elapsed)` at an early
+/// ending; the caller uses 0 for a completion.
+pub fn months_saved(contract_length: i64, months_elapsed: i64) -> i64 {
+    (contract_length - months_elapsed).max(0)
+}
+
+/// `nextBillingDate` (SPEC §2.6.1): the earliest billing date strictly after `today` among the
+/// open charges (`(billing date, open)` pairs: open = neither paid nor cancelled). `None` when
+/// there is none; the caller also omits it when the subscription is not `active`.
+pub fn next_billing_date(charges: &[(Date, bool)], today: Date) -> Option<Date> {
+    charges
+        .iter()
+        .filter(|(b, open)| *open && *b > today)
+        .map(|(b, _)| *b)
+        .min()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    fn d(text: &str) -> Date {
+        text.parse().unwrap()
+    }
+
+    fn input(start: &str, cycle: BillingCycle, first: FirstPayment) -> ScheduleInput {
+        ScheduleInput {
+            start: d(start),
+            months: 12,
+            monthly_amount: 8_900,
+            cycle,
+            first_payment: first,
+            option: None,
+        }
+    }
+
+    fn dates(s: &Schedule) -> Vec<String> {
+        s.charges
+            .iter()
+            .map(|c| c.billing_date.to_string())
+            .collect()
+    }
+
+    fn states(s: &Schedule) -> Vec<ChargeState> {
+        s.charges
+            .iter()
+            .map(|c| ChargeState {
+                service_start: c.service_start,
+                base_amount: c.base_amount,
+                stub: c.stub,
+                open: !c.paid_at_creation,
+                cancelled: false,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn add_months_clamps_from_the_anchor() {
+        assert_eq!(add_months(d("2025-01-31"), 1), d("2025-02-28"));
+        assert_eq!(add_months(d("2025-01-31"), 2), d("2025-03-31"));
+        assert_eq!(add_months(d("2024-01-31"), 1), d("2024-02-29"));
+        assert_eq!(add_months(d("2024-02-29"), 12), d("2025-02-28"));
+        assert_eq!(add_months(d("2025-03-31"), -1), d("2025-02-28"));
+        assert_eq!(add_months(d("2025-01-15"), 0), d("2025-01-15"));
+        assert_eq!(add_months(d("9999-12-01"), 1), Date::MAX);
+    }
+
+    #[test]
+    fn standard_twelve_months_from_2025_01_01() {
+        // SPEC §4.2.
+        let s = generate(&input(
+            "2025-01-01",
+            BillingCycle::StartDate,
+            FirstPayment::FullMonth,
+        ));
+        assert_eq!(s.anchor, d("2025-01-01"));
+        assert_eq!(s.end_date, d("2025-12-31"));
+        assert_eq!(s.charges.len(), 12);
+        let net30 = [
+            "2025-01-31",
+            "2025-03-03",
+            "2025-03-31",
+            "2025-05-01",
+            "2025-05-31",
+            "2025-07-01",
+            "2025-07-31",
+            "2025-08-31",
+            "2025-10-01",
+            "2025-10-31",
+            "2025-12-01",
+            "2025-12-31",
+        ];
+        for (k, c) in s.charges.iter().enumerate() {
+            let expected = date(2025, k as i8 + 1, 1);
+            assert_eq!(c.billing_date, expected);
+            assert_eq!(c.service_start, expected);
+            assert_eq!(c.base_amount, 8_900);
+            assert!(!c.stub && !c.paid_at_creation);
+            assert_eq!(billing_period(c.billing_date), format!("2025-{:02}", k + 1));
+            assert_eq!(due_date(c.billing_date, 0), expected);
+            assert_eq!(due_date(c.billing_date, 30).to_string(), net30[k]);
+        }
+        assert_eq!(due_date(d("2025-01-01"), 7), d("2025-01-08"));
+        assert_eq!(due_date(d("2025-01-01"), 14), d("2025-01-15"));
+        assert_eq!(terms_days("net_30"), 30);
+        assert_eq!(terms_days("immediate"), 0);
+        assert_eq!(
+            s.charges.iter().map(|c| c.base_amount).sum::<i64>(),
+            106_800
+        );
+        let keys = idempotency_keys("sub_1", &s.charges);
+        assert_eq!(keys[0], "sub_1:2025-01");
+        assert_eq!(keys[11], "sub_1:2025-12");
+        // nextBillingDate.
+        let open: Vec<(Date, bool)> = s.charges.iter().map(|c| (c.billing_date, true)).collect();
+        assert_eq!(
+            next_billing_date(&open, d("2025-01-01")),
+            Some(d("2025-02-01"))
+        );
+        assert_eq!(
+            next_billing_date(&open, d("2025-03-15")),
+            Some(d("2025-04-01"))
+        );
+        assert_eq!(next_billing_date(&open, d("2025-12-01")), None);
+        // A month paid in advance is skipped.
+        let mut paid = open.clone();
+        paid[3].1 = false;
+        assert_eq!(
+            next_billing_date(&paid, d("2025-03-15")),
+            Some(d("2025-05-01"))
+        );
+    }
+
+    #[test]
+    fn month_end_and_leap_year_anchors() {
+        // SPEC §4.3.
+        let cases: [(&str, i64, &[&str], &str); 4] = [
+            (
+                "2025-01-31",
+                12,
+                &[
+                    "2025-01-31",
+                    "2025-02-28",
+                    "2025-03-31",
+                    "2025-04-30",
+                    "2025-05-31",
+                    "2025-06-30",
+                    "2025-07-31",
+                    "2025-08-31",
+                    "2025-09-30",
+                    "2025-10-31",
+                    "2025-11-30",
+                    "2025-12-31",
+                ],
+                "2026-01-30",
+            ),
+            (
+                "2024-01-31",
+                6,
+                &[
+                    "2024-01-31",
+                    "2024-02-29",
+                    "2024-03-31",
+                    "2024-04-30",
+                    "2024-05-31",
+                    "2024-06-30",
+                ],
+                "2024-07-30",
+            ),
+            (
+                "2024-02-29",
+                12,
+                &[
+                    "2024-02-29",
+                    "2024-03-29",
+                    "2024-04-29",
+                    "2024-05-29",
+                    "2024-06-29",
+                    "2024-07-29",
+                    "2024-08-29",
+                    "2024-09-29",
+                    "2024-10-29",
+                    "2024-11-29",
+                    "2024-12-29",
+                    "2025-01-29",
+                ],
+                "2025-02-27",
+            ),
+            (
+                "2025-08-31",
+                6,
+                &[
+                    "2025-08-31",
+                    "2025-09-30",
+                    "2025-10-31",
+                    "2025-11-30",
+                    "2025-12-31",
+                    "2026-01-31",
+                ],
+                "2026-02-27",
+            ),
+        ];
+        for (start, months, expected, end) in cases {
+            let s = generate(&ScheduleInput {
+                months,
+                ..input(start, BillingCycle::StartDate, FirstPayment::FullMonth)
+            });
+            assert_eq!(dates(&s), expected, "start {start}");
+            assert_eq!(s.end_date.to_string(), end, "start {start}");
+        }
+    }
+
+    fn monthly(from: &str, count: i64) -> Vec<String> {
+        (0..count)
+            .map(|k| add_months(d(from), k).to_string())
+            .collect()
+    }
+
+    #[test]
+    fn other_billing_starts_from_2025_01_20() {
+        // SPEC §4.4, every row.
+        let start = "2025-01-20";
+        // immediate (default), as tenant setting and as option.
+        let tenant = generate(&input(
+            start,
+            BillingCycle::StartDate,
+            FirstPayment::FullMonth,
+        ));
+        let option = generate(&ScheduleInput {
+            option: Some(BillingStartOption::Immediate),
+            ..input(start, BillingCycle::Every30Days, FirstPayment::ProRated)
+        });
+        for s in [&tenant, &option] {
+            assert_eq!(dates(s), monthly("2025-01-20", 12));
+            assert_eq!(s.end_date, d("2026-01-19"));
+            assert!(s.charges.iter().all(|c| c.base_amount == 8_900));
+        }
+        // A fixed day equal to the start day behaves like start_date.
+        let same_day = generate(&input(
+            start,
+            BillingCycle::FixedDay(20),
+            FirstPayment::ProRated,
+        ));
+        assert_eq!(same_day, tenant);
+
+        // fixed day 1 + pro_rated.
+        let s = generate(&input(
+            start,
+            BillingCycle::FixedDay(1),
+            FirstPayment::ProRated,
+        ));
+        assert_eq!(s.anchor, d("2025-02-01"));
+        assert_eq!(s.charges.len(), 13);
+        let stub = &s.charges[0];
+        assert_eq!(
+            (stub.billing_date, stub.base_amount, stub.stub),
+            (d("2025-01-20"), 3_445, true)
+        );
+        assert_eq!(dates(&s)[1..], monthly("2025-02-01", 12)[..]);
+        assert!(
+            s.charges[1..]
+                .iter()
+                .all(|c| c.base_amount == 8_900 && !c.stub)
+        );
+        assert_eq!(s.end_date, d("2026-01-31"));
+        let keys = idempotency_keys("sub_1", &s.charges);
+        assert_eq!(keys[0], "sub_1:2025-01:stub");
+        assert_eq!(keys[1], "sub_1:2025-02");
+
+        // fixed day 1 + free_until_cycle, and option first_of_next_month.
+        let free = generate(&input(
+            start,
+            BillingCycle::FixedDay(1),
+            FirstPayment::FreeUntilCycle,
+        ));
+        let first_of_next = generate(&ScheduleInput {
+            option: Some(BillingStartOption::FirstOfNextMonth),
+            ..input(start, BillingCycle::StartDate, FirstPayment::FullMonth)
+        });
+        for s in [&free, &first_of_next] {
+            assert_eq!(s.anchor, d("2025-02-01"));
+            assert_eq!(dates(s), monthly("2025-02-01", 12));
+            assert_eq!(s.end_date, d("2026-01-31"));
+        }
+        // first_of_next_month moves a start on the 1st to the next month too.
+        let on_first = generate(&ScheduleInput {
+            option: Some(BillingStartOption::FirstOfNextMonth),
+            ..input(
+                "2025-01-01",
+                BillingCycle::StartDate,
+                FirstPayment::FullMonth,
+            )
+        });
+        assert_eq!(on_first.charges[0].billing_date, d("2025-02-01"));
+        assert_eq!(on_first.end_date, d("2026-01-31"));
+
+        // fixed day 1 + full_month.
+        let s = generate(&input(
+            start,
+            BillingCycle::FixedDay(1),
+            FirstPayment::FullMonth,
+        ));
+        let mut expected = vec!["2025-01-20".to_string()];
+        expected.extend(monthly("2025-02-01", 11));
+        assert_eq!(dates(&s), expected);
+        assert!(s.charges.iter().all(|c| c.base_amount == 8_900));
+        assert_eq!(s.end_date, d("2025-12-31"));
+
+        // collected_externally (cycle start date).
+        let s = generate(&input(
+            start,
+            BillingCycle::StartDate,
+            FirstPayment::CollectedExternally,
+        ));
+        assert_eq!(dates(&s), monthly("2025-01-20", 12));
+        assert_eq!(s.end_date, d("2026-01-19"));
+        assert!(s.charges[0].paid_at_creation);
+        assert!(s.charges[1..].iter().all(|c| !c.paid_at_creation));
+        // collected_externally with a fixed day: the full_month charges, first one paid.
+        let s = generate(&input(
+            start,
+            BillingCycle::FixedDay(1),
+            FirstPayment::CollectedExternally,
+        ));
+        assert_eq!(dates(&s), expected);
+        assert!(s.charges[0].paid_at_creation);
+        assert_eq!(s.end_date, d("2025-12-31"));
+
+        // same_day_next_month (arrears).
+        let s = generate(&ScheduleInput {
+            option: Some(BillingStartOption::SameDayNextMonth),
+            ..input(start, BillingCycle::StartDate, FirstPayment::FullMonth)
+        });
+        assert_eq!(s.anchor, d("2025-02-20"));
+        assert_eq!(dates(&s), monthly("2025-02-20", 12));
+        assert_eq!(s.end_date, d("2026-01-19"));
+        let last = s.charges.last().unwrap();
+        assert_eq!(last.billing_date, d("2026-01-20"));
+        assert_eq!(last.service_start, d("2025-12-20"));
+        assert_eq!(s.charges[0].service_start, d("2025-01-20"));
+
+        // every_30_days.
+        let s = generate(&input(
+            start,
+            BillingCycle::Every30Days,
+            FirstPayment::FullMonth,
+        ));
+        assert_eq!(
+            dates(&s),
+            [
+                "2025-01-20",
+                "2025-02-19",
+                "2025-03-21",
+                "2025-04-20",
+                "2025-05-20",
+                "2025-06-19",
+                "2025-07-19",
+                "2025-08-18",
+                "2025-09-17",
+                "2025-10-17",
+                "2025-11-16",
+                "2025-12-16"
+            ]
+        );
+        assert_eq!(s.end_date, d("2026-01-19"));
+    }
+
+    #[test]
+    fn arrears_from_a_month_end_stays_on_the_anchor_day() {
+        let s = generate(&ScheduleInput {
+            months: 3,
+            option: Some(BillingStartOption::SameDayNextMonth),
+            ..input(
+                "2025-01-31",
+                BillingCycle::StartDate,
+                FirstPayment::FullMonth,
+            )
+        });
+        assert_eq!(dates(&s), ["2025-02-28", "2025-03-31", "2025-04-30"]);
+        assert_eq!(s.end_date, d("2025-04-29"));
+        // The last charge falls one day after the end date.
+        assert_eq!(add_days(s.end_date, 1), s.charges[2].billing_date);
+    }
+
+    #[test]
+    fn two_charges_in_one_month_use_day_keys() {
+        // every_30_days: Jan 1 and Jan 31.
+        let s = generate(&ScheduleInput {
+            months: 3,
+            ..input(
+                "2025-01-01",
+                BillingCycle::Every30Days,
+                FirstPayment::FullMonth,
+            )
+        });
+        assert_eq!(dates(&s), ["2025-01-01", "2025-01-31", "2025-03-02"]);
+        assert_eq!(
+            idempotency_keys("sub_1", &s.charges),
+            ["sub_1:2025-01-01", "sub_1:2025-01-31", "sub_1:2025-03"]
+        );
+        // fixed-day full-month start in the same month as the anchor.
+        let s = generate(&ScheduleInput {
+            months: 2,
+            ..input(
+                "2025-01-05",
+                BillingCycle::FixedDay(20),
+                FirstPayment::FullMonth,
+            )
+        });
+        assert_eq!(dates(&s), ["2025-01-05", "2025-01-20"]);
+        assert_eq!(s.end_date, d("2025-02-19"));
+        assert_eq!(
+            idempotency_keys("sub_1", &s.charges),
+            ["sub_1:2025-01-05", "sub_1:2025-01-20"]
+        );
+        // A stub sharing the anchor's month keeps the month keys.
+        let s = generate(&ScheduleInput {
+            months: 1,
+            ..input(
+                "2025-01-05",
+                BillingCycle::FixedDay(20),
+                FirstPayment::ProRated,
+            )
+        });
+        assert_eq!(s.charges[0].base_amount, 4_306); // 89 × 15 / 31 = 43.064…
+        assert_eq!(
+            idempotency_keys("sub_1", &s.charges),
+            ["sub_1:2025-01:stub", "sub_1:2025-01"]
+        );
+    }
+
+    #[test]
+    fn stub_amounts_round_half_away_from_zero() {
+        assert_eq!(stub_amount(8_900, d("2025-01-20"), d("2025-02-01")), 3_445);
+        // 0.01 × 15 / 30 = 0.005 → 0.01 (half away from zero).
+        assert_eq!(stub_amount(1, d("2025-04-16"), d("2025-05-01")), 1);
+        assert_eq!(stub_amount(8_900, d("2025-01-20"), d("2025-01-20")), 0);
+    }
+
+    #[test]
+    fn extension_continues_the_cycle() {
+        // SPEC §4.7: 12 × 89.00 from 2025-01-01 extended by 6 at 75.00.
+        let base = input(
+            "2025-01-01",
+            BillingCycle::StartDate,
+            FirstPayment::FullMonth,
+        );
+        let ext = extend(&base, 6, 7_500);
+        assert_eq!(dates(&ext), monthly("2026-01-01", 6));
+        assert!(ext.charges.iter().all(|c| c.base_amount == 7_500));
+        assert_eq!(ext.end_date, d("2026-06-30"));
+        // Documented end dates: 2024-02-01 + 12 + 6 and 2024-07-01 + 12 + 6.
+        for (start, end) in [("2024-02-01", "2025-07-31"), ("2024-07-01", "2025-12-31")] {
+            let base = input(start, BillingCycle::StartDate, FirstPayment::FullMonth);
+            assert_eq!(extend(&base, 6, 8_900).end_date.to_string(), end);
+        }
+        // Fixed-day full month: the next charges continue add_months(T, k).
+        let base = input(
+            "2025-01-20",
+            BillingCycle::FixedDay(1),
+            FirstPayment::FullMonth,
+        );
+        let ext = extend(&base, 2, 8_900);
+        assert_eq!(dates(&ext), ["2026-01-01", "2026-02-01"]);
+        assert_eq!(ext.end_date, d("2026-02-28"));
+    }
+
+    #[test]
+    fn payment_tax_amounts() {
+        // SPEC §4.8.
+        let a = |subtotal, tax_amount, total| Amounts {
+            subtotal,
+            tax_amount,
+            total,
+        };
+        assert_eq!(apply_tax(8_900, 2_100, false), a(8_900, 1_869, 10_769));
+        assert_eq!(apply_tax(8_900, 2_100, true), a(7_355, 1_545, 8_900));
+        assert_eq!(apply_tax(88_200, 2_100, false), a(88_200, 18_522, 106_722));
+        assert_eq!(apply_tax(88_200, 2_100, true), a(72_893, 15_307, 88_200));
+        assert_eq!(apply_tax(88_200, 0, false), a(88_200, 0, 88_200));
+        assert_eq!(apply_tax(88_200, 0, true), a(88_200, 0, 88_200));
+        // SPEC §4.9 lines.
+        assert_eq!(apply_tax(12_900, 2_100, false).tax_amount, 2_709);
+        assert_eq!(apply_tax(15_900, 2_100, false).tax_amount, 3_339);
+        // 8.875 % exclusive on 100.00 → 8.875 → 8.88.
+        assert_eq!(apply_tax_ratio(10_000, 8_875, 1_000, false).tax_amount, 888);
+        assert_eq!(apply_tax(-8_900, 2_100, false).tax_amount, -1_869);
+    }
+
+    #[test]
+    fn remaining_and_elapsed_as_of_mid_june() {
+        // SPEC §2.6.4 / §4.5: 12 × 89.00 from 2025-01-01, 6 paid, as of 2025-06-15.
+        let s = generate(&input(
+            "2025-01-01",
+            BillingCycle::StartDate,
+            FirstPayment::FullMonth,
+        ));
+        let mut st = states(&s);
+        for c in st.iter_mut().take(6) {
+            c.open = false;
+        }
+        let x = d("2025-06-15");
+        assert_eq!(months_elapsed(&st, x), 6);
+        assert_eq!(remaining_months(&st, x), 6);
+        assert_eq!(remaining_value(&st, x), 53_400);
+        assert_eq!(months_saved(12, 6), 6);
+        assert_eq!(months_saved(12, 13), 0);
+        // Unpaid past months are not remaining; a month paid in advance is not remaining either.
+        let mut st2 = states(&s);
+        st2[8].open = false;
+        assert_eq!(remaining_months(&st2, x), 5);
+        assert_eq!(remaining_value(&st2, x), 44_500);
+        // Cancelled charges are not remaining.
+        st2[9].open = false;
+        st2[9].cancelled = true;
+        assert_eq!(remaining_months(&st2, x), 4);
+        // As of the start date: 1 elapsed; at 2025-12-15 all 12 and nothing remains.
+        assert_eq!(months_elapsed(&st, d("2025-01-01")), 1);
+        assert_eq!(months_elapsed(&st, d("2024-12-31")), 0);
+        assert_eq!(months_elapsed(&st, d("2025-12-15")), 12);
+        assert_eq!(remaining_months(&st, d("2025-12-15")), 0);
+    }
+
+    #[test]
+    fn stubs_and_arrears_follow_service_periods() {
+        let s = generate(&input(
+            "2025-01-20",
+            BillingCycle::FixedDay(1),
+            FirstPayment::ProRated,
+        ));
+        let st = states(&s);
+        assert_eq!(months_elapsed(&st, d("2025-01-25")), 0);
+        assert_eq!(remaining_months(&st, d("2025-01-25")), 12);
+        assert_eq!(remaining_value(&st, d("2025-01-19")), 106_800);
+        // Arrears: the 2026-01-20 charge pays for Dec 20 … Jan 19, so at the end date it has
+        // started and is not remaining.
+        let s = generate(&ScheduleInput {
+            option: Some(BillingStartOption::SameDayNextMonth),
+            ..input(
+                "2025-01-20",
+                BillingCycle::StartDate,
+                FirstPayment::FullMonth,
+            )
+        });
+        let st = states(&s);
+        assert_eq!(months_elapsed(&st, s.end_date), 12);
+        assert_eq!(remaining_months(&st, s.end_date), 0);
+        assert_eq!(months_elapsed(&st, d("2025-01-20")), 1);
+        assert_eq!(remaining_months(&st, d("2025-01-20")), 11);
+    }
+
+    fn cycles() -> impl Strategy<Value = BillingCycle> {
+        prop_oneof![
+            Just(BillingCycle::StartDate),
+            Just(BillingCycle::Every30Days),
+            (1i8..=28).prop_map(BillingCycle::FixedDay),
+        ]
+    }
+
+    fn firsts() -> impl Strategy<Value = FirstPayment> {
+        prop_oneof![
+            Just(FirstPayment::FullMonth),
+            Just(FirstPayment::ProRated),
+            Just(FirstPayment::FreeUntilCycle),
+            Just(FirstPayment::CollectedExternally),
+        ]
+    }
+
+    fn options() -> impl Strategy<Value = Option<BillingStartOption>> {
+        prop_oneof![
+            Just(None),
+            Just(Some(BillingStartOption::Immediate)),
+            Just(Some(BillingStartOption::FirstOfNextMonth)),
+            Just(Some(BillingStartOption::SameDayNextMonth)),
+        ]
+    }
+
+    fn dates_2000_2100() -> impl Strategy<Value = Date> {
+        (0i64..36_890).prop_map(|n| add_days(d("2000-01-01"), n))
+    }
+
+    proptest! {
+        #[test]
+        fn immediate_schedules_are_regular(
+            start in dates_2000_2100(),
+            months in 1i64..=120,
+            amount in 0i64..100_000_000,
+            via_option in any::<bool>(),
+        ) {
+            let s = generate(&ScheduleInput {
+                start,
+                months,
+                monthly_amount: amount,
+                cycle: BillingCycle::StartDate,
+                first_payment: FirstPayment::FullMonth,
+                option: via_option.then_some(BillingStartOption::Immediate),
+            });
+            prop_assert_eq!(s.charges.len() as i64, months);
+            prop_assert_eq!(s.charges[0].billing_date, start);
+            for w in s.charges.windows(2) {
+                prop_assert!(w[0].billing_date < w[1].billing_date);
+            }
+            prop_assert_eq!(s.charges.iter().map(|c| c.base_amount).sum::<i64>(), amount * months);
+            prop_assert_eq!(s.end_date, add_days(add_months(start, months), -1));
+            let st = states(&s);
+            prop_assert_eq!(remaining_value(&st, add_days(start, -1)), amount * months);
+            prop_assert_eq!(months_elapsed(&st, s.end_date), months);
+            let keys = idempotency_keys("sub_x", &s.charges);
+            let unique: std::collections::HashSet<_> = keys.iter().collect();
+            prop_assert_eq!(unique.len(), keys.len());
+            prop_assert!(keys.iter().all(|k| k.len() == "sub_x:YYYY-MM".len()));
+        }
+
+        #[test]
+        fn fixed_day_pro_rated_has_n_contract_months(
+            start in dates_2000_2100(),
+            months in 1i64..=120,
+            amount in 0i64..100_000_000,
+            day in 1i8..=28,
+        ) {
+            let s = generate(&ScheduleInput {
+                start,
+                months,
+                monthly_amount: amount,
+                cycle: BillingCycle::FixedDay(day),
+                first_payment: FirstPayment::ProRated,
+                option: None,
+            });
+            let full = s.charges.iter().filter(|c| !c.stub).count() as i64;
+            prop_assert_eq!(full, months);
+            let stubs: Vec<_> = s.charges.iter().filter(|c| c.stub).collect();
+            prop_assert_eq!(stubs.len(), usize::from(start.day() != day));
+            for c in stubs {
+                prop_assert!(c.base_amount <= amount && c.base_amount >= 0);
+                prop_assert_eq!(c.billing_date, start);
+            }
+            prop_assert!(s.charges.iter().filter(|c| !c.stub).all(|c| c.billing_date.day() == day));
+            prop_assert_eq!(s.end_date, add_days(add_months(s.anchor, months), -1));
+        }
+
+        #[test]
+        fn every_mode_is_increasing_with_unique_keys(
+            start in dates_2000_2100(),
+            months in 1i64..=120,
+            amount in 0i64..100_000_000,
+            cycle in cycles(),
+            first in firsts(),
+            option in options(),
+        ) {
+            let input = ScheduleInput { start, months, monthly_amount: amount, cycle, first_payment: first, option };
+            let s = generate(&input);
+            for w in s.charges.windows(2) {
+                prop_assert!(w[0].billing_date < w[1].billing_date);
+                prop_assert!(w[0].service_start < w[1].service_start);
+            }
+            prop_assert!(s.charges.iter().filter(|c| !c.stub).count() as i64 >= months - 1);
+            prop_assert!(s.charges.iter().all(|c| c.service_start >= start));
+            prop_assert!(s.charges.iter().all(|c| c.service_start <= s.end_date));
+            prop_assert!(s.charges.iter().filter(|c| c.paid_at_creation).count() <= 1);
+            let keys = idempotency_keys("sub_x", &s.charges);
+            let unique: std::collections::HashSet<_> = keys.iter().collect();
+            prop_assert_eq!(unique.len(), keys.len());
+            // Extending keeps the cycle: the combined schedule is the longer schedule.
+            let ext = extend(&input, 3, amount);
+            let longer = generate(&ScheduleInput { months: months + 3, ..input.clone() });
+            prop_assert_eq!(ext.end_date, longer.end_date);
+            prop_assert_eq!(&longer.charges[longer.charges.len() - 3..], &ext.charges[..]);
+        }
+
+        #[test]
+        fn inclusive_and_exclusive_tax_are_consistent(
+            base in -1_000_000_000i64..1_000_000_000,
+            bp in 0i64..5_000,
+        ) {
+            let ex = apply_tax(base, bp, false);
+            prop_assert_eq!(ex.subtotal + ex.tax_amount, ex.total);
+            prop_assert_eq!(ex.subtotal, base);
+            let inc = apply_tax(base, bp, true);
+            prop_assert_eq!(inc.subtotal + inc.tax_amount, inc.total);
+            prop_assert_eq!(inc.total, base);
+            prop_assert!(inc.subtotal.abs() <= base.abs());
+        }
+    }
+}

@@ -1,0 +1,459 @@
+//! Subscriptions (rentals, SPEC §2.6), keyed by (tenant_id, rental_id).
+
+use sea_query::{Expr, ExprTrait, Query, SimpleExpr};
+
+use crate::page::{self, After, Page, SortDir};
+use crate::row::{FromRow, Row};
+use crate::{Conn, Result};
+
+const TABLE: &str = "subscriptions";
+
+const COLS: [&str; 37] = [
+    "tenant_id",
+    "rental_id",
+    "order_id",
+    "order_item_index",
+    "customer_id",
+    "customer_email",
+    "customer_name",
+    "asset_serial_number",
+    "sku",
+    "variant_id",
+    "product_id",
+    "product_name",
+    "product_image_url",
+    "monthly_amount",
+    "currency",
+    "status",
+    "billing_group_id",
+    "original_contract_length",
+    "contract_length",
+    "start_date",
+    "end_date",
+    "anchor_date",
+    "billing",
+    "last_modified_date",
+    "list_price",
+    "list_price_source",
+    "acquisition_cost",
+    "acquisition_cost_source",
+    "captured_at",
+    "total_collected",
+    "custom_fields",
+    "notes",
+    "history",
+    "upgrade_from_rental_id",
+    "created_by",
+    "created_at",
+    "updated_at",
+];
+
+/// A subscription as stored (money in minor units, dates `YYYY-MM-DD`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SubscriptionRecord {
+    /// Business unit.
+    pub tenant_id: String,
+    /// `sub_…` (the API's `rentalId`).
+    pub rental_id: String,
+    /// Order fulfilled.
+    pub order_id: String,
+    /// 0-based index of the order item fulfilled.
+    pub order_item_index: i64,
+    /// Customer.
+    pub customer_id: String,
+    /// Snapshot of the order's customer email.
+    pub customer_email: String,
+    /// `firstName lastName` of the order's customer.
+    pub customer_name: String,
+    /// Current asset.
+    pub asset_serial_number: String,
+    /// Variant SKU.
+    pub sku: String,
+    /// Variant.
+    pub variant_id: String,
+    /// Product.
+    pub product_id: String,
+    /// Display name.
+    pub product_name: String,
+    /// Image.
+    pub product_image_url: Option<String>,
+    /// Monthly amount, minor units.
+    pub monthly_amount: i64,
+    /// Currency.
+    pub currency: String,
+    /// Status.
+    pub status: String,
+    /// Billing group.
+    pub billing_group_id: Option<String>,
+    /// Months at activation.
+    pub original_contract_length: i64,
+    /// Current months.
+    pub contract_length: i64,
+    /// Start date.
+    pub start_date: String,
+    /// End date.
+    pub end_date: String,
+    /// Billing-cycle anchor `T` (SPEC §2.6.3).
+    pub anchor_date: String,
+    /// Billing settings used (JSON), so extensions continue the same cycle.
+    pub billing: String,
+    /// Epoch milliseconds of the last lifecycle action.
+    pub last_modified_date: i64,
+    /// List price snapshot, minor units.
+    pub list_price: Option<i64>,
+    /// `variant`, `order_override`, `estimated`, `unknown`.
+    pub list_price_source: String,
+    /// Acquisition cost snapshot, minor units.
+    pub acquisition_cost: Option<i64>,
+    /// `order_override`, `manual`, `variant`, `list_price`, `unknown`.
+    pub acquisition_cost_source: String,
+    /// Epoch milliseconds of the snapshots.
+    pub captured_at: i64,
+    /// Σ net paid amounts, minor units.
+    pub total_collected: i64,
+    /// Custom fields JSON.
+    pub custom_fields: Option<String>,
+    /// Notes.
+    pub notes: Option<String>,
+    /// Lifecycle histories and details JSON object.
+    pub history: String,
+    /// Previous subscription of an upgrade.
+    pub upgrade_from_rental_id: Option<String>,
+    /// Actor.
+    pub created_by: String,
+    /// Epoch milliseconds.
+    pub created_at: i64,
+    /// Epoch milliseconds.
+    pub updated_at: i64,
+}
+
+impl FromRow for SubscriptionRecord {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(SubscriptionRecord {
+            tenant_id: r.text(0)?,
+            rental_id: r.text(1)?,
+            order_id: r.text(2)?,
+            order_item_index: r.int(3)?,
+            customer_id: r.text(4)?,
+            customer_email: r.text(5)?,
+            customer_name: r.text(6)?,
+            asset_serial_number: r.text(7)?,
+            sku: r.text(8)?,
+            variant_id: r.text(9)?,
+            product_id: r.text(10)?,
+            product_name: r.text(11)?,
+            product_image_url: r.opt_text(12)?,
+            monthly_amount: r.int(13)?,
+            currency: r.text(14)?,
+            status: r.text(15)?,
+            billing_group_id: r.opt_text(16)?,
+            original_contract_length: r.int(17)?,
+            contract_length: r.int(18)?,
+            start_date: r.text(19)?,
+            end_date: r.text(20)?,
+            anchor_date: r.text(21)?,
+            billing: r.text(22)?,
+            last_modified_date: r.int(23)?,
+            list_price: r.opt_int(24)?,
+            list_price_source: r.text(25)?,
+            acquisition_cost: r.opt_int(26)?,
+            acquisition_cost_source: r.text(27)?,
+            captured_at: r.int(28)?,
+            total_collected: r.int(29)?,
+            custom_fields: r.opt_text(30)?,
+            notes: r.opt_text(31)?,
+            history: r.text(32)?,
+            upgrade_from_rental_id: r.opt_text(33)?,
+            created_by: r.text(34)?,
+            created_at: r.int(35)?,
+            updated_at: r.int(36)?,
+        })
+    }
+}
+
+impl SubscriptionRecord {
+    fn values(&self) -> Vec<SimpleExpr> {
+        vec![
+            self.tenant_id.clone().into(),
+            self.rental_id.clone().into(),
+            self.order_id.clone().into(),
+            self.order_item_index.into(),
+            self.customer_id.clone().into(),
+            self.customer_email.clone().into(),
+            self.customer_name.clone().into(),
+            self.asset_serial_number.clone().into(),
+            self.sku.clone().into(),
+            self.variant_id.clone().into(),
+            self.product_id.clone().into(),
+            self.product_name.clone().into(),
+            self.product_image_url.clone().into(),
+            self.monthly_amount.into(),
+            self.currency.clone().into(),
+            self.status.clone().into(),
+            self.billing_group_id.clone().into(),
+            self.original_contract_length.into(),
+            self.contract_length.into(),
+            self.start_date.clone().into(),
+            self.end_date.clone().into(),
+            self.anchor_date.clone().into(),
+            self.billing.clone().into(),
+            self.last_modified_date.into(),
+            self.list_price.into(),
+            self.list_price_source.clone().into(),
+            self.acquisition_cost.into(),
+            self.acquisition_cost_source.clone().into(),
+            self.captured_at.into(),
+            self.total_collected.into(),
+            self.custom_fields.clone().into(),
+            self.notes.clone().into(),
+            self.history.clone().into(),
+            self.upgrade_from_rental_id.clone().into(),
+            self.created_by.clone().into(),
+            self.created_at.into(),
+            self.updated_at.into(),
+        ]
+    }
+}
+
+fn insert_cols() -> &'static [&'static str] {
+    &COLS
+}
+
+/// Inserts a subscription.
+pub async fn insert(conn: &mut Conn, s: &SubscriptionRecord) -> Result<()> {
+    let q = Query::insert()
+        .into_table(TABLE)
+        .columns(insert_cols().iter().copied())
+        .values_panic(s.values())
+        .to_owned();
+    conn.execute(&q).await.map(|_| ())
+}
+
+/// Writes every field but the keys and creation data.
+pub async fn update(conn: &mut Conn, s: &SubscriptionRecord) -> Result<()> {
+    let pairs: Vec<(&'static str, SimpleExpr)> = insert_cols()
+        .iter()
+        .copied()
+        .zip(s.values())
+        .filter(|(c, _)| {
+            !matches!(
+                *c,
+                "tenant_id" | "rental_id" | "order_id" | "created_by" | "created_at"
+            )
+        })
+        .collect();
+    let q = Query::update()
+        .table(TABLE)
+        .values(pairs)
+        .and_where(Expr::col("tenant_id").eq(s.tenant_id.as_str()))
+        .and_where(Expr::col("rental_id").eq(s.rental_id.as_str()))
+        .to_owned();
+    conn.execute(&q).await.map(|_| ())
+}
+
+fn select() -> sea_query::SelectStatement {
+    Query::select()
+        .columns(insert_cols().iter().copied())
+        .from(TABLE)
+        .to_owned()
+}
+
+/// One subscription by id.
+pub async fn get(
+    conn: &mut Conn,
+    tenant_id: &str,
+    rental_id: &str,
+) -> Result<Option<SubscriptionRecord>> {
+    let q = select()
+        .and_where(Expr::col("tenant_id").eq(tenant_id))
+        .and_where(Expr::col("rental_id").eq(rental_id))
+        .to_owned();
+    conn.fetch_optional(&q).await
+}
+
+/// `(rental_id, order_item_index)` of every subscription created from an order, oldest first.
+pub async fn for_order(
+    conn: &mut Conn,
+    tenant_id: &str,
+    order_id: &str,
+) -> Result<Vec<(String, i64)>> {
+    struct Pair(String, i64);
+    impl FromRow for Pair {
+        fn from_row(r: &dyn Row) -> Result<Self> {
+            Ok(Pair(r.text(0)?, r.int(1)?))
+        }
+    }
+    let q = Query::select()
+        .columns(["rental_id", "order_item_index"])
+        .from(TABLE)
+        .and_where(Expr::col("tenant_id").eq(tenant_id))
+        .and_where(Expr::col("order_id").eq(order_id))
+        .order_by("created_at", sea_query::Order::Asc)
+        .order_by("rental_id", sea_query::Order::Asc)
+        .to_owned();
+    Ok(conn
+        .fetch_all::<Pair, _>(&q)
+        .await?
+        .into_iter()
+        .map(|p| (p.0, p.1))
+        .collect())
+}
+
+/// Ids of a customer's subscriptions, oldest first.
+pub async fn ids_for_customer(
+    conn: &mut Conn,
+    tenant_id: &str,
+    customer_id: &str,
+) -> Result<Vec<String>> {
+    let q = Query::select()
+        .column("rental_id")
+        .from(TABLE)
+        .and_where(Expr::col("tenant_id").eq(tenant_id))
+        .and_where(Expr::col("customer_id").eq(customer_id))
+        .order_by("created_at", sea_query::Order::Asc)
+        .order_by("rental_id", sea_query::Order::Asc)
+        .to_owned();
+    conn.fetch_all(&q).await
+}
+
+/// Sort fields of listSubscriptions (SPEC §2.6.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionSort {
+    /// `createdAt` (default).
+    CreatedAt,
+    /// `updatedAt`.
+    UpdatedAt,
+    /// `startDate`.
+    StartDate,
+    /// `endDate`.
+    EndDate,
+    /// `monthlyAmount`.
+    MonthlyAmount,
+}
+
+impl SubscriptionSort {
+    /// Parses a `sortBy` value.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "createdAt" => Self::CreatedAt,
+            "updatedAt" => Self::UpdatedAt,
+            "startDate" => Self::StartDate,
+            "endDate" => Self::EndDate,
+            "monthlyAmount" => Self::MonthlyAmount,
+            _ => return None,
+        })
+    }
+    fn column(self) -> (&'static str, bool) {
+        match self {
+            Self::CreatedAt => ("created_at", true),
+            Self::UpdatedAt => ("updated_at", true),
+            Self::StartDate => ("start_date", false),
+            Self::EndDate => ("end_date", false),
+            Self::MonthlyAmount => ("monthly_amount", true),
+        }
+    }
+}
+
+/// Filters of listSubscriptions; date ranges are inclusive `YYYY-MM-DD`.
+#[derive(Debug, Clone, Default)]
+pub struct SubscriptionFilter {
+    /// Exact statuses (several for `ended`).
+    pub statuses: Vec<String>,
+    /// Customer.
+    pub customer_id: Option<String>,
+    /// Order.
+    pub order_id: Option<String>,
+    /// Current asset.
+    pub serial_number: Option<String>,
+    /// Variant SKU.
+    pub sku: Option<String>,
+    /// Billing group.
+    pub billing_group_id: Option<String>,
+    /// Start date from.
+    pub start_date_from: Option<String>,
+    /// Start date to.
+    pub start_date_to: Option<String>,
+    /// End date from.
+    pub end_date_from: Option<String>,
+    /// End date to.
+    pub end_date_to: Option<String>,
+}
+
+/// Resolves a subscription cursor; `None` for an unknown id.
+pub async fn cursor(
+    conn: &mut Conn,
+    tenant_id: &str,
+    rental_id: &str,
+    sort: SubscriptionSort,
+) -> Result<Option<After>> {
+    let (col, is_int) = sort.column();
+    let keyed = page::Keyed {
+        table: TABLE,
+        tenant: "tenant_id",
+        id: "rental_id",
+    };
+    page::resolve_cursor(conn, keyed, tenant_id, rental_id, col, is_int).await
+}
+
+/// The statement of [`list`] (exposed for query-plan checks).
+pub fn list_query(
+    tenant_id: &str,
+    f: &SubscriptionFilter,
+    sort: SubscriptionSort,
+    dir: SortDir,
+    after: Option<After>,
+    limit: u64,
+) -> sea_query::SelectStatement {
+    let mut q = select();
+    q.and_where(Expr::col("tenant_id").eq(tenant_id));
+    match f.statuses.len() {
+        0 => {}
+        1 => {
+            q.and_where(Expr::col("status").eq(f.statuses[0].as_str()));
+        }
+        _ => {
+            q.and_where(Expr::col("status").is_in(f.statuses.iter().map(String::as_str)));
+        }
+    }
+    for (col, v) in [
+        ("customer_id", &f.customer_id),
+        ("order_id", &f.order_id),
+        ("asset_serial_number", &f.serial_number),
+        ("sku", &f.sku),
+        ("billing_group_id", &f.billing_group_id),
+    ] {
+        if let Some(v) = v {
+            q.and_where(Expr::col(col).eq(v.as_str()));
+        }
+    }
+    if let Some(d) = &f.start_date_from {
+        q.and_where(Expr::col("start_date").gte(d.as_str()));
+    }
+    if let Some(d) = &f.start_date_to {
+        q.and_where(Expr::col("start_date").lte(d.as_str()));
+    }
+    if let Some(d) = &f.end_date_from {
+        q.and_where(Expr::col("end_date").gte(d.as_str()));
+    }
+    if let Some(d) = &f.end_date_to {
+        q.and_where(Expr::col("end_date").lte(d.as_str()));
+    }
+    let (col, _) = sort.column();
+    page::keyset(&mut q, col, "rental_id", false, dir, after, limit);
+    q
+}
+
+/// A page of subscriptions.
+pub async fn list(
+    conn: &mut Conn,
+    tenant_id: &str,
+    f: &SubscriptionFilter,
+    sort: SubscriptionSort,
+    dir: SortDir,
+    after: Option<After>,
+    limit: u64,
+) -> Result<Page<SubscriptionRecord>> {
+    let q = list_query(tenant_id, f, sort, dir, after, limit);
+    let rows = conn.fetch_all(&q).await?;
+    Ok(page::into_page(rows, limit))
+}
