@@ -123,3 +123,21 @@ pub async fn set_status(conn: &mut Conn, tenant_id: &str, status: &str, now: i64
         .to_owned();
     Ok(conn.execute(&q).await? > 0)
 }
+
+/// Replaces a business unit's settings document (JSON text, SPEC §2.1).
+pub async fn set_settings(
+    conn: &mut Conn,
+    tenant_id: &str,
+    settings: &str,
+    now: i64,
+) -> Result<bool> {
+    let q = Query::update()
+        .table(Tenants::Table)
+        .values([
+            (Tenants::Settings, settings.into()),
+            (Tenants::UpdatedAt, now.into()),
+        ])
+        .and_where(Expr::col(Tenants::TenantId).eq(tenant_id))
+        .to_owned();
+    Ok(conn.execute(&q).await? > 0)
+}

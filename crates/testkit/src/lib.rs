@@ -248,6 +248,31 @@ impl TestApp {
         self.raw(b.body(body).expect("request")).await
     }
 
+    /// Replaces a business unit's settings document (SPEC §2.1 settings).
+    pub async fn set_settings(&self, tenant: &TestTenant, settings: Value) {
+        let mut tx = self.app().db.begin().await.expect("begin");
+        flexportal_store::tenants::set_settings(
+            &mut tx,
+            &tenant.tenant_id,
+            &settings.to_string(),
+            0,
+        )
+        .await
+        .expect("settings");
+        tx.commit().await.expect("commit");
+    }
+
+    /// Sets the clock to midnight UTC of a `YYYY-MM-DD` date plus `hour` hours.
+    pub fn set_date(&self, date: &str, hour: i64) {
+        let d: jiff::civil::Date = date.parse().expect("date");
+        let ms = d
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .expect("zoned")
+            .timestamp()
+            .as_millisecond();
+        self.clock.set(ms + hour * 3_600_000);
+    }
+
     /// The use-case context of a business unit (as the command line builds it).
     pub async fn context(&self, tenant: &TestTenant) -> flexportal_app::TenantContext {
         let mut c = self.app().db.read().await.expect("read");

@@ -4,10 +4,13 @@ mod assets;
 mod customers;
 mod imports;
 mod isolation;
+mod orders;
 mod pagination;
+mod payments;
 mod platform;
 mod products;
 mod schema;
+mod subscriptions;
 
 use flexportal_testkit::TestApp;
 use serde_json::{Value, json};
