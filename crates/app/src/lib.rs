@@ -7,6 +7,7 @@ pub mod admin;
 pub mod assets;
 pub mod assets_import;
 pub mod customers;
+pub mod demo;
 pub mod input;
 pub mod list;
 pub mod orders;

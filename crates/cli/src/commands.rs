@@ -121,6 +121,35 @@ pub async fn run(url: String, cmd: Command) -> AnyResult {
         Command::Tenants { command } => tenants(&open(&url).await?, command).await,
         Command::Keys { command } => keys(&open(&url).await?, command).await,
         Command::Import { command } => import(&open(&url).await?, command).await,
+        Command::Demo {
+            tenant,
+            assets,
+            orders,
+            customers,
+        } => {
+            let app = open(&url).await?;
+            let ctx = context(&app, tenant).await?;
+            let size = flexportal_app::demo::DemoSize {
+                assets,
+                orders,
+                customers,
+            };
+            let started = std::time::Instant::now();
+            let s = flexportal_app::demo::load(&app, &ctx, size).await?;
+            println!(
+                "Demo loaded into {} in {:.1}s: {} products ({} variants), {} assets, {} orders, {} subscriptions, {} payments paid, {} cancelled",
+                ctx.tenant_id,
+                started.elapsed().as_secs_f64(),
+                s.products,
+                s.variants,
+                s.assets,
+                s.orders,
+                s.subscriptions,
+                s.payments_paid,
+                s.payments_cancelled
+            );
+            Ok(())
+        }
     }
 }
 

@@ -47,6 +47,22 @@ enum Command {
         #[command(subcommand)]
         command: commands::KeyCommand,
     },
+    /// Load a living demo business into a business unit: a catalog, a few thousand assets, a
+    /// few hundred customers and orders in every state, and a year of payment history.
+    Demo {
+        /// Business unit id (optional when the store has exactly one).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Assets to register.
+        #[arg(long, default_value_t = 3000)]
+        assets: usize,
+        /// Orders to place over the past year.
+        #[arg(long, default_value_t = 400)]
+        orders: usize,
+        /// Distinct customers.
+        #[arg(long, default_value_t = 300)]
+        customers: usize,
+    },
     /// Bulk imports from CSV.
     Import {
         #[command(subcommand)]

@@ -2,6 +2,7 @@
 
 mod assets;
 mod customers;
+mod demo;
 mod imports;
 mod isolation;
 mod orders;
