@@ -245,7 +245,7 @@ pub async fn update(
 ) -> AppResult<AssetRecord> {
     let now = app.now();
     let mut tx = app.db.begin().await.or_500()?;
-    let mut a = assets::get(&mut tx, &ctx.tenant_id, serial)
+    let mut a = assets::get_for_update(&mut tx, &ctx.tenant_id, serial)
         .await
         .or_500()?
         .ok_or_else(|| DomainError::not_found("Asset"))?;
@@ -331,7 +331,7 @@ pub async fn update(
 /// Errors: 404 `NOT_FOUND`, 409 `ASSET_IN_USE`.
 pub async fn delete(app: &App, ctx: &TenantContext, serial: &str) -> AppResult<AssetRecord> {
     let mut tx = app.db.begin().await.or_500()?;
-    let mut a = assets::get(&mut tx, &ctx.tenant_id, serial)
+    let mut a = assets::get_for_update(&mut tx, &ctx.tenant_id, serial)
         .await
         .or_500()?
         .ok_or_else(|| DomainError::not_found("Asset"))?;

@@ -169,13 +169,13 @@ pub async fn mark_paid(
     p.updated_at = now;
     payments::update(&mut tx, &p).await.or_500()?;
     if let Some(rental_id) = &p.rental_id
-        && let Some(mut s) = subscriptions::get(&mut tx, &ctx.tenant_id, rental_id)
+        && let Some(s) = subscriptions::get(&mut tx, &ctx.tenant_id, rental_id)
             .await
             .or_500()?
     {
-        s.total_collected += p.subtotal;
-        s.updated_at = now;
-        subscriptions::update(&mut tx, &s).await.or_500()?;
+        subscriptions::add_collected(&mut tx, &ctx.tenant_id, rental_id, p.subtotal, now)
+            .await
+            .or_500()?;
         assets::add_collected(
             &mut tx,
             &ctx.tenant_id,

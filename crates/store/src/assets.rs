@@ -200,7 +200,8 @@ pub async fn insert_many_skip_existing(conn: &mut Conn, rows: &[AssetRecord]) ->
     conn.execute(&q).await
 }
 
-/// Writes the mutable fields of a stored asset.
+/// Writes the mutable fields of a stored asset (not `lifetime_collected`, which changes only
+/// through [`add_collected`]).
 pub async fn update(conn: &mut Conn, a: &AssetRecord) -> Result<()> {
     let q = Query::update()
         .table(Assets::Table)
@@ -217,7 +218,6 @@ pub async fn update(conn: &mut Conn, a: &AssetRecord) -> Result<()> {
                 a.acquisition_cost_source.clone().into(),
             ),
             (Assets::AcquisitionDate, a.acquisition_date.clone().into()),
-            (Assets::LifetimeCollected, a.lifetime_collected.into()),
             (Assets::UpdatedAt, a.updated_at.into()),
         ])
         .and_where(Expr::col(Assets::TenantId).eq(a.tenant_id.as_str()))
@@ -232,13 +232,28 @@ pub async fn get(
     tenant_id: &str,
     serial_number: &str,
 ) -> Result<Option<AssetRecord>> {
-    let q = Query::select()
+    conn.fetch_optional(&get_query(tenant_id, serial_number))
+        .await
+}
+
+/// One asset by serial number, locked until the transaction ends (PostgreSQL `FOR UPDATE`; a
+/// SQLite write transaction already excludes other writers).
+pub async fn get_for_update(
+    conn: &mut Conn,
+    tenant_id: &str,
+    serial_number: &str,
+) -> Result<Option<AssetRecord>> {
+    conn.fetch_optional(get_query(tenant_id, serial_number).lock_exclusive())
+        .await
+}
+
+fn get_query(tenant_id: &str, serial_number: &str) -> sea_query::SelectStatement {
+    Query::select()
         .columns(COLS)
         .from(Assets::Table)
         .and_where(Expr::col(Assets::TenantId).eq(tenant_id))
         .and_where(Expr::col(Assets::SerialNumber).eq(serial_number))
-        .to_owned();
-    conn.fetch_optional(&q).await
+        .to_owned()
 }
 
 /// Sort fields of listAssets (SPEC §2.3).

@@ -179,8 +179,8 @@ pub async fn insert(conn: &mut Conn, c: &CustomerRecord) -> Result<()> {
     conn.execute(&q).await.map(|_| ())
 }
 
-/// Writes every field of a stored customer except its keys and creation data; a taken email is
-/// [`crate::StoreError::Unique`].
+/// Writes the profile fields of a stored customer (not its keys, creation data or counters, which
+/// change only through [`add_counters`]); a taken email is [`crate::StoreError::Unique`].
 pub async fn update(conn: &mut Conn, c: &CustomerRecord) -> Result<()> {
     let pairs: Vec<(Customers, SimpleExpr)> = COLS
         .iter()
@@ -192,6 +192,12 @@ pub async fn update(conn: &mut Conn, c: &CustomerRecord) -> Result<()> {
                     | Customers::CustomerId
                     | Customers::CreatedBy
                     | Customers::CreatedAt
+                    | Customers::TotalOrders
+                    | Customers::TotalDevicesRented
+                    | Customers::TotalMonthlyRevenue
+                    | Customers::LifetimeCollected
+                    | Customers::TotalAcquisitionCost
+                    | Customers::SubscriptionsTracked
             )
         })
         .map(|(col, v)| (*col, v))

@@ -229,7 +229,8 @@ pub async fn insert(conn: &mut Conn, s: &SubscriptionRecord) -> Result<()> {
     conn.execute(&q).await.map(|_| ())
 }
 
-/// Writes every field but the keys and creation data.
+/// Writes every field but the keys, creation data and `total_collected` (which changes only
+/// through [`add_collected`]).
 pub async fn update(conn: &mut Conn, s: &SubscriptionRecord) -> Result<()> {
     let pairs: Vec<(&'static str, SimpleExpr)> = insert_cols()
         .iter()
@@ -238,7 +239,12 @@ pub async fn update(conn: &mut Conn, s: &SubscriptionRecord) -> Result<()> {
         .filter(|(c, _)| {
             !matches!(
                 *c,
-                "tenant_id" | "rental_id" | "order_id" | "created_by" | "created_at"
+                "tenant_id"
+                    | "rental_id"
+                    | "order_id"
+                    | "created_by"
+                    | "created_at"
+                    | "total_collected"
             )
         })
         .collect();
@@ -456,4 +462,22 @@ pub async fn list(
     let q = list_query(tenant_id, f, sort, dir, after, limit);
     let rows = conn.fetch_all(&q).await?;
     Ok(page::into_page(rows, limit))
+}
+
+/// Adds collected net income (minor units) to a subscription's total.
+pub async fn add_collected(
+    conn: &mut Conn,
+    tenant_id: &str,
+    rental_id: &str,
+    amount: i64,
+    now: i64,
+) -> Result<()> {
+    let q = Query::update()
+        .table(TABLE)
+        .value("total_collected", Expr::col("total_collected").add(amount))
+        .value("updated_at", now)
+        .and_where(Expr::col("tenant_id").eq(tenant_id))
+        .and_where(Expr::col("rental_id").eq(rental_id))
+        .to_owned();
+    conn.execute(&q).await.map(|_| ())
 }

@@ -117,13 +117,14 @@ both_engines!(delete_and_list_filters, |app: TestApp| async move {
     customer(&app, &app.tenant, "cust_b", "b@example.com", "Bea").await;
     // A customer with an active rental cannot be deactivated.
     let mut tx = app.app().db.begin().await.unwrap();
-    let mut b = customers::get(&mut tx, &app.tenant.tenant_id, "cust_b")
+    let delta = customers::CounterDelta {
+        devices: 1,
+        monthly_revenue: 8900,
+        ..Default::default()
+    };
+    customers::add_counters(&mut tx, &app.tenant.tenant_id, "cust_b", delta, 1)
         .await
-        .unwrap()
         .unwrap();
-    b.total_devices_rented = 1;
-    b.total_monthly_revenue = 8900;
-    customers::update(&mut tx, &b).await.unwrap();
     tx.commit().await.unwrap();
     let (s, e) = app.delete("/v1/customers/cust_b").await;
     assert_eq!(

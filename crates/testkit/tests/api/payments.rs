@@ -306,3 +306,48 @@ both_engines!(rental_routes_are_isolated, |app: TestApp| async move {
     let (_, pay) = app.get(&format!("/v1/payments/{payment}")).await;
     assert_eq!(pay["payment"]["status"], "pending", "untouched");
 });
+
+both_engines!(
+    concurrent_payments_never_lose_collected_income,
+    |app: TestApp| async move {
+        app.set_date("2025-01-01", 9);
+        let order = crate::subscriptions::setup(&app, 1, 1, "con@example.com").await;
+        let (_, b) = app
+            .post(
+                "/v1/subscriptions",
+                json!({"orderId": order, "assetSerialNumber": "S-1"}),
+            )
+            .await;
+        let rental = b["rentalId"].as_str().unwrap().to_string();
+        let (_, p) = app.get(&format!("/v1/payments?rentalId={rental}")).await;
+        let ids: Vec<String> = p["payments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["paymentId"].as_str().unwrap().to_string())
+            .collect();
+        let urls: Vec<String> = ids
+            .iter()
+            .map(|id| format!("/v1/payments/{id}/mark-paid"))
+            .collect();
+        let paid = |i: usize| app.post(&urls[i], json!({}));
+        let (a, b, c, d) = tokio::join!(paid(0), paid(1), paid(2), paid(3));
+        assert!([a.0, b.0, c.0, d.0].iter().all(|s| *s == 200));
+        // The same payment twice at once: exactly one succeeds.
+        let (e, f) = tokio::join!(paid(4), paid(4));
+        let mut statuses = [e.0.as_u16(), f.0.as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [200, 400]);
+        let (_, r) = app.get(&format!("/v1/subscriptions/{rental}")).await;
+        assert_eq!(r["totalCollected"].to_string(), "445.00");
+        let (_, a) = app.get("/v1/assets/S-1").await;
+        assert_eq!(a["lifetimeCollected"].to_string(), "445.00");
+        let (_, c) = app
+            .get(&format!(
+                "/v1/customers/{}",
+                r["customerId"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(c["lifetimeCollected"].to_string(), "445.00");
+    }
+);
