@@ -377,15 +377,11 @@ pub async fn list(
         rental_id: list::text_filter(q, "rentalId"),
     };
     let mut c = app.db.read().await.or_500()?;
-    let after = match &params.start_after {
-        Some(id) => Some(
-            assets::cursor(&mut c, &ctx.tenant_id, id, params.sort)
-                .await
-                .or_500()?
-                .ok_or_else(list::unknown_cursor)?,
-        ),
-        None => None,
-    };
+    let conn = &mut c;
+    let after = list::resolve_cursor(&params.start_after, |id| async move {
+        assets::cursor(conn, &ctx.tenant_id, &id, params.sort).await
+    })
+    .await?;
     let page = assets::list(
         &mut c,
         &ctx.tenant_id,

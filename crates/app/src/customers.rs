@@ -260,15 +260,11 @@ pub async fn list(
         has_active_rentals: list::bool_filter(q, "hasActiveRentals")?,
     };
     let mut c = app.db.read().await.or_500()?;
-    let after = match &params.start_after {
-        Some(id) => Some(
-            customers::cursor(&mut c, &ctx.tenant_id, id, params.sort)
-                .await
-                .or_500()?
-                .ok_or_else(list::unknown_cursor)?,
-        ),
-        None => None,
-    };
+    let conn = &mut c;
+    let after = list::resolve_cursor(&params.start_after, |id| async move {
+        customers::cursor(conn, &ctx.tenant_id, &id, params.sort).await
+    })
+    .await?;
     let page = customers::list(
         &mut c,
         &ctx.tenant_id,

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use flexportal_domain::DomainError;
-use flexportal_store::page::SortDir;
+use flexportal_store::page::{After, SortDir};
 
 /// Parsed paging and order of a list request.
 #[derive(Debug, Clone)]
@@ -120,5 +120,35 @@ pub fn bool_filter(q: &Query, key: &str) -> Result<Option<bool>, DomainError> {
             "invalid_type",
             format!("{key} must be true or false"),
         )),
+    }
+}
+
+/// Resolves `startAfter` with `lookup` (the store's cursor query of the list): `None` without a
+/// cursor, 400 `VALIDATION_ERROR` for a cursor that names no item.
+pub async fn resolve_cursor<F, Fut>(
+    start_after: &Option<String>,
+    lookup: F,
+) -> Result<Option<After>, DomainError>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<After>, flexportal_store::StoreError>>,
+{
+    match start_after {
+        None => Ok(None),
+        Some(id) => lookup(id.clone())
+            .await
+            .map_err(crate::internal)?
+            .ok_or_else(unknown_cursor)
+            .map(Some),
+    }
+}
+
+/// An optional inclusive date filter (`YYYY-MM-DD` or an ISO date-time), as `YYYY-MM-DD`.
+pub fn date_filter(q: &Query, key: &str) -> Result<Option<String>, DomainError> {
+    match q.get(key) {
+        None => Ok(None),
+        Some(s) => flexportal_domain::time::parse_date_input(s)
+            .map(|d| Some(d.to_string()))
+            .ok_or_else(|| DomainError::field(key, "invalid_string", "Expected a date YYYY-MM-DD")),
     }
 }

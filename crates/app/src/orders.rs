@@ -723,15 +723,11 @@ pub async fn list(app: &App, ctx: &TenantContext, q: &Query) -> AppResult<(Page<
         })
         .collect();
     let mut c = app.db.read().await.or_500()?;
-    let mut after = match &params.start_after {
-        Some(id) => Some(
-            orders::cursor(&mut c, &ctx.tenant_id, id, params.sort)
-                .await
-                .or_500()?
-                .ok_or_else(list::unknown_cursor)?,
-        ),
-        None => None,
-    };
+    let conn = &mut c;
+    let mut after = list::resolve_cursor(&params.start_after, |id| async move {
+        orders::cursor(conn, &ctx.tenant_id, &id, params.sort).await
+    })
+    .await?;
     // Custom fields are matched after the indexed filters: read on until the page is full.
     let mut items = Vec::new();
     let mut has_more;

@@ -38,16 +38,6 @@ pub async fn list(
         PaymentSort::parse,
         "createdAt, dueDate, total, status",
     )?;
-    let date_filter = |key: &str| -> AppResult<Option<String>> {
-        match q.get(key) {
-            None => Ok(None),
-            Some(s) => parse_date_input(s)
-                .map(|d| Some(d.to_string()))
-                .ok_or_else(|| {
-                    DomainError::field(key, "invalid_string", "Expected a date YYYY-MM-DD")
-                }),
-        }
-    };
     let filter = PaymentFilter {
         status: list::enum_filter(
             q,
@@ -58,19 +48,15 @@ pub async fn list(
         customer_id: list::text_filter(q, "customerId"),
         rental_id: list::text_filter(q, "rentalId"),
         billing_group_id: list::text_filter(q, "billingGroupId"),
-        due_date_from: date_filter("dueDateFrom")?,
-        due_date_to: date_filter("dueDateTo")?,
+        due_date_from: list::date_filter(q, "dueDateFrom")?,
+        due_date_to: list::date_filter(q, "dueDateTo")?,
     };
     let mut c = app.db.read().await.or_500()?;
-    let after = match &params.start_after {
-        Some(id) => Some(
-            payments::cursor(&mut c, &ctx.tenant_id, id, params.sort)
-                .await
-                .or_500()?
-                .ok_or_else(list::unknown_cursor)?,
-        ),
-        None => None,
-    };
+    let conn = &mut c;
+    let after = list::resolve_cursor(&params.start_after, |id| async move {
+        payments::cursor(conn, &ctx.tenant_id, &id, params.sort).await
+    })
+    .await?;
     let page = payments::list(
         &mut c,
         &ctx.tenant_id,

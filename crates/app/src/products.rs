@@ -844,15 +844,11 @@ pub async fn list(
         brand: list::text_filter(q, "brand"),
     };
     let mut c = app.db.read().await.or_500()?;
-    let after = match &params.start_after {
-        Some(id) => Some(
-            products::cursor(&mut c, &ctx.tenant_id, id, params.sort)
-                .await
-                .or_500()?
-                .ok_or_else(list::unknown_cursor)?,
-        ),
-        None => None,
-    };
+    let conn = &mut c;
+    let after = list::resolve_cursor(&params.start_after, |id| async move {
+        products::cursor(conn, &ctx.tenant_id, &id, params.sort).await
+    })
+    .await?;
     let page = products::list(
         &mut c,
         &ctx.tenant_id,
@@ -891,15 +887,11 @@ pub async fn list_variants(
         brand: list::text_filter(q, "brand"),
     };
     let mut c = app.db.read().await.or_500()?;
-    let after = match &params.start_after {
-        Some(id) => Some(
-            variants::cursor(&mut c, &ctx.tenant_id, id, params.sort)
-                .await
-                .or_500()?
-                .ok_or_else(list::unknown_cursor)?,
-        ),
-        None => None,
-    };
+    let conn = &mut c;
+    let after = list::resolve_cursor(&params.start_after, |id| async move {
+        variants::cursor(conn, &ctx.tenant_id, &id, params.sort).await
+    })
+    .await?;
     let page = variants::list(
         &mut c,
         &ctx.tenant_id,

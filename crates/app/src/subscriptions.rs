@@ -8,7 +8,7 @@ use flexportal_domain::recovery::{RecoveryInput, recovery};
 use flexportal_domain::schedule::{
     self, BillingStartOption, ChargeState, ScheduleInput, apply_tax, billing_period, due_date,
 };
-use flexportal_domain::time::{parse_date_input, today_in};
+use flexportal_domain::time::today_in;
 use flexportal_store::assets;
 use flexportal_store::customers::{self, CounterDelta};
 use flexportal_store::orders;
@@ -648,16 +648,6 @@ pub async fn list(
             ));
         }
     };
-    let date_filter = |key: &str| -> AppResult<Option<String>> {
-        match q.get(key) {
-            None => Ok(None),
-            Some(s) => parse_date_input(s)
-                .map(|d| Some(d.to_string()))
-                .ok_or_else(|| {
-                    DomainError::field(key, "invalid_string", "Expected a date YYYY-MM-DD")
-                }),
-        }
-    };
     let filter = SubscriptionFilter {
         statuses,
         customer_id: list::text_filter(q, "customerId"),
@@ -665,21 +655,17 @@ pub async fn list(
         serial_number: list::text_filter(q, "serialNumber"),
         sku: list::text_filter(q, "sku"),
         billing_group_id: list::text_filter(q, "billingGroupId"),
-        start_date_from: date_filter("startDateFrom")?,
-        start_date_to: date_filter("startDateTo")?,
-        end_date_from: date_filter("endDateFrom")?,
-        end_date_to: date_filter("endDateTo")?,
+        start_date_from: list::date_filter(q, "startDateFrom")?,
+        start_date_to: list::date_filter(q, "startDateTo")?,
+        end_date_from: list::date_filter(q, "endDateFrom")?,
+        end_date_to: list::date_filter(q, "endDateTo")?,
     };
     let mut c = app.db.read().await.or_500()?;
-    let after = match &params.start_after {
-        Some(id) => Some(
-            subscriptions::cursor(&mut c, &ctx.tenant_id, id, params.sort)
-                .await
-                .or_500()?
-                .ok_or_else(list::unknown_cursor)?,
-        ),
-        None => None,
-    };
+    let conn = &mut c;
+    let after = list::resolve_cursor(&params.start_after, |id| async move {
+        subscriptions::cursor(conn, &ctx.tenant_id, &id, params.sort).await
+    })
+    .await?;
     let page = subscriptions::list(
         &mut c,
         &ctx.tenant_id,
