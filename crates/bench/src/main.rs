@@ -1,1 +1,86 @@
-fn main() {}
+//! `flexportal-bench`: the FlexPortal benchmark harness. Each scenario builds its own dataset in
+//! fresh stores, measures, prints its figures with a baseline measured in the same run, and
+//! removes what it created. See `crates/bench/README.md`.
+//!
+//! - `import`: `flexportal_app::assets_import::import` against the raw driver inserting the same
+//!   rows (one transaction, one prepared single-row INSERT per row).
+//! - `assets-http`: the real server under keep-alive load: asset list and get against
+//!   `GET /healthz`, and the deep-page check of the keyset pagination.
+
+mod catalog;
+mod dataset;
+mod http;
+mod import;
+mod loadgen;
+mod plan;
+mod raw;
+mod stats;
+mod store;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Storage engine of a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    /// A new SQLite file under a temporary directory.
+    Sqlite,
+    /// A new database on the server of `FLEXPORTAL_BENCH_DATABASE_URL`.
+    Postgres,
+}
+
+impl Engine {
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Parser)]
+#[command(
+    name = "flexportal-bench",
+    about = "FlexPortal benchmarks: bulk import and HTTP load"
+)]
+struct Cli {
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// Bulk asset import (the `flexportal import assets` path) against raw driver inserts.
+    Import(import::ImportArgs),
+    /// Asset list and get over HTTP against /healthz, and the deep-page check.
+    AssetsHttp(http::HttpArgs),
+}
+
+/// The machine's load average (`/proc/loadavg`), printed with each scenario: other processes
+/// running during a benchmark skew its figures.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn main() {
+    // As `flexportal serve`: request spans exist; nothing per request is logged at `info`.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FLEXPORTAL_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().scenario {
+        Scenario::Import(args) => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            rt.block_on(import::run(args));
+        }
+        Scenario::AssetsHttp(args) => http::run(args),
+    }
+}
