@@ -150,6 +150,10 @@ pub async fn import<R: std::io::Read>(
         }
     }
     progress(summary.rows);
+    if summary.created > 0 {
+        // Fresh statistics, so list queries keep using their keyset indexes after a bulk load.
+        app.db.analyze("assets").await.or_500()?;
+    }
     Ok(summary)
 }
 

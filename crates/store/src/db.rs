@@ -146,6 +146,20 @@ impl Db {
         })
     }
 
+    /// Refreshes the planner statistics of `table` after a bulk load: PostgreSQL `ANALYZE`
+    /// (autovacuum may be off or late), SQLite `ANALYZE` on a sample of rows.
+    pub async fn analyze(&self, table: &'static str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        match self.engine() {
+            Engine::Sqlite => {
+                tx.batch(&format!("PRAGMA analysis_limit=2000; ANALYZE {table}"))
+                    .await?
+            }
+            Engine::Postgres => tx.batch(&format!("ANALYZE {table}")).await?,
+        }
+        tx.commit().await
+    }
+
     /// Checks that the store answers (`SELECT 1`).
     pub async fn ping(&self) -> Result<()> {
         let mut c = self.read().await?;
