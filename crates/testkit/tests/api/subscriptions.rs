@@ -435,3 +435,59 @@ both_engines!(
         assert_eq!(o["rentalProgress"]["rentedDevices"], 1);
     }
 );
+
+both_engines!(setup_fees_and_id_prefixes, |app: TestApp| async move {
+    app.set_date("2025-03-01", 9);
+    app.set_settings(&app.tenant, json!({"general": {"idPrefix": "ELE"}}))
+        .await;
+    app.post("/v1/products", json!({
+        "productSku": "F", "name": "Fridge", "specification": "s", "category": "Appliances", "brand": "B",
+        "variants": [{"variantSku": "F-1", "variantName": "White", "grade": "A",
+            "pricing": [{"contractLength": 6, "monthlyPrice": 20.0, "setupFee": 49.0}]}]
+    })).await;
+    app.post("/v1/assets", json!({"serialNumber": "FR-1", "sku": "F-1"}))
+        .await;
+    let (_, o) = app
+        .post(
+            "/v1/orders",
+            json!({
+                "customer": {"email": "f@example.com", "firstName": "F", "lastName": "G"},
+                "billingAddress": {"streetAddress": "s", "city": "c", "country": "NL"},
+                "items": [{"sku": "F-1", "quantity": 1}]
+            }),
+        )
+        .await;
+    let order = o["orderId"].as_str().unwrap();
+    assert!(order.starts_with("ELE-ord_"), "{order}");
+    assert!(
+        o["order"]["customer"]["customerId"]
+            .as_str()
+            .unwrap()
+            .starts_with("ELE-cust_")
+    );
+    let (s, b) = app
+        .post(
+            "/v1/subscriptions",
+            json!({"orderId": order, "assetSerialNumber": "FR-1"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let rental = b["rentalId"].as_str().unwrap();
+    assert!(rental.starts_with("ELE-sub_"));
+    // Six monthly charges plus a one-off setup fee on the start date, which is no contract month.
+    let (_, p) = app.get(&format!("/v1/payments?rentalId={rental}")).await;
+    assert_eq!(p["count"], 7);
+    let fee = p["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["idempotencyKey"] == format!("{rental}:setup"))
+        .unwrap();
+    assert_eq!(
+        (fee["total"].to_string(), fee["dueDate"].as_str()),
+        ("49.00".to_string(), Some("2025-03-01"))
+    );
+    assert_eq!(fee["lineItems"][0]["description"], "Setup fee");
+    assert_eq!(b["rental"]["costRecovery"]["monthsRemaining"], 5);
+    assert_eq!(b["rental"]["endDate"], "2025-08-31");
+});
