@@ -53,6 +53,8 @@ pub struct BenchTenant {
     pub ctx: TenantContext,
     /// API key secret for `Authorization: Bearer`.
     pub key: String,
+    /// Id of that key (requests made with it act as `apikey:<key_id>`).
+    pub key_id: String,
 }
 
 /// The assets CSV written by [`write_assets_csv`].
@@ -64,6 +66,8 @@ pub struct AssetsCsv {
     pub rows: u64,
     /// Every serial number, in file order.
     pub serials: Vec<String>,
+    /// The variant SKU of every row, in file order.
+    pub skus: Vec<String>,
     /// Rows with status `available`.
     pub available: u64,
 }
@@ -86,7 +90,11 @@ pub async fn create_tenant(app: &App) -> BenchTenant {
             display_name: "Benchmark".into(),
         },
     };
-    BenchTenant { ctx, key: k.secret }
+    BenchTenant {
+        ctx,
+        key: k.secret,
+        key_id: k.record.key_id,
+    }
 }
 
 /// Creates the catalog in the business unit through `flexportal_app::products::create`; returns
@@ -101,15 +109,23 @@ pub async fn create_catalog(app: &App, ctx: &TenantContext) -> (usize, Vec<Varia
     (bodies.len(), specs)
 }
 
-/// Writes `rows` assets over `variants` to `path` as CSV (header [`CSV_HEADER`]); about 80 % are
-/// `available`, the rest `unavailable` or `returned`. Phone serials are Luhn-valid IMEIs.
-pub fn write_assets_csv(path: &Path, rows: u64, variants: &[VariantSpec], seed: u64) -> AssetsCsv {
+/// Writes `rows` assets over `variants` to `path` as CSV (header [`CSV_HEADER`]); about
+/// `available_pct` % are `available` (80 for the import scenarios, 100 for fulfilment), the rest
+/// `unavailable` or `returned`. Phone serials are Luhn-valid IMEIs.
+pub fn write_assets_csv(
+    path: &Path,
+    rows: u64,
+    variants: &[VariantSpec],
+    seed: u64,
+    available_pct: u32,
+) -> AssetsCsv {
     let file = std::fs::File::create(path)
         .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
     let mut w = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
     w.write_record(CSV_HEADER).expect("write the CSV header");
     let mut rng = StdRng::seed_from_u64(seed);
     let mut serials = Vec::with_capacity(rows as usize);
+    let mut skus = Vec::with_capacity(rows as usize);
     let mut available = 0;
     for i in 0..rows {
         let v = &variants[rng.random_range(0..variants.len())];
@@ -137,9 +153,9 @@ pub fn write_assets_csv(path: &Path, rows: u64, variants: &[VariantSpec], seed: 
         } else {
             ""
         };
-        let status = match rng.random_range(0..100) {
-            0..80 => "available",
-            80..92 => "unavailable",
+        let status = match rng.random_range(0..100u32) {
+            r if r < available_pct => "available",
+            r if r < 92 => "unavailable",
             _ => "returned",
         };
         if status == "available" {
@@ -157,6 +173,7 @@ pub fn write_assets_csv(path: &Path, rows: u64, variants: &[VariantSpec], seed: 
         ])
         .expect("write a CSV row");
         serials.push(serial);
+        skus.push(v.sku.clone());
     }
     let mut inner = w
         .into_inner()
@@ -166,6 +183,7 @@ pub fn write_assets_csv(path: &Path, rows: u64, variants: &[VariantSpec], seed: 
         path: path.to_path_buf(),
         rows,
         serials,
+        skus,
         available,
     }
 }
@@ -183,16 +201,18 @@ pub struct Dataset {
 }
 
 /// Creates the business unit and its catalog in `app`, and writes `rows` assets to
-/// `dir/assets.csv`.
-pub async fn generate(app: &App, dir: &Path, rows: u64, seed: u64) -> Dataset {
+/// `dir/assets.csv`, about `available_pct` % of them `available`.
+pub async fn generate(app: &App, dir: &Path, rows: u64, seed: u64, available_pct: u32) -> Dataset {
     let tenant = create_tenant(app).await;
     let (products, variants) = create_catalog(app, &tenant.ctx).await;
     let path = dir.join("assets.csv");
     let csv = {
         let variants = variants.clone();
-        tokio::task::spawn_blocking(move || write_assets_csv(&path, rows, &variants, seed))
-            .await
-            .expect("CSV writer")
+        tokio::task::spawn_blocking(move || {
+            write_assets_csv(&path, rows, &variants, seed, available_pct)
+        })
+        .await
+        .expect("CSV writer")
     };
     Dataset {
         tenant,
@@ -240,7 +260,7 @@ mod tests {
     fn csv_has_unique_serials_and_mostly_available_assets() {
         let dir = crate::store::TempDir::new();
         let (_, specs) = catalog::catalog();
-        let out = write_assets_csv(&dir.path().join("a.csv"), 5_000, &specs, 7);
+        let out = write_assets_csv(&dir.path().join("a.csv"), 5_000, &specs, 7, 80);
         let unique: std::collections::HashSet<_> = out.serials.iter().collect();
         assert_eq!(unique.len(), 5_000);
         assert!(

@@ -82,22 +82,48 @@ struct DeepCursor {
 }
 
 /// The server running on the server runtime.
-struct Server {
-    addr: SocketAddr,
+pub(crate) struct Server {
+    /// Where it listens (127.0.0.1, a free port).
+    pub addr: SocketAddr,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-/// Runs the scenario: setup and server on one runtime, load on another.
-pub fn run(args: HttpArgs) {
-    let threads = args.server_threads.unwrap_or_else(|| {
+impl Server {
+    /// Stops the server and its key-usage flusher.
+    pub fn stop(self) {
+        for t in self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// The runtime of the server (and of the setup): `threads` workers, default one per core.
+pub(crate) fn server_runtime(threads: Option<usize>) -> (tokio::runtime::Runtime, usize) {
+    let threads = threads.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
     });
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .thread_name("server")
         .enable_all()
         .build()
         .expect("server runtime");
+    (rt, threads)
+}
+
+/// The runtime of the load generator: `threads` workers.
+pub(crate) fn client_runtime(threads: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .thread_name("loadgen")
+        .enable_all()
+        .build()
+        .expect("load generator runtime")
+}
+
+/// Runs the scenario: setup and server on one runtime, load on another.
+pub fn run(args: HttpArgs) {
+    let (server_rt, threads) = server_runtime(args.server_threads);
     println!(
         "== assets-http: engine {}, {} rows, {} connections, {} s per run \
          (server {threads} threads, load generator {} threads; load average {}) ==",
@@ -112,25 +138,19 @@ pub fn run(args: HttpArgs) {
     let server = server_rt.block_on(start(setup.store.app.clone()));
     println!("server listening on {}", server.addr);
 
-    let client_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.client_threads.max(1))
-        .thread_name("loadgen")
-        .enable_all()
-        .build()
-        .expect("load generator runtime");
+    let client_rt = client_runtime(args.client_threads);
     let target = Arc::new(Target::new(server.addr, auth_headers(&setup.tenant)));
     client_rt.block_on(load(&args, &setup, target));
     drop(client_rt);
 
-    for t in server.tasks {
-        t.abort();
-    }
+    server.stop();
     let Setup { dir, store, .. } = setup;
     server_rt.block_on(store.destroy());
     drop(dir);
 }
 
-fn auth_headers(t: &BenchTenant) -> Vec<(HeaderName, HeaderValue)> {
+/// `Authorization: Bearer <key>` and `Tenant-ID` of the benchmark unit.
+pub(crate) fn auth_headers(t: &BenchTenant) -> Vec<(HeaderName, HeaderValue)> {
     vec![
         (
             AUTHORIZATION,
@@ -148,7 +168,7 @@ async fn prepare(args: &HttpArgs) -> Setup {
     let dir = TempDir::new();
     let store = FreshStore::create(args.engine, dir.path(), "http").await;
     let started = Instant::now();
-    let data = dataset::generate(&store.app, dir.path(), args.rows, args.seed).await;
+    let data = dataset::generate(&store.app, dir.path(), args.rows, args.seed, 80).await;
     let (s, took) = import::timed_import(&store.app, &data.tenant.ctx, &data.csv).await;
     assert_eq!(s.created, args.rows, "every generated row is imported");
     println!(
@@ -279,7 +299,7 @@ async fn print_plans(app: &App, tenant_id: &str, deep: Option<&DeepCursor>) {
 }
 
 /// Binds 127.0.0.1:0 and serves the router with the key-usage flusher, as `flexportal serve`.
-async fn start(app: App) -> Server {
+pub(crate) async fn start(app: App) -> Server {
     let state = AppState {
         app,
         usage: Arc::new(UsageBuffer::default()),
@@ -302,7 +322,7 @@ async fn start(app: App) -> Server {
 }
 
 /// Checks that `path` answers 200 with JSON and returns it.
-async fn check(target: &Arc<Target>, path: &str) -> Value {
+pub(crate) async fn check(target: &Arc<Target>, path: &str) -> Value {
     let mut c = Connection::open(target.clone()).await.expect("connect");
     let a = c.get(path).await.expect("request");
     assert_eq!(
@@ -325,23 +345,47 @@ async fn load(args: &HttpArgs, setup: &Setup, target: Arc<Target>) {
     let first = setup.serials.first().expect("at least one asset");
     check(&target, &format!("/v1/assets/{first}")).await;
 
-    let runs = [
-        ("GET /healthz", Paths::Fixed("/healthz".into())),
+    let runs = vec![
+        ("GET /healthz".to_string(), Paths::Fixed("/healthz".into())),
         (
-            "GET /v1/assets?limit=50&status=available",
+            "GET /v1/assets?limit=50&status=available".to_string(),
             Paths::Fixed(list_path.into()),
         ),
         (
-            "GET /v1/assets/{serialNumber}",
+            "GET /v1/assets/{serialNumber}".to_string(),
             Paths::RandomSuffix {
                 prefix: "/v1/assets/".into(),
                 suffixes: setup.serials.clone(),
             },
         ),
     ];
+    closed_loop_table(
+        &target,
+        runs,
+        args.connections,
+        args.seconds,
+        args.warmup_seconds,
+    )
+    .await;
+    if let Some(d) = &setup.deep {
+        deep_page(args, &target, d).await;
+    }
+}
+
+/// Runs each of `runs` in turn (`warmup` unmeasured seconds, then `seconds` measured) with
+/// `connections` connections, and prints a line per run with its ratios to the first run (the
+/// baseline). Returns the summaries.
+pub(crate) async fn closed_loop_table(
+    target: &Arc<Target>,
+    runs: Vec<(String, Paths)>,
+    connections: usize,
+    seconds: u64,
+    warmup: u64,
+) -> Vec<Summary> {
+    let w = runs.iter().map(|(l, _)| l.len()).max().unwrap_or(0).max(42);
     println!();
     println!(
-        "{:<42} {:>9} {:>9} {:>8} {:>8} {:>6}  {:>8} {:>8} {:>8}",
+        "{:<w$} {:>9} {:>9} {:>8} {:>8} {:>6}  {:>8} {:>8} {:>8}",
         "closed loop",
         "requests",
         "req/s",
@@ -352,27 +396,27 @@ async fn load(args: &HttpArgs, setup: &Setup, target: Arc<Target>) {
         "p50/base",
         "p99/base"
     );
-    let mut baseline: Option<Summary> = None;
+    let mut out: Vec<Summary> = Vec::new();
     for (label, paths) in runs {
-        if args.warmup_seconds > 0 {
+        if warmup > 0 {
             loadgen::closed_loop(
                 target.clone(),
                 paths.clone(),
-                args.connections,
-                Duration::from_secs(args.warmup_seconds),
+                connections,
+                Duration::from_secs(warmup),
             )
             .await;
         }
         let s = loadgen::closed_loop(
             target.clone(),
             paths,
-            args.connections,
-            Duration::from_secs(args.seconds),
+            connections,
+            Duration::from_secs(seconds),
         )
         .await;
-        let base = baseline.get_or_insert_with(|| s.clone());
+        let base = out.first().unwrap_or(&s);
         println!(
-            "{label:<42} {:>9} {:>9.0} {:>8} {:>8} {:>6}  {:>8.3} {:>8.2} {:>8.2}",
+            "{label:<w$} {:>9} {:>9.0} {:>8} {:>8} {:>6}  {:>8.3} {:>8.2} {:>8.2}",
             s.requests,
             s.rps(),
             ms(s.p50),
@@ -382,10 +426,9 @@ async fn load(args: &HttpArgs, setup: &Setup, target: Arc<Target>) {
             ratio(s.p50.as_secs_f64(), base.p50.as_secs_f64()),
             ratio(s.p99.as_secs_f64(), base.p99.as_secs_f64()),
         );
+        out.push(s);
     }
-    if let Some(d) = &setup.deep {
-        deep_page(args, &target, d).await;
-    }
+    out
 }
 
 async fn deep_page(args: &HttpArgs, target: &Arc<Target>, d: &DeepCursor) {

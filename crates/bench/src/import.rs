@@ -69,7 +69,7 @@ pub async fn run(args: ImportArgs) {
     // Store under test: catalog, CSV, timed import.
     let store = FreshStore::create(args.engine, dir.path(), "import").await;
     let started = Instant::now();
-    let data = dataset::generate(&store.app, dir.path(), args.rows, args.seed).await;
+    let data = dataset::generate(&store.app, dir.path(), args.rows, args.seed, 80).await;
     let size = std::fs::metadata(&data.csv.path).map_or(0, |m| m.len());
     println!(
         "dataset: {} products, {} variants (Laptops, Smartphones, E-Bikes, Office Furniture); \

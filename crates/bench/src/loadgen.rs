@@ -1,17 +1,20 @@
 //! Load generator: keep-alive HTTP/1.1 connections (raw hyper client connections) to a server on
 //! this machine. A closed-loop run keeps N connections busy for a fixed time, each sending its
 //! next request as soon as the previous answer is read; a sequential run sends requests one by one
-//! on a single connection.
+//! on a single connection. A work-queue run sends a fixed list of requests (e.g. `POST`s that
+//! each create something once) over N connections, each taking the next request from a shared
+//! counter until the list is exhausted.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
-use hyper::header::{HOST, HeaderName, HeaderValue};
-use hyper::{Request, StatusCode};
+use hyper::header::{CONTENT_TYPE, HOST, HeaderName, HeaderValue};
+use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -19,7 +22,7 @@ use tokio::net::TcpStream;
 
 use crate::stats::Summary;
 
-type Sender = SendRequest<Empty<Bytes>>;
+type Sender = SendRequest<Full<Bytes>>;
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Where requests go and the headers every request carries.
@@ -106,11 +109,35 @@ impl Connection {
 
     /// Sends `GET path` and reads the whole answer.
     pub async fn get(&mut self, path: &str) -> Result<Answer, AnyError> {
-        let mut req = Request::get(path).header(HOST, self.host.clone());
+        self.send(Method::GET, path, None).await
+    }
+
+    /// Sends `POST path` with a JSON body and reads the whole answer.
+    pub async fn post_json(&mut self, path: &str, body: Bytes) -> Result<Answer, AnyError> {
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        json: Option<Bytes>,
+    ) -> Result<Answer, AnyError> {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(HOST, self.host.clone());
         for (k, v) in &self.target.headers {
             req = req.header(k, v);
         }
-        let req = req.body(Empty::<Bytes>::new())?;
+        let body = match json {
+            Some(b) => {
+                req = req.header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                b
+            }
+            None => Bytes::new(),
+        };
+        let req = req.body(Full::new(body))?;
         self.sender.ready().await?;
         let started = Instant::now();
         let resp = self.sender.send_request(req).await?;
@@ -209,4 +236,123 @@ pub async fn sequential(target: Arc<Target>, paths: &[String], rounds: usize) ->
         .zip(errors)
         .map(|(l, e)| Summary::from_latencies(l, e, elapsed))
         .collect()
+}
+
+/// One request of a work-queue run: `POST path` with a JSON body.
+#[derive(Debug, Clone)]
+pub struct Post {
+    /// Path, e.g. `/v1/subscriptions`.
+    pub path: String,
+    /// JSON body.
+    pub body: Bytes,
+}
+
+/// What a work-queue run measured.
+#[derive(Debug, Clone)]
+pub struct WorkSummary {
+    /// Latencies of every answered request (any status), errors and wall time.
+    pub summary: Summary,
+    /// Requests answered with `expected`.
+    pub succeeded: u64,
+    /// The first unexpected answer (`status body`) or transport error, if any.
+    pub first_error: Option<String>,
+}
+
+#[derive(Default)]
+struct WorkTally {
+    latencies: Vec<Duration>,
+    errors: u64,
+    succeeded: u64,
+    first_error: Option<String>,
+}
+
+async fn work(
+    target: Arc<Target>,
+    mut conn: Option<Connection>,
+    posts: Arc<Vec<Post>>,
+    next: Arc<AtomicUsize>,
+    expected: StatusCode,
+) -> WorkTally {
+    let mut tally = WorkTally::default();
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(p) = posts.get(i) else { break };
+        let c = match conn.as_mut() {
+            Some(c) => c,
+            None => match Connection::open(target.clone()).await {
+                Ok(c) => conn.insert(c),
+                Err(e) => {
+                    tally.errors += 1;
+                    tally
+                        .first_error
+                        .get_or_insert_with(|| format!("connect: {e}"));
+                    continue;
+                }
+            },
+        };
+        match c.post_json(&p.path, p.body.clone()).await {
+            Ok(a) => {
+                if a.status == expected {
+                    tally.succeeded += 1;
+                } else {
+                    tally.errors += 1;
+                    tally.first_error.get_or_insert_with(|| {
+                        format!("{} {}", a.status, String::from_utf8_lossy(&a.body))
+                    });
+                }
+                tally.latencies.push(a.latency);
+            }
+            Err(e) => {
+                tally.errors += 1;
+                tally
+                    .first_error
+                    .get_or_insert_with(|| format!("transport: {e}"));
+                conn = None;
+            }
+        }
+    }
+    tally
+}
+
+/// Sends every request of `posts` exactly once over `connections` keep-alive connections, each
+/// taking the next request from a shared atomic counter as soon as its previous answer is read,
+/// until all are sent; an answer other than `expected` is an error.
+pub async fn work_queue(
+    target: Arc<Target>,
+    posts: Arc<Vec<Post>>,
+    connections: usize,
+    expected: StatusCode,
+) -> WorkSummary {
+    // Connect first, so the timed part is the requests only.
+    let mut opened = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        opened.push(Connection::open(target.clone()).await.expect("connect"));
+    }
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in opened {
+        tasks.spawn(work(
+            target.clone(),
+            Some(c),
+            posts.clone(),
+            next.clone(),
+            expected,
+        ));
+    }
+    let mut t = WorkTally::default();
+    while let Some(x) = tasks.join_next().await {
+        let x = x.expect("load task");
+        t.latencies.extend(x.latencies);
+        t.errors += x.errors;
+        t.succeeded += x.succeeded;
+        if t.first_error.is_none() {
+            t.first_error = x.first_error;
+        }
+    }
+    WorkSummary {
+        summary: Summary::from_latencies(t.latencies, t.errors, started.elapsed()),
+        succeeded: t.succeeded,
+        first_error: t.first_error,
+    }
 }

@@ -6,14 +6,22 @@
 //!   rows (one transaction, one prepared single-row INSERT per row).
 //! - `assets-http`: the real server under keep-alive load: asset list and get against
 //!   `GET /healthz`, and the deep-page check of the keyset pagination.
+//! - `fulfil-http`: order fulfilment (`POST /v1/subscriptions`, a subscription with its 36-payment
+//!   schedule per request) over keep-alive connections against raw single-transaction commits of
+//!   the same rows with the same concurrency.
+//! - `rentals-http`: payment and subscription lists of one rental / one customer in a unit with
+//!   about a million payments, against `GET /healthz`, with the query plans.
 
 mod catalog;
 mod dataset;
+mod fulfil;
 mod http;
 mod import;
 mod loadgen;
 mod plan;
 mod raw;
+mod raw_fulfil;
+mod rentals;
 mod stats;
 mod store;
 
@@ -41,7 +49,7 @@ impl Engine {
 #[derive(Parser)]
 #[command(
     name = "flexportal-bench",
-    about = "FlexPortal benchmarks: bulk import and HTTP load"
+    about = "FlexPortal benchmarks: bulk import, HTTP load and fulfilment"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -54,6 +62,10 @@ enum Scenario {
     Import(import::ImportArgs),
     /// Asset list and get over HTTP against /healthz, and the deep-page check.
     AssetsHttp(http::HttpArgs),
+    /// Order fulfilment (POST /v1/subscriptions) over HTTP against raw driver transactions.
+    FulfilHttp(fulfil::FulfilArgs),
+    /// Payment and subscription lists over HTTP against /healthz, with their query plans.
+    RentalsHttp(rentals::RentalsArgs),
 }
 
 /// The machine's load average (`/proc/loadavg`), printed with each scenario: other processes
@@ -82,5 +94,7 @@ fn main() {
             rt.block_on(import::run(args));
         }
         Scenario::AssetsHttp(args) => http::run(args),
+        Scenario::FulfilHttp(args) => fulfil::run(args),
+        Scenario::RentalsHttp(args) => rentals::run(args),
     }
 }

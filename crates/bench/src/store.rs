@@ -126,6 +126,19 @@ pub async fn count_assets(app: &App, tenant_id: &str) -> i64 {
         .unwrap_or(0)
 }
 
+/// The number of rows of `table` in a business unit, with an optional extra condition
+/// (`AND …`; literal SQL, every value generated here).
+pub async fn count_rows(app: &App, table: &str, tenant_id: &str, and: &str) -> i64 {
+    let mut c = app.db.read().await.expect("read connection");
+    let sql = format!("SELECT COUNT(*) FROM {table} WHERE tenant_id = '{tenant_id}' {and}");
+    c.fetch_all_sql::<i64>(&sql)
+        .await
+        .unwrap_or_else(|e| panic!("count {table}: {e}"))
+        .first()
+        .copied()
+        .unwrap_or(0)
+}
+
 /// A plain connection to the server's maintenance database (CREATE / DROP DATABASE).
 async fn admin_client(url: &str) -> tokio_postgres::Client {
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)

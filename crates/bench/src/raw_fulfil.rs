@@ -1,0 +1,859 @@
+//! The raw-driver baseline of the fulfilment: the rows `flexportal_app::subscriptions::create`
+//! writes for one order unit (one subscription, its payment schedule, the asset, the order and the
+//! customer counters), built with the same domain functions, and committed one transaction per
+//! fulfilment with prepared statements of the raw driver (rusqlite on one writer connection,
+//! tokio-postgres on one connection per worker).
+//!
+//! Column lists are those of `crates/store/migrations/*/V2__orders_subscriptions_payments.sql`
+//! (checked by a test).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use flexportal_app::orders::OrderItem;
+use flexportal_app::{App, TenantContext, settings};
+use flexportal_domain::ids::prefix;
+use flexportal_domain::schedule::{
+    self, ScheduleInput, apply_tax, billing_period, due_date, idempotency_keys,
+};
+use flexportal_domain::time::today_in;
+use flexportal_store::assets::{self, AssetRecord};
+use flexportal_store::customers::CounterDelta;
+use flexportal_store::orders::OrderRecord;
+use flexportal_store::payments::PaymentRecord;
+use flexportal_store::subscriptions::SubscriptionRecord;
+use flexportal_store::variants::{self, VariantWithProduct};
+use serde_json::{Value, json};
+
+/// Columns of `subscriptions`, in table order.
+pub const SUBSCRIPTION_COLUMNS: [&str; 37] = [
+    "tenant_id",
+    "rental_id",
+    "order_id",
+    "order_item_index",
+    "customer_id",
+    "customer_email",
+    "customer_name",
+    "asset_serial_number",
+    "sku",
+    "variant_id",
+    "product_id",
+    "product_name",
+    "product_image_url",
+    "monthly_amount",
+    "currency",
+    "status",
+    "billing_group_id",
+    "original_contract_length",
+    "contract_length",
+    "start_date",
+    "end_date",
+    "anchor_date",
+    "billing",
+    "last_modified_date",
+    "list_price",
+    "list_price_source",
+    "acquisition_cost",
+    "acquisition_cost_source",
+    "captured_at",
+    "total_collected",
+    "custom_fields",
+    "notes",
+    "history",
+    "upgrade_from_rental_id",
+    "created_by",
+    "created_at",
+    "updated_at",
+];
+
+/// Columns of `payments`, in table order.
+pub const PAYMENT_COLUMNS: [&str; 27] = [
+    "tenant_id",
+    "payment_id",
+    "customer_id",
+    "rental_id",
+    "billing_group_id",
+    "payment_type",
+    "billing_date",
+    "service_start",
+    "stub",
+    "billing_period",
+    "due_date",
+    "subtotal",
+    "tax_amount",
+    "tax_rate_bp",
+    "total",
+    "currency",
+    "status",
+    "provider",
+    "manually_marked",
+    "payment_reference",
+    "marked_by",
+    "paid_at",
+    "idempotency_key",
+    "description",
+    "notes",
+    "created_at",
+    "updated_at",
+];
+
+/// Everything one fulfilment writes.
+#[derive(Debug, Clone)]
+pub struct RawFulfilment {
+    /// The subscription row.
+    pub sub: SubscriptionRecord,
+    /// Its payment rows (the schedule, plus a setup fee when the tier has one).
+    pub payments: Vec<PaymentRecord>,
+    /// `stub` and `manually_marked` of each payment as stored (integers).
+    flags: Vec<[i64; 2]>,
+    /// Net amount collected at creation (`collected_externally`), added to the asset.
+    pub collected: i64,
+    /// The order after the fulfilment (status, progress, `updated_at`).
+    pub order: OrderRecord,
+    /// The customer counter increments.
+    pub delta: CounterDelta,
+    /// Epoch milliseconds of the fulfilment.
+    pub now: i64,
+}
+
+/// Days from 1970-01-01 to the civil date `y-m-d` (proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The rows `flexportal_app::subscriptions::create` writes when `asset` fulfils the first open
+/// unit of `order` with its SKU at `now` with the request `{orderId, assetSerialNumber}`: the same
+/// branches and domain functions (`schedule::generate`, `idempotency_keys`, `apply_tax`, ids of
+/// `flexportal_domain::ids`), for an order without earlier subscriptions.
+pub fn build(
+    ctx: &TenantContext,
+    order: &OrderRecord,
+    items: &[OrderItem],
+    asset: &AssetRecord,
+    variant: Option<&VariantWithProduct>,
+    now: i64,
+) -> RawFulfilment {
+    let today = today_in(&ctx.time_zone, now);
+    let index = items
+        .iter()
+        .position(|i| i.sku == asset.sku)
+        .expect("an order item with the asset's SKU");
+    let item = &items[index];
+    let (contract_length, monthly_amount) = (item.contract_length, item.unit_price);
+    let start = today;
+    let sched_input = ScheduleInput {
+        start,
+        months: contract_length,
+        monthly_amount,
+        cycle: settings::billing_cycle(ctx),
+        first_payment: settings::first_payment(ctx),
+        option: None,
+    };
+    let sched = schedule::generate(&sched_input);
+    let rental_id = settings::prefixed_id(ctx, prefix::SUBSCRIPTION, now);
+    let (acquisition_cost, acquisition_cost_source) = match (
+        item.acquisition_cost_override,
+        asset.acquisition_cost,
+        variant,
+    ) {
+        (Some(c), _, _) => (Some(c), "order_override".to_string()),
+        (None, Some(c), _) => (
+            Some(c),
+            asset
+                .acquisition_cost_source
+                .clone()
+                .unwrap_or_else(|| "manual".into()),
+        ),
+        (None, None, Some(v)) if v.variant.acquisition_cost.is_some() => {
+            (v.variant.acquisition_cost, "variant".into())
+        }
+        (None, None, Some(v)) if v.variant.list_price.is_some() => {
+            (v.variant.list_price, "list_price".into())
+        }
+        _ => (None, "unknown".into()),
+    };
+    let (list_price, list_price_source) = match (
+        item.list_price_override,
+        variant.and_then(|v| v.variant.list_price),
+    ) {
+        (Some(p), _) => (Some(p), "order_override"),
+        (None, Some(p)) => (Some(p), "variant"),
+        _ => (None, "unknown"),
+    };
+    let snapshot: Value = serde_json::from_str(&order.customer_snapshot).unwrap_or_default();
+    let business = snapshot["customerType"] == "business";
+    let customer_name = format!(
+        "{} {}",
+        snapshot["firstName"].as_str().unwrap_or_default(),
+        snapshot["lastName"].as_str().unwrap_or_default()
+    );
+    let mut sub = SubscriptionRecord {
+        tenant_id: ctx.tenant_id.clone(),
+        rental_id: rental_id.clone(),
+        order_id: order.order_id.clone(),
+        order_item_index: index as i64,
+        customer_id: order.customer_id.clone(),
+        customer_email: snapshot["email"].as_str().unwrap_or_default().to_string(),
+        customer_name: customer_name.trim().to_string(),
+        asset_serial_number: asset.serial_number.clone(),
+        sku: item.sku.clone(),
+        variant_id: item.variant_id.clone(),
+        product_id: item.product_id.clone(),
+        product_name: item.product_name.clone(),
+        product_image_url: item.product_image_url.clone(),
+        monthly_amount,
+        currency: ctx.currency.code().to_string(),
+        status: "active".into(),
+        billing_group_id: None,
+        original_contract_length: contract_length,
+        contract_length,
+        start_date: start.to_string(),
+        end_date: sched.end_date.to_string(),
+        anchor_date: sched.anchor.to_string(),
+        billing: json!({
+            "cycle": format!("{:?}", sched_input.cycle),
+            "firstPayment": format!("{:?}", sched_input.first_payment),
+            "billingStartOption": Value::Null,
+        })
+        .to_string(),
+        last_modified_date: now,
+        list_price,
+        list_price_source: list_price_source.into(),
+        acquisition_cost,
+        acquisition_cost_source,
+        captured_at: now,
+        total_collected: 0,
+        custom_fields: order.custom_fields.clone(),
+        notes: None,
+        history: "{}".into(),
+        upgrade_from_rental_id: None,
+        created_by: ctx.actor.user_id.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    let vat = settings::vat(ctx);
+    let terms = settings::payment_terms_days(ctx, business);
+    let keys = idempotency_keys(&rental_id, &sched.charges);
+    let ids = flexportal_domain::ids::new_ids(prefix::PAYMENT, now, sched.charges.len() + 1);
+    let start_millis = days_from_civil(
+        i64::from(start.year()),
+        i64::from(start.month()),
+        i64::from(start.day()),
+    ) * 86_400_000;
+    let mut rows = Vec::with_capacity(sched.charges.len() + 1);
+    let mut collected = 0;
+    for (i, (ch, key)) in sched.charges.iter().zip(keys).enumerate() {
+        let a = apply_tax(ch.base_amount, vat.rate_bp, vat.inclusive);
+        if ch.paid_at_creation {
+            collected += a.subtotal;
+        }
+        rows.push(PaymentRecord {
+            tenant_id: ctx.tenant_id.clone(),
+            payment_id: ids[i].clone(),
+            customer_id: order.customer_id.clone(),
+            rental_id: Some(rental_id.clone()),
+            billing_group_id: None,
+            payment_type: "individual".into(),
+            billing_date: ch.billing_date.to_string(),
+            service_start: ch.service_start.to_string(),
+            stub: ch.stub,
+            billing_period: billing_period(ch.billing_date),
+            due_date: due_date(ch.billing_date, terms).to_string(),
+            subtotal: a.subtotal,
+            tax_amount: a.tax_amount,
+            tax_rate_bp: vat.rate_bp,
+            total: a.total,
+            currency: ctx.currency.code().to_string(),
+            status: if ch.paid_at_creation {
+                "paid"
+            } else {
+                "pending"
+            }
+            .into(),
+            provider: "manual".into(),
+            manually_marked: ch.paid_at_creation,
+            payment_reference: None,
+            marked_by: ch.paid_at_creation.then(|| ctx.actor.user_id.clone()),
+            paid_at: ch.paid_at_creation.then_some(start_millis),
+            idempotency_key: key,
+            description: format!("{} {}", item.product_name, billing_period(ch.billing_date)),
+            notes: None,
+            created_at: now,
+            updated_at: now,
+        });
+    }
+    if let Some(fee) = item.setup_fee {
+        let a = apply_tax(fee, vat.rate_bp, vat.inclusive);
+        rows.push(PaymentRecord {
+            tenant_id: ctx.tenant_id.clone(),
+            payment_id: ids[sched.charges.len()].clone(),
+            customer_id: order.customer_id.clone(),
+            rental_id: Some(rental_id.clone()),
+            payment_type: "individual".into(),
+            billing_date: start.to_string(),
+            service_start: start.to_string(),
+            stub: false,
+            billing_period: billing_period(start),
+            due_date: due_date(start, terms).to_string(),
+            subtotal: a.subtotal,
+            tax_amount: a.tax_amount,
+            tax_rate_bp: vat.rate_bp,
+            total: a.total,
+            currency: ctx.currency.code().to_string(),
+            status: "pending".into(),
+            provider: "manual".into(),
+            idempotency_key: format!("{rental_id}:setup"),
+            description: "Setup fee".into(),
+            created_at: now,
+            updated_at: now,
+            ..Default::default()
+        });
+    }
+    sub.total_collected = collected;
+    let mut order = order.clone();
+    order.rented_devices += 1;
+    order.status = if order.rented_devices >= order.total_devices {
+        "fulfilled"
+    } else {
+        "partial"
+    }
+    .into();
+    order.updated_at = now;
+    let delta = CounterDelta {
+        devices: 1,
+        monthly_revenue: monthly_amount,
+        collected,
+        acquisition_cost: acquisition_cost.unwrap_or(0),
+        tracked: i64::from(acquisition_cost.is_some()),
+        ..Default::default()
+    };
+    let flags = rows
+        .iter()
+        .map(|p| [i64::from(p.stub), i64::from(p.manually_marked)])
+        .collect();
+    RawFulfilment {
+        sub,
+        payments: rows,
+        flags,
+        collected,
+        order,
+        delta,
+        now,
+    }
+}
+
+/// Builds the rows of every `(order, items, serial)` at `now`, reading each asset and variant
+/// from the store first (as the use case does inside its transaction).
+pub async fn build_all(
+    app: &App,
+    ctx: &TenantContext,
+    units: &[(OrderRecord, Vec<OrderItem>, String)],
+    now: i64,
+) -> Vec<RawFulfilment> {
+    let mut c = app.db.read().await.expect("read connection");
+    let mut variants_by_sku: HashMap<String, Option<VariantWithProduct>> = HashMap::new();
+    let mut out = Vec::with_capacity(units.len());
+    for (order, items, serial) in units {
+        let asset = assets::get(&mut c, &ctx.tenant_id, serial)
+            .await
+            .expect("read asset")
+            .unwrap_or_else(|| panic!("asset {serial} exists"));
+        if !variants_by_sku.contains_key(&asset.sku) {
+            let v = variants::get_with_product(&mut c, &ctx.tenant_id, &asset.sku)
+                .await
+                .expect("read variant");
+            variants_by_sku.insert(asset.sku.clone(), v);
+        }
+        let v = variants_by_sku.get(&asset.sku).and_then(Option::as_ref);
+        out.push(build(ctx, order, items, &asset, v, now));
+    }
+    out
+}
+
+fn placeholders(first: usize, n: usize, numbered: bool) -> String {
+    (first..first + n)
+        .map(|i| {
+            if numbered {
+                format!("${i}")
+            } else {
+                format!("?{i}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The statements of one fulfilment; `numbered` renders PostgreSQL's `$n`, else SQLite's `?n`.
+struct Sql {
+    subscription: String,
+    asset: String,
+    asset_collected: String,
+    order: String,
+    customer: String,
+}
+
+impl Sql {
+    fn new(numbered: bool) -> Sql {
+        let p = |i: usize| {
+            if numbered {
+                format!("${i}")
+            } else {
+                format!("?{i}")
+            }
+        };
+        Sql {
+            subscription: format!(
+                "INSERT INTO subscriptions ({}) VALUES ({})",
+                SUBSCRIPTION_COLUMNS.join(", "),
+                placeholders(1, SUBSCRIPTION_COLUMNS.len(), numbered)
+            ),
+            asset: format!(
+                "UPDATE assets SET status = 'rented_out', customer_id = {}, rental_id = {}, \
+                 updated_at = {} WHERE tenant_id = {} AND serial_number = {} \
+                 AND status = 'available'",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5)
+            ),
+            asset_collected: format!(
+                "UPDATE assets SET lifetime_collected = lifetime_collected + {}, updated_at = {} \
+                 WHERE tenant_id = {} AND serial_number = {}",
+                p(1),
+                p(2),
+                p(3),
+                p(4)
+            ),
+            order: format!(
+                "UPDATE orders SET status = {}, rented_devices = {}, notes = {}, \
+                 cancellation_reason = {}, cancelled_at = {}, updated_at = {} \
+                 WHERE tenant_id = {} AND order_id = {}",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6),
+                p(7),
+                p(8)
+            ),
+            customer: format!(
+                "UPDATE customers SET total_orders = total_orders + {}, \
+                 total_devices_rented = total_devices_rented + {}, \
+                 total_monthly_revenue = total_monthly_revenue + {}, \
+                 lifetime_collected = lifetime_collected + {}, \
+                 total_acquisition_cost = total_acquisition_cost + {}, \
+                 subscriptions_tracked = subscriptions_tracked + {}, updated_at = {} \
+                 WHERE tenant_id = {} AND customer_id = {}",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6),
+                p(7),
+                p(8),
+                p(9)
+            ),
+        }
+    }
+
+    /// One multi-row `INSERT` of `rows` payments (as `payments::insert_many` writes them).
+    fn payments(rows: usize, numbered: bool) -> String {
+        let n = PAYMENT_COLUMNS.len();
+        let tuples: Vec<String> = (0..rows)
+            .map(|r| format!("({})", placeholders(r * n + 1, n, numbered)))
+            .collect();
+        format!(
+            "INSERT INTO payments ({}) VALUES {}",
+            PAYMENT_COLUMNS.join(", "),
+            tuples.join(", ")
+        )
+    }
+}
+
+macro_rules! subscription_params {
+    ($s:expr, $t:ty) => {
+        [
+            &$s.tenant_id as $t,
+            &$s.rental_id,
+            &$s.order_id,
+            &$s.order_item_index,
+            &$s.customer_id,
+            &$s.customer_email,
+            &$s.customer_name,
+            &$s.asset_serial_number,
+            &$s.sku,
+            &$s.variant_id,
+            &$s.product_id,
+            &$s.product_name,
+            &$s.product_image_url,
+            &$s.monthly_amount,
+            &$s.currency,
+            &$s.status,
+            &$s.billing_group_id,
+            &$s.original_contract_length,
+            &$s.contract_length,
+            &$s.start_date,
+            &$s.end_date,
+            &$s.anchor_date,
+            &$s.billing,
+            &$s.last_modified_date,
+            &$s.list_price,
+            &$s.list_price_source,
+            &$s.acquisition_cost,
+            &$s.acquisition_cost_source,
+            &$s.captured_at,
+            &$s.total_collected,
+            &$s.custom_fields,
+            &$s.notes,
+            &$s.history,
+            &$s.upgrade_from_rental_id,
+            &$s.created_by,
+            &$s.created_at,
+            &$s.updated_at,
+        ]
+    };
+}
+
+macro_rules! payment_params {
+    ($p:expr, $f:expr, $t:ty) => {
+        [
+            &$p.tenant_id as $t,
+            &$p.payment_id,
+            &$p.customer_id,
+            &$p.rental_id,
+            &$p.billing_group_id,
+            &$p.payment_type,
+            &$p.billing_date,
+            &$p.service_start,
+            &$f[0],
+            &$p.billing_period,
+            &$p.due_date,
+            &$p.subtotal,
+            &$p.tax_amount,
+            &$p.tax_rate_bp,
+            &$p.total,
+            &$p.currency,
+            &$p.status,
+            &$p.provider,
+            &$f[1],
+            &$p.payment_reference,
+            &$p.marked_by,
+            &$p.paid_at,
+            &$p.idempotency_key,
+            &$p.description,
+            &$p.notes,
+            &$p.created_at,
+            &$p.updated_at,
+        ]
+    };
+}
+
+/// Time and per-transaction latencies of a raw run.
+pub struct RawRun {
+    /// From the first `BEGIN` to the last `COMMIT`.
+    pub elapsed: Duration,
+    /// `BEGIN` to after `COMMIT` of every fulfilment.
+    pub latencies: Vec<Duration>,
+}
+
+/// Commits every fulfilment in its own `BEGIN IMMEDIATE … COMMIT` on one connection to the
+/// SQLite file at `path`, opened here with the pragmas of the store's writer (SQLite has one
+/// writer). Blocks.
+pub fn sqlite_run(path: &Path, rows: &[RawFulfilment]) -> RawRun {
+    type P<'a> = &'a dyn rusqlite::ToSql;
+    let conn = rusqlite::Connection::open(path)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; \
+         PRAGMA synchronous=NORMAL; PRAGMA cache_size=-131072;",
+    )
+    .expect("set pragmas");
+    conn.set_prepared_statement_cache_capacity(64);
+    let sql = Sql::new(false);
+    let mut latencies = Vec::with_capacity(rows.len());
+    let started = Instant::now();
+    for f in rows {
+        let t = Instant::now();
+        conn.execute_batch("BEGIN IMMEDIATE").expect("BEGIN");
+        let s = &f.sub;
+        conn.prepare_cached(&sql.subscription)
+            .expect("prepare INSERT subscription")
+            .execute(&subscription_params!(s, P<'_>)[..])
+            .expect("INSERT subscription");
+        let mut params: Vec<P<'_>> = Vec::with_capacity(f.payments.len() * PAYMENT_COLUMNS.len());
+        for (p, fl) in f.payments.iter().zip(&f.flags) {
+            params.extend(payment_params!(p, fl, P<'_>));
+        }
+        conn.prepare_cached(&Sql::payments(f.payments.len(), false))
+            .expect("prepare INSERT payments")
+            .execute(&params[..])
+            .expect("INSERT payments");
+        let changed = conn
+            .prepare_cached(&sql.asset)
+            .expect("prepare UPDATE asset")
+            .execute(rusqlite::params![
+                s.customer_id,
+                s.rental_id,
+                f.now,
+                s.tenant_id,
+                s.asset_serial_number
+            ])
+            .expect("UPDATE asset");
+        assert_eq!(changed, 1, "asset {} available", s.asset_serial_number);
+        if f.collected > 0 {
+            conn.prepare_cached(&sql.asset_collected)
+                .expect("prepare UPDATE asset collected")
+                .execute(rusqlite::params![
+                    f.collected,
+                    f.now,
+                    s.tenant_id,
+                    s.asset_serial_number
+                ])
+                .expect("UPDATE asset collected");
+        }
+        let o = &f.order;
+        conn.prepare_cached(&sql.order)
+            .expect("prepare UPDATE order")
+            .execute(rusqlite::params![
+                o.status,
+                o.rented_devices,
+                o.notes,
+                o.cancellation_reason,
+                o.cancelled_at,
+                o.updated_at,
+                o.tenant_id,
+                o.order_id
+            ])
+            .expect("UPDATE order");
+        let d = &f.delta;
+        conn.prepare_cached(&sql.customer)
+            .expect("prepare UPDATE customer")
+            .execute(rusqlite::params![
+                d.orders,
+                d.devices,
+                d.monthly_revenue,
+                d.collected,
+                d.acquisition_cost,
+                d.tracked,
+                f.now,
+                s.tenant_id,
+                s.customer_id
+            ])
+            .expect("UPDATE customer");
+        conn.execute_batch("COMMIT").expect("COMMIT");
+        latencies.push(t.elapsed());
+    }
+    RawRun {
+        elapsed: started.elapsed(),
+        latencies,
+    }
+}
+
+/// Commits every fulfilment in its own `BEGIN … COMMIT` from `workers` threads, each with its own
+/// tokio-postgres connection (and a single-threaded runtime) to `url` and its statements prepared
+/// before the clock starts, each taking the next fulfilment from a shared counter. Blocks.
+pub fn postgres_run(url: &str, rows: Arc<Vec<RawFulfilment>>, workers: usize) -> RawRun {
+    let next = Arc::new(AtomicUsize::new(0));
+    let ready = Arc::new(Barrier::new(workers + 1));
+    let handles: Vec<_> = (0..workers)
+        .map(|_| {
+            let (url, rows, next, ready) =
+                (url.to_string(), rows.clone(), next.clone(), ready.clone());
+            std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("raw PostgreSQL runtime")
+                    .block_on(postgres_worker(&url, &rows, &next, &ready))
+            })
+        })
+        .collect();
+    ready.wait();
+    let started = Instant::now();
+    let mut latencies = Vec::with_capacity(rows.len());
+    for h in handles {
+        latencies.extend(h.join().expect("raw PostgreSQL worker"));
+    }
+    RawRun {
+        elapsed: started.elapsed(),
+        latencies,
+    }
+}
+
+async fn postgres_worker(
+    url: &str,
+    rows: &[RawFulfilment],
+    next: &AtomicUsize,
+    ready: &Barrier,
+) -> Vec<Duration> {
+    type P<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
+    let driver = tokio::spawn(conn);
+    let sql = Sql::new(true);
+    let prepare = |s: String| {
+        let client = &client;
+        async move { client.prepare(&s).await.expect("prepare") }
+    };
+    let st_sub = prepare(sql.subscription.clone()).await;
+    let st_asset = prepare(sql.asset.clone()).await;
+    let st_collected = prepare(sql.asset_collected.clone()).await;
+    let st_order = prepare(sql.order.clone()).await;
+    let st_customer = prepare(sql.customer.clone()).await;
+    let mut st_payments = HashMap::new();
+    if let Some(f) = rows.first() {
+        let n = f.payments.len();
+        st_payments.insert(n, prepare(Sql::payments(n, true)).await);
+    }
+    // Blocks this thread until every worker is ready: nothing else runs on its runtime yet.
+    ready.wait();
+    let mut latencies = Vec::new();
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(f) = rows.get(i) else { break };
+        let n = f.payments.len();
+        if let std::collections::hash_map::Entry::Vacant(e) = st_payments.entry(n) {
+            e.insert(prepare(Sql::payments(n, true)).await);
+        }
+        let t = Instant::now();
+        client.batch_execute("BEGIN").await.expect("BEGIN");
+        let s = &f.sub;
+        client
+            .execute(&st_sub, &subscription_params!(s, P<'_>))
+            .await
+            .expect("INSERT subscription");
+        let mut params: Vec<P<'_>> = Vec::with_capacity(n * PAYMENT_COLUMNS.len());
+        for (p, fl) in f.payments.iter().zip(&f.flags) {
+            params.extend(payment_params!(p, fl, P<'_>));
+        }
+        client
+            .execute(&st_payments[&n], &params)
+            .await
+            .expect("INSERT payments");
+        let changed = client
+            .execute(
+                &st_asset,
+                &[
+                    &s.customer_id,
+                    &s.rental_id,
+                    &f.now,
+                    &s.tenant_id,
+                    &s.asset_serial_number,
+                ],
+            )
+            .await
+            .expect("UPDATE asset");
+        assert_eq!(changed, 1, "asset {} available", s.asset_serial_number);
+        if f.collected > 0 {
+            client
+                .execute(
+                    &st_collected,
+                    &[&f.collected, &f.now, &s.tenant_id, &s.asset_serial_number],
+                )
+                .await
+                .expect("UPDATE asset collected");
+        }
+        let o = &f.order;
+        client
+            .execute(
+                &st_order,
+                &[
+                    &o.status,
+                    &o.rented_devices,
+                    &o.notes,
+                    &o.cancellation_reason,
+                    &o.cancelled_at,
+                    &o.updated_at,
+                    &o.tenant_id,
+                    &o.order_id,
+                ],
+            )
+            .await
+            .expect("UPDATE order");
+        let d = &f.delta;
+        client
+            .execute(
+                &st_customer,
+                &[
+                    &d.orders,
+                    &d.devices,
+                    &d.monthly_revenue,
+                    &d.collected,
+                    &d.acquisition_cost,
+                    &d.tracked,
+                    &f.now,
+                    &s.tenant_id,
+                    &s.customer_id,
+                ],
+            )
+            .await
+            .expect("UPDATE customer");
+        client.batch_execute("COMMIT").await.expect("COMMIT");
+        latencies.push(t.elapsed());
+    }
+    drop(client);
+    let _ = driver.await;
+    latencies
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The column names of `CREATE TABLE <table> (…)` in a migration, in order.
+    fn columns(sql: &str, table: &str) -> Vec<String> {
+        let start = sql
+            .find(&format!("CREATE TABLE {table} ("))
+            .unwrap_or_else(|| panic!("no table {table}"));
+        let body = &sql[start..];
+        let body = &body[..body.find("\n);").expect("end of CREATE TABLE")];
+        body.lines()
+            .skip(1)
+            .filter_map(|l| {
+                let mut words = l.split_whitespace();
+                let (name, ty) = (words.next()?, words.next()?);
+                let is_name = name.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+                let ty = ty.trim_end_matches(',');
+                (is_name && matches!(ty, "TEXT" | "BIGINT")).then(|| name.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn column_lists_match_the_migrations() {
+        for sql in [
+            include_str!("../../store/migrations/sqlite/V2__orders_subscriptions_payments.sql"),
+            include_str!("../../store/migrations/postgres/V2__orders_subscriptions_payments.sql"),
+        ] {
+            assert_eq!(columns(sql, "subscriptions"), SUBSCRIPTION_COLUMNS);
+            assert_eq!(columns(sql, "payments"), PAYMENT_COLUMNS);
+        }
+    }
+
+    #[test]
+    fn civil_days() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(2025, 1, 1), 20_089);
+    }
+
+    #[test]
+    fn payment_insert_numbers_every_parameter() {
+        let sql = Sql::payments(36, true);
+        assert!(sql.ends_with(&format!("${})", 36 * 27)));
+        assert!(Sql::new(false).customer.contains("?9"));
+    }
+}
