@@ -14,6 +14,7 @@ pub mod orders;
 pub mod payments;
 pub mod products;
 pub mod products_csv;
+pub mod products_input;
 pub mod settings;
 pub mod subscriptions;
 
