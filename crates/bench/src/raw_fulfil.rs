@@ -28,77 +28,10 @@ use flexportal_store::subscriptions::SubscriptionRecord;
 use flexportal_store::variants::{self, VariantWithProduct};
 use serde_json::{Value, json};
 
-/// Columns of `subscriptions`, in table order.
-pub const SUBSCRIPTION_COLUMNS: [&str; 37] = [
-    "tenant_id",
-    "rental_id",
-    "order_id",
-    "order_item_index",
-    "customer_id",
-    "customer_email",
-    "customer_name",
-    "asset_serial_number",
-    "sku",
-    "variant_id",
-    "product_id",
-    "product_name",
-    "product_image_url",
-    "monthly_amount",
-    "currency",
-    "status",
-    "billing_group_id",
-    "original_contract_length",
-    "contract_length",
-    "start_date",
-    "end_date",
-    "anchor_date",
-    "billing",
-    "last_modified_date",
-    "list_price",
-    "list_price_source",
-    "acquisition_cost",
-    "acquisition_cost_source",
-    "captured_at",
-    "total_collected",
-    "custom_fields",
-    "notes",
-    "history",
-    "upgrade_from_rental_id",
-    "created_by",
-    "created_at",
-    "updated_at",
-];
-
-/// Columns of `payments`, in table order.
-pub const PAYMENT_COLUMNS: [&str; 27] = [
-    "tenant_id",
-    "payment_id",
-    "customer_id",
-    "rental_id",
-    "billing_group_id",
-    "payment_type",
-    "billing_date",
-    "service_start",
-    "stub",
-    "billing_period",
-    "due_date",
-    "subtotal",
-    "tax_amount",
-    "tax_rate_bp",
-    "total",
-    "currency",
-    "status",
-    "provider",
-    "manually_marked",
-    "payment_reference",
-    "marked_by",
-    "paid_at",
-    "idempotency_key",
-    "description",
-    "notes",
-    "created_at",
-    "updated_at",
-];
+/// Columns of `payments`, in table order (the store's own list).
+pub use flexportal_store::payments::COLUMNS as PAYMENT_COLUMNS;
+/// Columns of `subscriptions`, in table order (the store's own list).
+pub use flexportal_store::subscriptions::COLUMNS as SUBSCRIPTION_COLUMNS;
 
 /// Everything one fulfilment writes.
 #[derive(Debug, Clone)]

@@ -9,7 +9,8 @@ use crate::{Conn, Result};
 
 const TABLE: &str = "payments";
 
-const COLS: [&str; 27] = [
+/// The payments columns in table order, as the record decodes them.
+pub const COLUMNS: [&str; 27] = [
     "tenant_id",
     "payment_id",
     "customer_id",
@@ -171,7 +172,7 @@ impl PaymentRecord {
 pub async fn insert_many(conn: &mut Conn, rows: &[PaymentRecord]) -> Result<()> {
     for chunk in rows.chunks(500) {
         let mut q = Query::insert();
-        q.into_table(TABLE).columns(COLS);
+        q.into_table(TABLE).columns(COLUMNS);
         for p in chunk {
             q.values_panic(p.values());
         }
@@ -208,7 +209,7 @@ pub async fn get(
     lock: bool,
 ) -> Result<Option<PaymentRecord>> {
     let mut q = Query::select();
-    q.columns(COLS)
+    q.columns(COLUMNS)
         .from(TABLE)
         .and_where(Expr::col("tenant_id").eq(tenant_id))
         .and_where(Expr::col("payment_id").eq(payment_id));
@@ -225,7 +226,7 @@ pub async fn for_rental(
     rental_id: &str,
 ) -> Result<Vec<PaymentRecord>> {
     let q = Query::select()
-        .columns(COLS)
+        .columns(COLUMNS)
         .from(TABLE)
         .and_where(Expr::col("tenant_id").eq(tenant_id))
         .and_where(Expr::col("rental_id").eq(rental_id))
@@ -312,7 +313,7 @@ pub fn list_query(
     limit: u64,
 ) -> sea_query::SelectStatement {
     let mut q = Query::select();
-    q.columns(COLS)
+    q.columns(COLUMNS)
         .from(TABLE)
         .and_where(Expr::col("tenant_id").eq(tenant_id));
     for (col, v) in [

@@ -8,7 +8,8 @@ use crate::{Conn, Result};
 
 const TABLE: &str = "subscriptions";
 
-const COLS: [&str; 37] = [
+/// The subscriptions columns in table order, as the record decodes them.
+pub const COLUMNS: [&str; 37] = [
     "tenant_id",
     "rental_id",
     "order_id",
@@ -216,7 +217,7 @@ impl SubscriptionRecord {
 }
 
 fn insert_cols() -> &'static [&'static str] {
-    &COLS
+    &COLUMNS
 }
 
 /// Inserts a subscription.
