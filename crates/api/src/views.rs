@@ -2,6 +2,7 @@
 //! major units with the currency's decimals). Optional fields that are unset are omitted.
 
 use flexportal_app::TenantContext;
+use flexportal_domain::DomainError;
 use flexportal_domain::money::{amount_json, percent_json};
 use flexportal_domain::time::format_timestamp;
 use flexportal_store::assets::AssetRecord;
@@ -34,6 +35,28 @@ pub(crate) fn list<T>(
     item: impl Fn(&T) -> Value,
 ) -> Value {
     let items: Vec<Value> = page.items.iter().map(item).collect();
+    envelope(key, page, limit, cursor, items)
+}
+
+/// [`list`] for items whose rendering can fail (stored data that cannot be decoded).
+pub(crate) fn try_list<T>(
+    key: &str,
+    page: &Page<T>,
+    limit: u64,
+    cursor: impl Fn(&T) -> String,
+    item: impl Fn(&T) -> Result<Value, DomainError>,
+) -> Result<Value, DomainError> {
+    let items = page.items.iter().map(item).collect::<Result<Vec<_>, _>>()?;
+    Ok(envelope(key, page, limit, cursor, items))
+}
+
+fn envelope<T>(
+    key: &str,
+    page: &Page<T>,
+    limit: u64,
+    cursor: impl Fn(&T) -> String,
+    items: Vec<Value>,
+) -> Value {
     let next = if page.has_more {
         page.items
             .last()
@@ -52,19 +75,19 @@ pub(crate) fn list<T>(
 }
 
 /// A pricing tier list (money in major units).
-fn pricing(ctx: &TenantContext, v: &VariantRecord) -> Value {
+fn pricing(ctx: &TenantContext, v: &VariantRecord) -> Result<Value, DomainError> {
     let exp = ctx.exponent();
-    let tiers = flexportal_app::products::tiers_of(v);
-    Value::Array(
+    let tiers = flexportal_app::products::tiers_of(v)?;
+    Ok(Value::Array(
         tiers
             .iter()
-            .map(|t| {
+            .map(|t| -> Result<Value, DomainError> {
                 let mut m = Map::new();
                 m.insert("contractLength".into(), json!(t.contract_length));
                 m.insert("monthlyPrice".into(), amount_json(t.monthly_price, exp));
                 put(&mut m, "setupFee", t.setup_fee.map(|f| amount_json(f, exp)));
                 if let Some(d) = &t.discount {
-                    let value: i64 = d.value.parse().unwrap_or(0);
+                    let value: i64 = d.value.parse().map_err(flexportal_app::corrupt)?;
                     let v = if d.kind == "fixed" {
                         amount_json(value, exp)
                     } else {
@@ -79,10 +102,10 @@ fn pricing(ctx: &TenantContext, v: &VariantRecord) -> Value {
                 m.insert("source".into(), json!(t.source));
                 put(&mut m, "calculatedAt", text(&t.calculated_at));
                 put(&mut m, "presetUsed", text(&t.preset_used));
-                Value::Object(m)
+                Ok(Value::Object(m))
             })
-            .collect(),
-    )
+            .collect::<Result<Vec<_>, _>>()?,
+    ))
 }
 
 /// Drops trailing fractional zeros of a JSON number (`10.0000` → `10`).
@@ -103,7 +126,7 @@ pub(crate) fn variant(
     v: &VariantRecord,
     product_sku: &str,
     product_name: Option<&str>,
-) -> Value {
+) -> Result<Value, DomainError> {
     let exp = ctx.exponent();
     let mut m = Map::new();
     m.insert("variantId".into(), json!(v.variant_id));
@@ -131,11 +154,11 @@ pub(crate) fn variant(
         // Margin % = (listPrice − acquisitionCost) ÷ listPrice × 100, 1 dp (SPEC §2.13).
         put(&mut m, "marginPercent", percent_json(list - cost, list, 1));
     }
-    m.insert("pricing".into(), pricing(ctx, v));
+    m.insert("pricing".into(), pricing(ctx, v)?);
     m.insert("status".into(), json!(v.status));
     m.insert("createdAt".into(), json!(format_timestamp(v.created_at)));
     m.insert("updatedAt".into(), json!(format_timestamp(v.updated_at)));
-    Value::Object(m)
+    Ok(Value::Object(m))
 }
 
 /// A product; `variants` embedded for getProduct, `variantCount` for lists.

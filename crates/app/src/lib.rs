@@ -8,6 +8,7 @@ pub mod assets;
 pub mod assets_import;
 pub mod customers;
 pub mod demo;
+pub mod fulfilment;
 pub mod input;
 pub mod list;
 pub mod orders;
@@ -123,6 +124,23 @@ impl TenantContext {
 pub fn internal(e: StoreError) -> DomainError {
     tracing::error!(error = %e, "storage failure");
     DomainError::internal()
+}
+
+/// Maps stored data that cannot be decoded to 500 `INTERNAL_ERROR`, logging the cause: corrupt
+/// data is an error, never read as a default.
+pub fn corrupt(e: impl std::fmt::Display) -> DomainError {
+    tracing::error!(error = %e, "stored data cannot be decoded");
+    DomainError::internal()
+}
+
+/// 400 `VALIDATION_ERROR` for an amount or quantity computation that does not fit
+/// ([`flexportal_domain::money::Overflow`]), naming the field `path` that made it overflow.
+pub fn overflow(path: impl Into<String>) -> DomainError {
+    DomainError::field(
+        path,
+        "too_big",
+        "The resulting amount is too large (the limit is 10^15 minor units)",
+    )
 }
 
 /// `?`-friendly conversion of store results.

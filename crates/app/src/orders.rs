@@ -3,9 +3,10 @@
 use std::collections::HashMap;
 
 use flexportal_domain::ids::prefix;
-use flexportal_domain::pricing::{PricingTier, tier_for};
-use flexportal_domain::schedule::apply_tax;
+use flexportal_domain::money::{checked_sum, line_amount};
+use flexportal_domain::pricing::{tier_for, unit_price};
 use flexportal_domain::status::{CustomerType, ProductStatus, VariantStatus};
+use flexportal_domain::tax::apply_tax;
 use flexportal_domain::{Detail, DomainError};
 use flexportal_store::Conn;
 use flexportal_store::customers::{self, CounterDelta, CustomerRecord};
@@ -338,22 +339,6 @@ fn parse(ctx: &TenantContext, body: &Value) -> AppResult<OrderInput> {
     })
 }
 
-/// The unit price of a tier after its discount (SPEC §2.5): percentage × (1 − v/100), fixed − v,
-/// floored at 0, rounded half away from zero to minor units.
-pub fn unit_price(tier: &PricingTier) -> i64 {
-    let base = tier.monthly_price;
-    match &tier.discount {
-        Some(d) if d.kind == "percentage" => {
-            // value is percent × 10 000 (4 decimals).
-            let pct: i128 = d.value.parse().unwrap_or(0);
-            let kept = (1_000_000 - pct).max(0);
-            flexportal_domain::money::div_round_half_away(base as i128 * kept, 1_000_000) as i64
-        }
-        Some(d) if d.kind == "fixed" => (base - d.value.parse::<i64>().unwrap_or(0)).max(0),
-        _ => base,
-    }
-}
-
 async fn resolve_items(
     tx: &mut Conn,
     ctx: &TenantContext,
@@ -381,7 +366,7 @@ async fn resolve_items(
                 ),
             ));
         }
-        let tiers = tiers_of(&v.variant);
+        let tiers = tiers_of(&v.variant)?;
         let tier = match it.contract_length {
             Some(len) => tier_for(&tiers, len).ok_or_else(|| {
                 DomainError::bad_request(
@@ -423,7 +408,7 @@ async fn resolve_items(
             product_name: crate::assets::product_name(&v.product_name, &v.variant.variant_name),
             product_image_url: crate::assets::image_url(&v),
             quantity: it.quantity,
-            unit_price: unit_price(tier),
+            unit_price: unit_price(tier).map_err(crate::corrupt)?,
             contract_length: tier.contract_length,
             list_price,
             list_price_source: list_price_source.into(),
@@ -447,11 +432,28 @@ fn dedupe_key(email: &str, items: &[OrderItem]) -> String {
     format!("{}|{}", customers::email_key(email), parts.join(","))
 }
 
-/// Order totals (SPEC §2.5): `(subtotal, taxAmount, total)` in minor units.
-pub fn totals(items: &[OrderItem], vat: settings::Vat) -> (i64, i64, i64) {
-    let gross: i64 = items.iter().map(|i| i.unit_price * i.quantity).sum();
-    let a = apply_tax(gross, vat.rate_bp, vat.inclusive);
-    (a.subtotal, a.tax_amount, a.total)
+/// Order totals (SPEC §2.5): `(subtotal, taxAmount, total)` in minor units, every product and
+/// sum checked. Errors: 400 `VALIDATION_ERROR` at `items[i].quantity` when a line (unit price ×
+/// quantity) exceeds [`flexportal_domain::money::MAX_AMOUNT`], at `items` when the sum or the
+/// total with tax does.
+pub fn totals(items: &[OrderItem], vat: settings::Vat) -> AppResult<(i64, i64, i64)> {
+    let lines = items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| {
+            line_amount(it.unit_price, it.quantity)
+                .map_err(|_| crate::overflow(format!("items[{i}].quantity")))
+        })
+        .collect::<AppResult<Vec<i64>>>()?;
+    let gross = checked_sum(lines)
+        .ok()
+        .filter(|g| *g <= flexportal_domain::money::MAX_AMOUNT)
+        .ok_or_else(|| crate::overflow("items"))?;
+    let a = apply_tax(gross, vat.rate_bp, vat.inclusive)
+        .ok()
+        .filter(|a| a.total <= flexportal_domain::money::MAX_AMOUNT)
+        .ok_or_else(|| crate::overflow("items"))?;
+    Ok((a.subtotal, a.tax_amount, a.total))
 }
 
 fn fill(slot: &mut Option<String>, v: &Option<String>) {
@@ -468,6 +470,9 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<O
     let now = app.now();
     let mut tx = app.db.begin().await.or_500()?;
     let items = resolve_items(&mut tx, ctx, &input.items).await?;
+    let (subtotal, tax_amount, total) = totals(&items, settings::vat(ctx))?;
+    let total_devices =
+        checked_sum(items.iter().map(|i| i.quantity)).map_err(|_| crate::overflow("items"))?;
     let key = dedupe_key(&input.customer.email, &items);
     if let Some(prev) =
         orders::recent_duplicate(&mut tx, &ctx.tenant_id, &key, now - DUPLICATE_WINDOW_MS)
@@ -540,7 +545,6 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<O
         "phone": c.phone,
         "customerType": c.customer_type.map(|t| t.as_str()).unwrap_or(customer.customer_type.as_str()),
     });
-    let (subtotal, tax_amount, total) = totals(&items, settings::vat(ctx));
     let order = OrderRecord {
         tenant_id: ctx.tenant_id.clone(),
         order_id: settings::prefixed_id(ctx, prefix::ORDER, now),
@@ -555,7 +559,7 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<O
         tax_amount,
         total,
         currency: ctx.currency.code().to_string(),
-        total_devices: items.iter().map(|i| i.quantity).sum(),
+        total_devices,
         rented_devices: 0,
         custom_fields: input.custom_fields.map(|m| Value::Object(m).to_string()),
         notes: input.notes,

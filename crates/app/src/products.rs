@@ -77,7 +77,7 @@ fn new_variant(
         images: json_list(v.images.as_deref().unwrap_or_default()),
         list_price: v.list_price.clone().value(),
         acquisition_cost: v.acquisition_cost.clone().value(),
-        pricing: serde_json::to_string(&tiers).unwrap_or_else(|_| "[]".into()),
+        pricing: pricing::tiers_to_json(&tiers),
         status: v
             .status
             .unwrap_or(VariantStatus::Active)
@@ -88,12 +88,13 @@ fn new_variant(
     })
 }
 
-/// Decodes a stored variant's tiers.
-pub fn tiers_of(v: &VariantRecord) -> Vec<PricingTier> {
-    serde_json::from_str(&v.pricing).unwrap_or_default()
+/// Decodes a stored variant's tiers. Errors: 500 `INTERNAL_ERROR` (logged) when the stored
+/// pricing cannot be read.
+pub fn tiers_of(v: &VariantRecord) -> AppResult<Vec<PricingTier>> {
+    pricing::tiers_from_json(&v.pricing).map_err(crate::corrupt)
 }
 
-fn apply_variant(stored: &mut VariantRecord, v: &VariantInput, now: i64) {
+fn apply_variant(stored: &mut VariantRecord, v: &VariantInput, now: i64) -> AppResult<()> {
     if let Some(n) = &v.name {
         stored.variant_name = n.clone();
     }
@@ -108,13 +109,14 @@ fn apply_variant(stored: &mut VariantRecord, v: &VariantInput, now: i64) {
     stored.list_price = v.list_price.clone().apply(stored.list_price);
     stored.acquisition_cost = v.acquisition_cost.clone().apply(stored.acquisition_cost);
     if let Some(p) = &v.pricing {
-        let merged = pricing::merge_tiers(&tiers_of(stored), p);
-        stored.pricing = serde_json::to_string(&merged).unwrap_or_else(|_| "[]".into());
+        let merged = pricing::merge_tiers(&tiers_of(stored)?, p);
+        stored.pricing = pricing::tiers_to_json(&merged);
     }
     if let Some(s) = v.status {
         stored.status = s.as_str().to_string();
     }
     stored.updated_at = now;
+    Ok(())
 }
 
 /// Applies a product input to a stored or new product, and upserts its variants, in `tx`.
@@ -217,7 +219,7 @@ async fn write_product(
         match stored_variants.iter().find(|s| s.variant_sku == v.sku) {
             Some(sv) => {
                 let mut sv = sv.clone();
-                apply_variant(&mut sv, v, now);
+                apply_variant(&mut sv, v, now)?;
                 variants::update(tx, &sv).await.or_500()?;
                 results.push((v.sku.clone(), "update"));
             }

@@ -2,15 +2,12 @@
 //! schedule in one transaction; reads with the computed fields; notes.
 
 use flexportal_domain::DomainError;
-use flexportal_domain::ids::prefix;
-use flexportal_domain::pricing::tier_for;
+use flexportal_domain::pricing::{tier_for, unit_price};
 use flexportal_domain::recovery::{RecoveryInput, recovery};
-use flexportal_domain::schedule::{
-    self, BillingStartOption, ChargeState, ScheduleInput, apply_tax, billing_period, due_date,
-};
+use flexportal_domain::schedule::{self, BillingStartOption, ChargeState};
 use flexportal_domain::time::today_in;
 use flexportal_store::assets;
-use flexportal_store::customers::{self, CounterDelta};
+use flexportal_store::customers;
 use flexportal_store::orders;
 use flexportal_store::page::Page;
 use flexportal_store::payments::{self, PaymentRecord};
@@ -20,13 +17,13 @@ use flexportal_store::subscriptions::{
 use flexportal_store::variants;
 use flexportal_store::{Conn, StoreError};
 use jiff::civil::Date;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::input::{self, Fields, MAX_LONG, MAX_SHORT, body_object};
 use crate::list::{self, Query};
-use crate::orders::{items_of, unit_price};
+use crate::orders::items_of;
 use crate::products::tiers_of;
-use crate::{App, AppResult, StoreResultExt, TenantContext, settings};
+use crate::{App, AppResult, StoreResultExt, TenantContext};
 
 /// A subscription with its schedule charges (for the computed fields).
 #[derive(Debug, Clone)]
@@ -183,15 +180,6 @@ fn parse(body: &Value) -> AppResult<CreateInput> {
     })
 }
 
-fn option_name(o: Option<BillingStartOption>) -> Value {
-    match o {
-        Some(BillingStartOption::Immediate) => json!("immediate"),
-        Some(BillingStartOption::FirstOfNextMonth) => json!("first_of_next_month"),
-        Some(BillingStartOption::SameDayNextMonth) => json!("same_day_next_month"),
-        None => Value::Null,
-    }
-}
-
 /// createSubscription (SPEC §2.6.5): checks in the documented order, then, atomically: the
 /// subscription, the asset `rented_out`, the whole schedule, the order progress and the customer
 /// counters. Errors: 400 `VALIDATION_ERROR`, `ORDER_NOT_FOUND`, `ORDER_NOT_CONFIRMED`,
@@ -202,7 +190,7 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<S
     let now = app.now();
     let today = today_in(&ctx.time_zone, now);
     let mut tx = app.db.begin().await.or_500()?;
-    let mut order = orders::get(&mut tx, &ctx.tenant_id, &input.order_id, true)
+    let order = orders::get(&mut tx, &ctx.tenant_id, &input.order_id, true)
         .await
         .or_500()?
         .ok_or_else(|| {
@@ -304,14 +292,16 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<S
             let tier = variant
                 .as_ref()
                 .filter(|_| (1..=120).contains(&len))
-                .and_then(|v| tier_for(&tiers_of(&v.variant), len).cloned())
+                .map(|v| tiers_of(&v.variant))
+                .transpose()?
+                .and_then(|tiers| tier_for(&tiers, len).cloned())
                 .ok_or_else(|| {
                     DomainError::bad_request(
                         "INVALID_CONTRACT_LENGTH",
                         format!("Variant {} has no {len}-month tier", item.sku),
                     )
                 })?;
-            (len, unit_price(&tier))
+            (len, unit_price(&tier).map_err(crate::corrupt)?)
         }
         _ => (item.contract_length, item.unit_price),
     };
@@ -326,22 +316,28 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<S
         Some(d) => date(d),
         None => today,
     };
-    let sched_input = ScheduleInput {
-        start,
-        months: contract_length,
-        monthly_amount,
-        cycle: settings::billing_cycle(ctx),
-        first_payment: settings::first_payment(ctx),
-        option: input.option,
-    };
-    let sched = schedule::generate(&sched_input);
-    let rental_id = settings::prefixed_id(ctx, prefix::SUBSCRIPTION, now);
+    let plan = crate::fulfilment::plan(
+        ctx,
+        &crate::fulfilment::FulfilmentInput {
+            order: &order,
+            item,
+            item_index: index,
+            asset: &asset,
+            variant: variant.as_ref(),
+            contract_length,
+            monthly_amount,
+            start,
+            option: input.option,
+            notes: input.notes.as_deref(),
+            now,
+        },
+    )?;
     if !assets::assign(
         &mut tx,
         &ctx.tenant_id,
         &asset.serial_number,
         &order.customer_id,
-        &rental_id,
+        &plan.sub.rental_id,
         now,
     )
     .await
@@ -352,168 +348,8 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<S
             format!("Asset {} is no longer available", asset.serial_number),
         ));
     }
-    // Cost and list-price snapshots (SPEC §2.6.1).
-    let (acquisition_cost, acquisition_cost_source) = match (
-        item.acquisition_cost_override,
-        asset.acquisition_cost,
-        &variant,
-    ) {
-        (Some(c), _, _) => (Some(c), "order_override".to_string()),
-        (None, Some(c), _) => (
-            Some(c),
-            asset
-                .acquisition_cost_source
-                .clone()
-                .unwrap_or_else(|| "manual".into()),
-        ),
-        (None, None, Some(v)) if v.variant.acquisition_cost.is_some() => {
-            (v.variant.acquisition_cost, "variant".into())
-        }
-        (None, None, Some(v)) if v.variant.list_price.is_some() => {
-            (v.variant.list_price, "list_price".into())
-        }
-        _ => (None, "unknown".into()),
-    };
-    let (list_price, list_price_source) = match (
-        item.list_price_override,
-        variant.as_ref().and_then(|v| v.variant.list_price),
-    ) {
-        (Some(p), _) => (Some(p), "order_override"),
-        (None, Some(p)) => (Some(p), "variant"),
-        _ => (None, "unknown"),
-    };
-    let snapshot: Value = serde_json::from_str(&order.customer_snapshot).unwrap_or_default();
-    let business = snapshot["customerType"] == "business";
-    let customer_name = format!(
-        "{} {}",
-        snapshot["firstName"].as_str().unwrap_or_default(),
-        snapshot["lastName"].as_str().unwrap_or_default()
-    );
-    let mut sub = SubscriptionRecord {
-        tenant_id: ctx.tenant_id.clone(),
-        rental_id: rental_id.clone(),
-        order_id: order.order_id.clone(),
-        order_item_index: index as i64,
-        customer_id: order.customer_id.clone(),
-        customer_email: snapshot["email"].as_str().unwrap_or_default().to_string(),
-        customer_name: customer_name.trim().to_string(),
-        asset_serial_number: asset.serial_number.clone(),
-        sku: item.sku.clone(),
-        variant_id: item.variant_id.clone(),
-        product_id: item.product_id.clone(),
-        product_name: item.product_name.clone(),
-        product_image_url: item.product_image_url.clone(),
-        monthly_amount,
-        currency: ctx.currency.code().to_string(),
-        status: "active".into(),
-        billing_group_id: None,
-        original_contract_length: contract_length,
-        contract_length,
-        start_date: start.to_string(),
-        end_date: sched.end_date.to_string(),
-        anchor_date: sched.anchor.to_string(),
-        billing: json!({
-            "cycle": format!("{:?}", sched_input.cycle),
-            "firstPayment": format!("{:?}", sched_input.first_payment),
-            "billingStartOption": option_name(input.option),
-        })
-        .to_string(),
-        last_modified_date: now,
-        list_price,
-        list_price_source: list_price_source.into(),
-        acquisition_cost,
-        acquisition_cost_source,
-        captured_at: now,
-        total_collected: 0,
-        custom_fields: order.custom_fields.clone(),
-        notes: input.notes.clone(),
-        history: "{}".into(),
-        upgrade_from_rental_id: None,
-        created_by: ctx.actor.user_id.clone(),
-        created_at: now,
-        updated_at: now,
-    };
-    // The schedule, plus a one-off setup fee when the tier has one (SPEC §2.5).
-    let vat = settings::vat(ctx);
-    let terms = settings::payment_terms_days(ctx, business);
-    let keys = schedule::idempotency_keys(&rental_id, &sched.charges);
-    let ids = flexportal_domain::ids::new_ids(prefix::PAYMENT, now, sched.charges.len() + 1);
-    let start_millis = start
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .map(|z| z.timestamp().as_millisecond())
-        .unwrap_or(now);
-    let mut rows = Vec::with_capacity(sched.charges.len() + 1);
-    let mut collected = 0;
-    for (i, (ch, key)) in sched.charges.iter().zip(keys).enumerate() {
-        let a = apply_tax(ch.base_amount, vat.rate_bp, vat.inclusive);
-        if ch.paid_at_creation {
-            collected += a.subtotal;
-        }
-        rows.push(PaymentRecord {
-            tenant_id: ctx.tenant_id.clone(),
-            payment_id: ids[i].clone(),
-            customer_id: order.customer_id.clone(),
-            rental_id: Some(rental_id.clone()),
-            billing_group_id: None,
-            payment_type: "individual".into(),
-            billing_date: ch.billing_date.to_string(),
-            service_start: ch.service_start.to_string(),
-            stub: ch.stub,
-            billing_period: billing_period(ch.billing_date),
-            due_date: due_date(ch.billing_date, terms).to_string(),
-            subtotal: a.subtotal,
-            tax_amount: a.tax_amount,
-            tax_rate_bp: vat.rate_bp,
-            total: a.total,
-            currency: ctx.currency.code().to_string(),
-            status: if ch.paid_at_creation {
-                "paid"
-            } else {
-                "pending"
-            }
-            .into(),
-            provider: "manual".into(),
-            manually_marked: ch.paid_at_creation,
-            payment_reference: None,
-            marked_by: ch.paid_at_creation.then(|| ctx.actor.user_id.clone()),
-            paid_at: ch.paid_at_creation.then_some(start_millis),
-            idempotency_key: key,
-            description: format!("{} {}", item.product_name, billing_period(ch.billing_date)),
-            notes: None,
-            created_at: now,
-            updated_at: now,
-        });
-    }
-    if let Some(fee) = item.setup_fee {
-        let a = apply_tax(fee, vat.rate_bp, vat.inclusive);
-        rows.push(PaymentRecord {
-            tenant_id: ctx.tenant_id.clone(),
-            payment_id: ids[sched.charges.len()].clone(),
-            customer_id: order.customer_id.clone(),
-            rental_id: Some(rental_id.clone()),
-            payment_type: "individual".into(),
-            billing_date: start.to_string(),
-            service_start: start.to_string(),
-            stub: false,
-            billing_period: billing_period(start),
-            due_date: due_date(start, terms).to_string(),
-            subtotal: a.subtotal,
-            tax_amount: a.tax_amount,
-            tax_rate_bp: vat.rate_bp,
-            total: a.total,
-            currency: ctx.currency.code().to_string(),
-            status: "pending".into(),
-            provider: "manual".into(),
-            idempotency_key: format!("{rental_id}:setup"),
-            description: "Setup fee".into(),
-            created_at: now,
-            updated_at: now,
-            ..Default::default()
-        });
-    }
-    sub.total_collected = collected;
-    subscriptions::insert(&mut tx, &sub).await.or_500()?;
-    payments::insert_many(&mut tx, &rows)
+    subscriptions::insert(&mut tx, &plan.sub).await.or_500()?;
+    payments::insert_many(&mut tx, &plan.payments)
         .await
         .map_err(|e| match e {
             StoreError::Unique(_) => {
@@ -521,41 +357,25 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<S
             }
             other => crate::internal(other),
         })?;
-    if collected > 0 {
+    if plan.collected > 0 {
         assets::add_collected(
             &mut tx,
             &ctx.tenant_id,
             &asset.serial_number,
-            collected,
+            plan.collected,
             now,
         )
         .await
         .or_500()?;
     }
-    order.rented_devices += 1;
-    order.status = if order.rented_devices >= order.total_devices {
-        "fulfilled"
-    } else {
-        "partial"
-    }
-    .into();
-    order.updated_at = now;
-    orders::update(&mut tx, &order).await.or_500()?;
-    let delta = CounterDelta {
-        devices: 1,
-        monthly_revenue: monthly_amount,
-        collected,
-        acquisition_cost: acquisition_cost.unwrap_or(0),
-        tracked: i64::from(acquisition_cost.is_some()),
-        ..Default::default()
-    };
-    customers::add_counters(&mut tx, &ctx.tenant_id, &order.customer_id, delta, now)
+    orders::update(&mut tx, &plan.order).await.or_500()?;
+    customers::add_counters(&mut tx, &ctx.tenant_id, &order.customer_id, plan.delta, now)
         .await
         .or_500()?;
     tx.commit().await.or_500()?;
     Ok(SubscriptionView {
-        sub,
-        payments: rows,
+        sub: plan.sub,
+        payments: plan.payments,
         today,
     })
 }

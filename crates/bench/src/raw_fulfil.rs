@@ -1,6 +1,6 @@
 //! The raw-driver baseline of the fulfilment: the rows `flexportal_app::subscriptions::create`
 //! writes for one order unit (one subscription, its payment schedule, the asset, the order and the
-//! customer counters), built with the same domain functions, and committed one transaction per
+//! customer counters), taken from the use case's own fulfilment plan, and committed one transaction per
 //! fulfilment with prepared statements of the raw driver (rusqlite on one writer connection,
 //! tokio-postgres on one connection per worker).
 //!
@@ -13,12 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
+use flexportal_app::fulfilment::{self, FulfilmentInput};
 use flexportal_app::orders::OrderItem;
-use flexportal_app::{App, TenantContext, settings};
-use flexportal_domain::ids::prefix;
-use flexportal_domain::schedule::{
-    self, ScheduleInput, apply_tax, billing_period, due_date, idempotency_keys,
-};
+use flexportal_app::{App, TenantContext};
 use flexportal_domain::time::today_in;
 use flexportal_store::assets::{self, AssetRecord};
 use flexportal_store::customers::CounterDelta;
@@ -26,7 +23,6 @@ use flexportal_store::orders::OrderRecord;
 use flexportal_store::payments::PaymentRecord;
 use flexportal_store::subscriptions::SubscriptionRecord;
 use flexportal_store::variants::{self, VariantWithProduct};
-use serde_json::{Value, json};
 
 /// Columns of `payments`, in table order (the store's own list).
 pub use flexportal_store::payments::COLUMNS as PAYMENT_COLUMNS;
@@ -52,21 +48,10 @@ pub struct RawFulfilment {
     pub now: i64,
 }
 
-/// Days from 1970-01-01 to the civil date `y-m-d` (proleptic Gregorian).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// The rows `flexportal_app::subscriptions::create` writes when `asset` fulfils the first open
-/// unit of `order` with its SKU at `now` with the request `{orderId, assetSerialNumber}`: the same
-/// branches and domain functions (`schedule::generate`, `idempotency_keys`, `apply_tax`, ids of
-/// `flexportal_domain::ids`), for an order without earlier subscriptions.
+/// unit of `order` with its SKU at `now` with the request `{orderId, assetSerialNumber}`: the
+/// use case's own plan ([`flexportal_app::fulfilment::plan`]), for an order without earlier
+/// subscriptions.
 pub fn build(
     ctx: &TenantContext,
     order: &OrderRecord,
@@ -75,211 +60,40 @@ pub fn build(
     variant: Option<&VariantWithProduct>,
     now: i64,
 ) -> RawFulfilment {
-    let today = today_in(&ctx.time_zone, now);
     let index = items
         .iter()
         .position(|i| i.sku == asset.sku)
         .expect("an order item with the asset's SKU");
     let item = &items[index];
-    let (contract_length, monthly_amount) = (item.contract_length, item.unit_price);
-    let start = today;
-    let sched_input = ScheduleInput {
-        start,
-        months: contract_length,
-        monthly_amount,
-        cycle: settings::billing_cycle(ctx),
-        first_payment: settings::first_payment(ctx),
-        option: None,
-    };
-    let sched = schedule::generate(&sched_input);
-    let rental_id = settings::prefixed_id(ctx, prefix::SUBSCRIPTION, now);
-    let (acquisition_cost, acquisition_cost_source) = match (
-        item.acquisition_cost_override,
-        asset.acquisition_cost,
-        variant,
-    ) {
-        (Some(c), _, _) => (Some(c), "order_override".to_string()),
-        (None, Some(c), _) => (
-            Some(c),
-            asset
-                .acquisition_cost_source
-                .clone()
-                .unwrap_or_else(|| "manual".into()),
-        ),
-        (None, None, Some(v)) if v.variant.acquisition_cost.is_some() => {
-            (v.variant.acquisition_cost, "variant".into())
-        }
-        (None, None, Some(v)) if v.variant.list_price.is_some() => {
-            (v.variant.list_price, "list_price".into())
-        }
-        _ => (None, "unknown".into()),
-    };
-    let (list_price, list_price_source) = match (
-        item.list_price_override,
-        variant.and_then(|v| v.variant.list_price),
-    ) {
-        (Some(p), _) => (Some(p), "order_override"),
-        (None, Some(p)) => (Some(p), "variant"),
-        _ => (None, "unknown"),
-    };
-    let snapshot: Value = serde_json::from_str(&order.customer_snapshot).unwrap_or_default();
-    let business = snapshot["customerType"] == "business";
-    let customer_name = format!(
-        "{} {}",
-        snapshot["firstName"].as_str().unwrap_or_default(),
-        snapshot["lastName"].as_str().unwrap_or_default()
-    );
-    let mut sub = SubscriptionRecord {
-        tenant_id: ctx.tenant_id.clone(),
-        rental_id: rental_id.clone(),
-        order_id: order.order_id.clone(),
-        order_item_index: index as i64,
-        customer_id: order.customer_id.clone(),
-        customer_email: snapshot["email"].as_str().unwrap_or_default().to_string(),
-        customer_name: customer_name.trim().to_string(),
-        asset_serial_number: asset.serial_number.clone(),
-        sku: item.sku.clone(),
-        variant_id: item.variant_id.clone(),
-        product_id: item.product_id.clone(),
-        product_name: item.product_name.clone(),
-        product_image_url: item.product_image_url.clone(),
-        monthly_amount,
-        currency: ctx.currency.code().to_string(),
-        status: "active".into(),
-        billing_group_id: None,
-        original_contract_length: contract_length,
-        contract_length,
-        start_date: start.to_string(),
-        end_date: sched.end_date.to_string(),
-        anchor_date: sched.anchor.to_string(),
-        billing: json!({
-            "cycle": format!("{:?}", sched_input.cycle),
-            "firstPayment": format!("{:?}", sched_input.first_payment),
-            "billingStartOption": Value::Null,
-        })
-        .to_string(),
-        last_modified_date: now,
-        list_price,
-        list_price_source: list_price_source.into(),
-        acquisition_cost,
-        acquisition_cost_source,
-        captured_at: now,
-        total_collected: 0,
-        custom_fields: order.custom_fields.clone(),
-        notes: None,
-        history: "{}".into(),
-        upgrade_from_rental_id: None,
-        created_by: ctx.actor.user_id.clone(),
-        created_at: now,
-        updated_at: now,
-    };
-    let vat = settings::vat(ctx);
-    let terms = settings::payment_terms_days(ctx, business);
-    let keys = idempotency_keys(&rental_id, &sched.charges);
-    let ids = flexportal_domain::ids::new_ids(prefix::PAYMENT, now, sched.charges.len() + 1);
-    let start_millis = days_from_civil(
-        i64::from(start.year()),
-        i64::from(start.month()),
-        i64::from(start.day()),
-    ) * 86_400_000;
-    let mut rows = Vec::with_capacity(sched.charges.len() + 1);
-    let mut collected = 0;
-    for (i, (ch, key)) in sched.charges.iter().zip(keys).enumerate() {
-        let a = apply_tax(ch.base_amount, vat.rate_bp, vat.inclusive);
-        if ch.paid_at_creation {
-            collected += a.subtotal;
-        }
-        rows.push(PaymentRecord {
-            tenant_id: ctx.tenant_id.clone(),
-            payment_id: ids[i].clone(),
-            customer_id: order.customer_id.clone(),
-            rental_id: Some(rental_id.clone()),
-            billing_group_id: None,
-            payment_type: "individual".into(),
-            billing_date: ch.billing_date.to_string(),
-            service_start: ch.service_start.to_string(),
-            stub: ch.stub,
-            billing_period: billing_period(ch.billing_date),
-            due_date: due_date(ch.billing_date, terms).to_string(),
-            subtotal: a.subtotal,
-            tax_amount: a.tax_amount,
-            tax_rate_bp: vat.rate_bp,
-            total: a.total,
-            currency: ctx.currency.code().to_string(),
-            status: if ch.paid_at_creation {
-                "paid"
-            } else {
-                "pending"
-            }
-            .into(),
-            provider: "manual".into(),
-            manually_marked: ch.paid_at_creation,
-            payment_reference: None,
-            marked_by: ch.paid_at_creation.then(|| ctx.actor.user_id.clone()),
-            paid_at: ch.paid_at_creation.then_some(start_millis),
-            idempotency_key: key,
-            description: format!("{} {}", item.product_name, billing_period(ch.billing_date)),
+    let plan = fulfilment::plan(
+        ctx,
+        &FulfilmentInput {
+            order,
+            item,
+            item_index: index,
+            asset,
+            variant,
+            contract_length: item.contract_length,
+            monthly_amount: item.unit_price,
+            start: today_in(&ctx.time_zone, now),
+            option: None,
             notes: None,
-            created_at: now,
-            updated_at: now,
-        });
-    }
-    if let Some(fee) = item.setup_fee {
-        let a = apply_tax(fee, vat.rate_bp, vat.inclusive);
-        rows.push(PaymentRecord {
-            tenant_id: ctx.tenant_id.clone(),
-            payment_id: ids[sched.charges.len()].clone(),
-            customer_id: order.customer_id.clone(),
-            rental_id: Some(rental_id.clone()),
-            payment_type: "individual".into(),
-            billing_date: start.to_string(),
-            service_start: start.to_string(),
-            stub: false,
-            billing_period: billing_period(start),
-            due_date: due_date(start, terms).to_string(),
-            subtotal: a.subtotal,
-            tax_amount: a.tax_amount,
-            tax_rate_bp: vat.rate_bp,
-            total: a.total,
-            currency: ctx.currency.code().to_string(),
-            status: "pending".into(),
-            provider: "manual".into(),
-            idempotency_key: format!("{rental_id}:setup"),
-            description: "Setup fee".into(),
-            created_at: now,
-            updated_at: now,
-            ..Default::default()
-        });
-    }
-    sub.total_collected = collected;
-    let mut order = order.clone();
-    order.rented_devices += 1;
-    order.status = if order.rented_devices >= order.total_devices {
-        "fulfilled"
-    } else {
-        "partial"
-    }
-    .into();
-    order.updated_at = now;
-    let delta = CounterDelta {
-        devices: 1,
-        monthly_revenue: monthly_amount,
-        collected,
-        acquisition_cost: acquisition_cost.unwrap_or(0),
-        tracked: i64::from(acquisition_cost.is_some()),
-        ..Default::default()
-    };
-    let flags = rows
+            now,
+        },
+    )
+    .expect("a fulfilment plan");
+    let flags = plan
+        .payments
         .iter()
         .map(|p| [i64::from(p.stub), i64::from(p.manually_marked)])
         .collect();
     RawFulfilment {
-        sub,
-        payments: rows,
+        sub: plan.sub,
+        payments: plan.payments,
         flags,
-        collected,
-        order,
-        delta,
+        collected: plan.collected,
+        order: plan.order,
+        delta: plan.delta,
         now,
     }
 }
@@ -774,13 +588,6 @@ mod tests {
             assert_eq!(columns(sql, "subscriptions"), SUBSCRIPTION_COLUMNS);
             assert_eq!(columns(sql, "payments"), PAYMENT_COLUMNS);
         }
-    }
-
-    #[test]
-    fn civil_days() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        assert_eq!(days_from_civil(2025, 1, 1), 20_089);
     }
 
     #[test]

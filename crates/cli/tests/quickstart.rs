@@ -1,4 +1,4 @@
-//! The documentation's quickstart (`quickstart` in `../shared/spec/examples.json`, replayed through
+//! The documentation's quickstart (`quickstart` in `spec/examples.json`, replayed through
 //! `/v1` as SPEC §3 item 123 gives it) and the request examples of orders, subscriptions and
 //! payments, over HTTP against a running `flexportal serve` process, on both engines.
 
@@ -122,22 +122,11 @@ impl Server {
 }
 
 fn examples() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/spec/examples.json"
-    ))
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
+    flexportal_testkit::spec_json("examples.json")
 }
 
 fn request_examples(all: &Value, op: &str) -> Vec<Value> {
-    all["examples"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["operationId"] == op && e["kind"] == "request")
-        .map(|e| e["body"].clone())
-        .collect()
+    flexportal_testkit::request_examples(all, op)
 }
 
 fn quickstart(url: &str) {

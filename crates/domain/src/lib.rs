@@ -6,6 +6,7 @@
 //! - [`status`]: the enums of products, variants, assets and customers and their transition rules.
 //! - [`serial`]: serial-number and IMEI rules for assets (SPEC §2.3).
 //! - [`pricing`]: variant pricing tiers per contract length (SPEC §2.2).
+//! - [`tax`]: VAT on charges and orders, checked (SPEC §2.7 Amounts).
 //! - [`error`]: the typed error every use case returns, with its wire code (SPEC §1.4).
 
 pub mod error;
@@ -16,6 +17,7 @@ pub mod recovery;
 pub mod schedule;
 pub mod serial;
 pub mod status;
+pub mod tax;
 pub mod time;
 
 pub use error::{Detail, DomainError};

@@ -67,19 +67,49 @@ impl Currency {
     }
 }
 
+/// The largest amount, in minor units, that any money field accepts and any order total may reach:
+/// 10^15 (10 000 000 000 000.00 EUR). Far beyond any rental, and small enough that every derived
+/// figure (a monthly price over the longest contract of 120 months, tax of up to 100 %, a
+/// customer's totals over thousands of rentals) stays exact in `i64` minor units.
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
+
+/// An amount or quantity computation whose result does not fit (in `i64` minor units, or beyond
+/// [`MAX_AMOUNT`] where that bound applies). Use cases answer it with 400 `VALIDATION_ERROR`
+/// naming the field that made it overflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the amount does not fit")]
+pub struct Overflow;
+
+/// `unit × quantity` in minor units, checked: [`Overflow`] when the product exceeds
+/// [`MAX_AMOUNT`] in magnitude or does not fit in `i64`.
+pub fn line_amount(unit: i64, quantity: i64) -> Result<i64, Overflow> {
+    unit.checked_mul(quantity)
+        .filter(|v| v.unsigned_abs() <= MAX_AMOUNT as u64)
+        .ok_or(Overflow)
+}
+
+/// The sum of amounts or quantities, checked: [`Overflow`] when any partial sum does not fit in
+/// `i64`.
+pub fn checked_sum(values: impl IntoIterator<Item = i64>) -> Result<i64, Overflow> {
+    values
+        .into_iter()
+        .try_fold(0i64, |acc, v| acc.checked_add(v).ok_or(Overflow))
+}
+
 /// Why a decimal text is not an amount.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmountError {
     /// Not a plain decimal number (exponents, signs in the middle, empty text).
     #[error("must be a decimal number")]
     NotANumber,
-    /// Does not fit in `i64` minor units.
+    /// Beyond [`MAX_AMOUNT`] minor units in magnitude.
     #[error("is too large")]
     TooLarge,
 }
 
 /// Parses a decimal text (`"1750.0"`, `"-3.5"`, `"12"`, `"1e3"`) into minor units with
 /// `exponent` decimals, rounding half away from zero beyond that precision (SPEC §1.7).
+/// Amounts beyond [`MAX_AMOUNT`] minor units in magnitude are [`AmountError::TooLarge`].
 pub fn parse_amount(text: &str, exponent: u32) -> Result<i64, AmountError> {
     let text = text.trim();
     let (negative, body) = match text.strip_prefix('-') {
@@ -145,7 +175,7 @@ pub fn parse_amount(text: &str, exponent: u32) -> Result<i64, AmountError> {
     if round_up {
         value += 1;
     }
-    if value > i64::MAX as i128 {
+    if value > MAX_AMOUNT as i128 {
         return Err(AmountError::TooLarge);
     }
     let v = value as i64;
@@ -230,6 +260,12 @@ mod tests {
             parse_amount("99999999999999999999", 2),
             Err(AmountError::TooLarge)
         );
+        assert_eq!(parse_amount("10000000000000", 2), Ok(MAX_AMOUNT));
+        assert_eq!(parse_amount("-10000000000000", 2), Ok(-MAX_AMOUNT));
+        assert_eq!(
+            parse_amount("10000000000000.01", 2),
+            Err(AmountError::TooLarge)
+        );
     }
 
     #[test]
@@ -264,7 +300,57 @@ mod tests {
         assert_eq!(percent_json(1, 0, 1), None);
     }
 
+    #[test]
+    fn amounts_render_as_plain_decimals_up_to_the_limits() {
+        assert_eq!(amount_json(i64::MAX, 2).to_string(), "92233720368547758.07");
+        assert_eq!(
+            amount_json(i64::MIN, 2).to_string(),
+            "-92233720368547758.08"
+        );
+        assert_eq!(amount_json(MAX_AMOUNT, 0).to_string(), "1000000000000000");
+        assert_eq!(
+            amount_json(89_000_000_000_000_000, 2).to_string(),
+            "890000000000000.00"
+        );
+    }
+
+    #[test]
+    fn line_amounts_and_sums_are_checked() {
+        assert_eq!(line_amount(15_900, 3), Ok(47_700));
+        assert_eq!(line_amount(15_900, i64::MAX), Err(Overflow));
+        assert_eq!(
+            line_amount(15_900, 4_611_686_018_427_387_904),
+            Err(Overflow)
+        );
+        assert_eq!(line_amount(15_900, 9_007_199_254_740_992), Err(Overflow));
+        assert_eq!(line_amount(MAX_AMOUNT, 1), Ok(MAX_AMOUNT));
+        assert_eq!(line_amount(MAX_AMOUNT, 2), Err(Overflow));
+        assert_eq!(checked_sum([i64::MAX, 1]), Err(Overflow));
+        assert_eq!(checked_sum([1, 2, 3]), Ok(6));
+    }
+
     proptest! {
+        /// `unit × quantity` is exact or an error over the whole `i64` range, never wrapped.
+        #[test]
+        fn line_amount_is_exact_or_an_error(unit in any::<i64>(), qty in any::<i64>()) {
+            let exact = i128::from(unit) * i128::from(qty);
+            match line_amount(unit, qty) {
+                Ok(v) => prop_assert_eq!(i128::from(v), exact),
+                Err(Overflow) => prop_assert!(exact.abs() > i128::from(MAX_AMOUNT)),
+            }
+        }
+
+        /// Any text of digits parses to the exact amount or to `TooLarge`, never a wrapped value.
+        #[test]
+        fn parse_is_exact_or_too_large(int in "[0-9]{1,25}", exp in 0u32..4) {
+            let exact: u128 = int.parse::<u128>().unwrap() * 10u128.pow(exp);
+            match parse_amount(&int, exp) {
+                Ok(v) => prop_assert_eq!(v as u128, exact),
+                Err(AmountError::TooLarge) => prop_assert!(exact > MAX_AMOUNT as u128),
+                Err(e) => prop_assert!(false, "{e}"),
+            }
+        }
+
         #[test]
         fn format_then_parse_round_trips(minor in -1_000_000_000_000i64..1_000_000_000_000, exp in 0u32..4) {
             prop_assert_eq!(parse_amount(&format_amount(minor, exp), exp), Ok(minor));

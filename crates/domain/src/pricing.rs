@@ -58,6 +58,51 @@ pub fn merge_tiers(existing: &[PricingTier], incoming: &[PricingTier]) -> Vec<Pr
     out
 }
 
+/// A stored pricing document that cannot be read: the variant's tiers or a discount value are not
+/// what this code writes. Use cases answer it with 500 `INTERNAL_ERROR` and log it; it is never
+/// read as "no tiers" or "no discount".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("stored pricing is unreadable: {0}")]
+pub struct PricingDecodeError(pub String);
+
+/// Decodes a variant's stored tiers (the JSON array written by the catalog use cases).
+pub fn tiers_from_json(text: &str) -> Result<Vec<PricingTier>, PricingDecodeError> {
+    serde_json::from_str(text).map_err(|e| PricingDecodeError(e.to_string()))
+}
+
+/// Encodes tiers for storage (the inverse of [`tiers_from_json`]).
+pub fn tiers_to_json(tiers: &[PricingTier]) -> String {
+    // A Vec of plain structs with string keys always serialises.
+    serde_json::to_string(tiers).unwrap_or_else(|_| "[]".into())
+}
+
+/// The monthly unit price of a tier after its discount, in minor units (SPEC §2.5): percentage
+/// `price × (1 − v/100)` (the stored value is percent × 10 000, 4 decimals), fixed `price − v`
+/// (the stored value in minor units), floored at 0, rounded half away from zero.
+///
+/// Example: 159.00 with a 10 % discount (stored `"100000"`) → 143.10.
+/// Errors: [`PricingDecodeError`] when the stored discount value is not an integer.
+pub fn unit_price(tier: &PricingTier) -> Result<i64, PricingDecodeError> {
+    let base = tier.monthly_price;
+    let value = |d: &Discount| {
+        d.value
+            .parse::<i64>()
+            .map_err(|_| PricingDecodeError(format!("discount value {:?}", d.value)))
+    };
+    Ok(match &tier.discount {
+        Some(d) if d.kind == "percentage" => {
+            let kept = (1_000_000 - i128::from(value(d)?)).clamp(0, 1_000_000);
+            // 0 ≤ kept ≤ 10^6, so the result lies between 0 and `base`.
+            crate::money::div_round_half_away(i128::from(base) * kept, 1_000_000) as i64
+        }
+        Some(d) if d.kind == "fixed" => base.saturating_sub(value(d)?).max(0),
+        Some(d) => {
+            return Err(PricingDecodeError(format!("discount kind {:?}", d.kind)));
+        }
+        None => base,
+    })
+}
+
 /// The tier for a contract length, if the variant prices it.
 pub fn tier_for(tiers: &[PricingTier], contract_length: i64) -> Option<&PricingTier> {
     tiers.iter().find(|t| t.contract_length == contract_length)
@@ -77,6 +122,33 @@ mod tests {
             calculated_at: None,
             preset_used: None,
         }
+    }
+
+    #[test]
+    fn unit_prices_apply_the_discount_and_never_go_below_zero() {
+        let with = |kind: &str, value: &str| PricingTier {
+            discount: Some(Discount {
+                kind: kind.into(),
+                value: value.into(),
+                description: None,
+            }),
+            ..tier(12, 15_900)
+        };
+        assert_eq!(unit_price(&tier(12, 15_900)), Ok(15_900));
+        // SPEC §4.8: 10 % off 159.00 → 143.10.
+        assert_eq!(unit_price(&with("percentage", "100000")), Ok(14_310));
+        assert_eq!(unit_price(&with("percentage", "2000000")), Ok(0));
+        assert_eq!(unit_price(&with("fixed", "900")), Ok(15_000));
+        assert_eq!(unit_price(&with("fixed", "99999")), Ok(0));
+        assert_eq!(
+            unit_price(&with("fixed", "-9223372036854775808")),
+            Ok(i64::MAX)
+        );
+        assert!(unit_price(&with("fixed", "ten")).is_err());
+        assert!(unit_price(&with("bogus", "1")).is_err());
+        assert!(tiers_from_json("{not json").is_err());
+        let tiers = vec![tier(12, 15_900), tier(24, 12_900)];
+        assert_eq!(tiers_from_json(&tiers_to_json(&tiers)), Ok(tiers));
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub struct ScheduleInput {
     pub option: Option<BillingStartOption>,
 }
 
-/// One generated schedule charge (SPEC §2.6.3); tax and totals come from [`apply_tax`].
+/// One generated schedule charge (SPEC §2.6.3); tax and totals come from [`crate::tax::apply_tax`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Charge {
     /// The billing date `B` (the payment's billing date; `billingPeriod` and `dueDate` derive
@@ -351,61 +351,6 @@ pub fn idempotency_keys(rental_id: &str, charges: &[Charge]) -> Vec<String> {
             }
         })
         .collect()
-}
-
-/// `subtotal`, `taxAmount` and `total` of a payment or line, in minor units (SPEC §2.7 Amounts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Amounts {
-    /// Net amount in minor units (the income counted for cost recovery).
-    pub subtotal: i64,
-    /// Tax in minor units.
-    pub tax_amount: i64,
-    /// Gross amount in minor units (= `amount`).
-    pub total: i64,
-}
-
-/// The amounts of a charge with base amount `base` (minor units) at a VAT rate given in basis
-/// points of a percent (2100 = 21.00 %; 0 = VAT disabled), per SPEC §2.7 Amounts, rounding half
-/// away from zero to minor units:
-/// exclusive: subtotal = base, tax = round(base × r/100), total = subtotal + tax;
-/// inclusive: total = base, subtotal = round(base ÷ (1 + r/100)), tax = total − subtotal.
-pub fn apply_tax(base: i64, rate_basis_points: i64, inclusive: bool) -> Amounts {
-    apply_tax_ratio(base, rate_basis_points, 100, inclusive)
-}
-
-/// [`apply_tax`] for any exact rate: the rate in percent is `rate_numerator ÷ rate_denominator`
-/// (e.g. 8.875 % = 8875 ÷ 1000). Amounts in minor units; a denominator ≤ 0 means no tax.
-pub fn apply_tax_ratio(
-    base: i64,
-    rate_numerator: i64,
-    rate_denominator: i64,
-    inclusive: bool,
-) -> Amounts {
-    if rate_numerator == 0 || rate_denominator <= 0 {
-        return Amounts {
-            subtotal: base,
-            tax_amount: 0,
-            total: base,
-        };
-    }
-    let base_w = i128::from(base);
-    let num = i128::from(rate_numerator);
-    let den = i128::from(rate_denominator) * 100;
-    if inclusive {
-        let subtotal = div_round_half_away(base_w * den, den + num) as i64;
-        Amounts {
-            subtotal,
-            tax_amount: base - subtotal,
-            total: base,
-        }
-    } else {
-        let tax_amount = div_round_half_away(base_w * num, den) as i64;
-        Amounts {
-            subtotal: base,
-            tax_amount,
-            total: base + tax_amount,
-        }
-    }
 }
 
 /// A schedule charge as seen by the remaining/months calculations (SPEC §2.6.4). A consolidated
@@ -927,28 +872,6 @@ mod tests {
     }
 
     #[test]
-    fn payment_tax_amounts() {
-        // SPEC §4.8.
-        let a = |subtotal, tax_amount, total| Amounts {
-            subtotal,
-            tax_amount,
-            total,
-        };
-        assert_eq!(apply_tax(8_900, 2_100, false), a(8_900, 1_869, 10_769));
-        assert_eq!(apply_tax(8_900, 2_100, true), a(7_355, 1_545, 8_900));
-        assert_eq!(apply_tax(88_200, 2_100, false), a(88_200, 18_522, 106_722));
-        assert_eq!(apply_tax(88_200, 2_100, true), a(72_893, 15_307, 88_200));
-        assert_eq!(apply_tax(88_200, 0, false), a(88_200, 0, 88_200));
-        assert_eq!(apply_tax(88_200, 0, true), a(88_200, 0, 88_200));
-        // SPEC §4.9 lines.
-        assert_eq!(apply_tax(12_900, 2_100, false).tax_amount, 2_709);
-        assert_eq!(apply_tax(15_900, 2_100, false).tax_amount, 3_339);
-        // 8.875 % exclusive on 100.00 → 8.875 → 8.88.
-        assert_eq!(apply_tax_ratio(10_000, 8_875, 1_000, false).tax_amount, 888);
-        assert_eq!(apply_tax(-8_900, 2_100, false).tax_amount, -1_869);
-    }
-
-    #[test]
     fn remaining_and_elapsed_as_of_mid_june() {
         // SPEC §2.6.4 / §4.5: 12 × 89.00 from 2025-01-01, 6 paid, as of 2025-06-15.
         let s = generate(&input(
@@ -1126,20 +1049,6 @@ mod tests {
             let longer = generate(&ScheduleInput { months: months + 3, ..input.clone() });
             prop_assert_eq!(ext.end_date, longer.end_date);
             prop_assert_eq!(&longer.charges[longer.charges.len() - 3..], &ext.charges[..]);
-        }
-
-        #[test]
-        fn inclusive_and_exclusive_tax_are_consistent(
-            base in -1_000_000_000i64..1_000_000_000,
-            bp in 0i64..5_000,
-        ) {
-            let ex = apply_tax(base, bp, false);
-            prop_assert_eq!(ex.subtotal + ex.tax_amount, ex.total);
-            prop_assert_eq!(ex.subtotal, base);
-            let inc = apply_tax(base, bp, true);
-            prop_assert_eq!(inc.subtotal + inc.tax_amount, inc.total);
-            prop_assert_eq!(inc.total, base);
-            prop_assert!(inc.subtotal.abs() <= base.abs());
         }
     }
 }

@@ -357,7 +357,7 @@ pub async fn list(
 
 /// Changes to a customer's counters, applied as `column = column + delta` so concurrent use cases
 /// never lose an update.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CounterDelta {
     /// Orders.
     pub orders: i64,

@@ -310,15 +310,31 @@ impl TestApp {
     }
 }
 
-/// The request examples of `../shared/spec/examples.json` for an operation, in order.
+/// The documented contract files kept in the repository under `spec/` (the official OpenAPI file
+/// and the documentation's request examples), so a clone with nothing beside it can test itself.
+pub fn spec_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../spec")
+        .join(name)
+}
+
+/// Reads and parses a JSON file of the repository's `spec/` folder (`examples.json`,
+/// `flexportal-openapi.json`).
+pub fn spec_json(name: &str) -> Value {
+    let path = spec_path(name);
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// The request examples of `spec/examples.json` for an operation, in order.
 pub fn examples(operation_id: &str) -> Vec<Value> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/spec/examples.json"
-    );
-    let text = std::fs::read_to_string(path).expect("read shared/spec/examples.json");
-    let v: Value = serde_json::from_str(&text).expect("examples.json is JSON");
-    v["examples"]
+    request_examples(&spec_json("examples.json"), operation_id)
+}
+
+/// The request examples of an operation within an examples document, in order.
+pub fn request_examples(all: &Value, operation_id: &str) -> Vec<Value> {
+    all["examples"]
         .as_array()
         .map(|a| {
             a.iter()

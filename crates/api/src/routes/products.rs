@@ -61,7 +61,7 @@ pub(crate) async fn get(
     let variants = vs
         .iter()
         .map(|v| views::variant(&ctx, v, &p.product_sku, None))
-        .collect();
+        .collect::<Result<_, _>>()?;
     Ok(Json(views::product(&p, Some(variants), None)))
 }
 
@@ -98,13 +98,13 @@ pub(crate) async fn list_variants(
     Params(q): Params,
 ) -> Result<Json<Value>, ApiError> {
     let (page, limit) = uc::list_variants(&s.app, &ctx, &q).await?;
-    Ok(Json(views::list(
+    Ok(Json(views::try_list(
         "variants",
         &page,
         limit,
         |r| r.variant.variant_id.clone(),
         |r| views::variant(&ctx, &r.variant, &r.product_sku, Some(&r.product_name)),
-    )))
+    )?))
 }
 
 /// importProductsCSV: 201 even when some rows failed.

@@ -360,3 +360,113 @@ both_engines!(order_lists_filter_and_sort, |app: TestApp| async move {
     let (s, _) = app.get("/v1/orders?status=shipped").await;
     assert_eq!(s, 400);
 });
+
+fn order_body(email: &str, items: Value) -> Value {
+    json!({
+        "customer": {"email": email, "firstName": "Ada", "lastName": "Big"},
+        "billingAddress": {"streetAddress": "1 Main St", "city": "Utrecht", "country": "NL"},
+        "items": items
+    })
+}
+
+both_engines!(
+    totals_that_do_not_fit_are_rejected_and_nothing_is_stored,
+    |app: TestApp| async move {
+        let (s, b) = app
+            .post(
+                "/v1/products",
+                json!({
+                    "productSku": "BIG", "name": "Big", "specification": "s", "category": "Laptops", "brand": "Acme",
+                    "variants": [
+                        {"variantSku": "BIG-1", "variantName": "Base", "grade": "A",
+                         "pricing": [{"contractLength": 12, "monthlyPrice": 159.0}]},
+                        {"variantSku": "BIG-MAX", "variantName": "Max", "grade": "A",
+                         "pricing": [{"contractLength": 12, "monthlyPrice": 10000000000000.0}]}
+                    ]
+                }),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let product_id = b["productId"].as_str().unwrap().to_string();
+        // Quantities whose line total wraps i64 (or lands beyond 10^15 minor units).
+        for q in [
+            json!(9_223_372_036_854_775_807i64),
+            json!(4_611_686_018_427_387_904i64),
+            json!(9_007_199_254_740_992i64),
+            json!(10_000_000_000_000i64),
+        ] {
+            let (s, b) = app
+                .post(
+                    "/v1/orders",
+                    order_body(
+                        "big@example.com",
+                        json!([{"sku": "BIG-1", "quantity": q, "contractLength": 12}]),
+                    ),
+                )
+                .await;
+            assert_eq!(s, 400, "quantity {q}: {b}");
+            assert_eq!(b["error"]["code"], "VALIDATION_ERROR");
+            assert_eq!(b["error"]["details"][0]["path"], "items[0].quantity");
+        }
+        // Each line fits, their sum does not.
+        let (s, b) = app
+            .post(
+                "/v1/orders",
+                order_body(
+                    "big@example.com",
+                    json!([
+                        {"sku": "BIG-MAX", "quantity": 1, "contractLength": 12},
+                        {"sku": "BIG-1", "quantity": 1, "contractLength": 12}
+                    ]),
+                ),
+            )
+            .await;
+        assert_eq!(s, 400, "{b}");
+        assert_eq!(b["error"]["details"][0]["path"], "items");
+        // A price beyond the limit is refused where it is written.
+        let (s, b) = app
+            .put(
+                &format!("/v1/products/{product_id}"),
+                json!({"variants": [{"variantSku": "BIG-1", "pricing": [{"contractLength": 12, "monthlyPrice": 10000000000000.01}]}]}),
+            )
+            .await;
+        assert_eq!(s, 400, "{b}");
+        // Nothing was stored by the refused orders: no order, no customer.
+        let (_, b) = app.get("/v1/orders").await;
+        assert_eq!(b["count"], 0, "{b}");
+        let (_, b) = app.get("/v1/customers?email=big@example.com").await;
+        assert_eq!(b["count"], 0, "{b}");
+        // The largest total that fits renders as a plain decimal with the currency's digits.
+        let (s, b) = app
+            .post(
+                "/v1/orders",
+                order_body(
+                    "big@example.com",
+                    json!([{"sku": "BIG-MAX", "quantity": 1, "contractLength": 12}]),
+                ),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let o = &b["order"];
+        assert_eq!(o["totals"]["subtotal"].to_string(), "10000000000000.00");
+        assert_eq!(o["totals"]["total"].to_string(), "10000000000000.00");
+        assert_eq!(o["items"][0]["unitPrice"].to_string(), "10000000000000.00");
+        // With 21 % VAT on top the same order no longer fits.
+        app.set_settings(
+            &app.tenant,
+            json!({"taxes": {"vatEnabled": true, "defaultRate": 21, "calculation": "exclusive"}}),
+        )
+        .await;
+        let (s, b) = app
+            .post(
+                "/v1/orders",
+                order_body(
+                    "big2@example.com",
+                    json!([{"sku": "BIG-MAX", "quantity": 1, "contractLength": 12}]),
+                ),
+            )
+            .await;
+        assert_eq!(s, 400, "{b}");
+        assert_eq!(b["error"]["details"][0]["path"], "items");
+    }
+);

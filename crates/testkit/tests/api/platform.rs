@@ -291,14 +291,7 @@ both_engines!(key_usage_is_counted, |app: TestApp| async move {
 
 #[test]
 fn openapi_document_matches_the_official_contract() {
-    let official: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/spec/flexportal-openapi.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let official = flexportal_testkit::spec_json("flexportal-openapi.json");
     let ours = flexportal_api::openapi::document();
     let mut checked = 0;
     for (path, methods) in ours["paths"].as_object().unwrap() {
@@ -349,4 +342,27 @@ fn openapi_document_matches_the_official_contract() {
         }
     }
     assert_eq!(checked, 29);
+}
+
+/// The copies under `spec/` are the official files: when the published contract folder
+/// (`../shared/spec/`) sits beside the repository, every copied file must equal it byte for byte.
+#[test]
+fn spec_copies_equal_the_published_contract() {
+    let published = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec");
+    if !published.is_dir() {
+        eprintln!(
+            "no published contract at {}: the spec/ copies are not compared",
+            published.display()
+        );
+        return;
+    }
+    for name in ["examples.json", "flexportal-openapi.json"] {
+        let ours = std::fs::read(flexportal_testkit::spec_path(name)).unwrap();
+        let theirs = std::fs::read(published.join(name)).unwrap();
+        assert!(
+            ours == theirs,
+            "spec/{name} differs from {}; copy the published file into spec/",
+            published.join(name).display()
+        );
+    }
 }
