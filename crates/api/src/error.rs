@@ -16,6 +16,15 @@ impl From<DomainError> for ApiError {
     }
 }
 
+/// The one mapping of use-case errors to HTTP (SPEC §1.4): rejections as they are, a race still
+/// lost after the retries as 409 `CONFLICT`, anything else as 500 `INTERNAL_ERROR` (the cause is
+/// logged with the request's span, never returned).
+impl From<flexportal_app::AppError> for ApiError {
+    fn from(e: flexportal_app::AppError) -> Self {
+        ApiError(e.into_wire())
+    }
+}
+
 impl ApiError {
     /// An error with a status and code.
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {

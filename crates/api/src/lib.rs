@@ -17,6 +17,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderName, Request};
 use flexportal_app::App;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -50,12 +51,19 @@ impl MakeRequestId for RequestIds {
 }
 
 /// The whole HTTP application: `/v1` routes, `/healthz`, `/readyz`, `/openapi.json`, with request
-/// ids (`x-request-id`, kept when the client sends one) and request logging.
+/// ids (`x-request-id`, kept when the client sends one), request logging and panic recovery.
 pub fn router(state: AppState) -> Router {
+    layered(Router::new().merge(routes::router()).with_state(state))
+}
+
+/// Wraps routes in the middleware every response goes through: request ids, a request span,
+/// and a panic in a handler answered as 500 `INTERNAL_ERROR` with the error envelope and logged
+/// in the request's span.
+pub fn layered(routes: Router) -> Router {
     let header = HeaderName::from_static("x-request-id");
-    Router::new()
-        .merge(routes::router())
-        .with_state(state)
+    routes
+        // Inside the trace span, so the panic's log line carries the request id.
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let id = req
@@ -68,6 +76,20 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(header.clone()))
         .layer(SetRequestIdLayer::new(header, RequestIds))
+}
+
+/// A handler that panicked: logged with its message, answered 500 `INTERNAL_ERROR` with the error
+/// envelope instead of a dropped connection.
+fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let detail = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = detail, "handler panicked");
+    axum::response::IntoResponse::into_response(
+        ApiError(flexportal_domain::DomainError::internal()),
+    )
 }
 
 /// Spawns the task that writes buffered key usage to the store every `every`.

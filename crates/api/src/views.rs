@@ -1,8 +1,8 @@
 //! JSON renderings of stored records in the OpenAPI shapes (SPEC §1.6 timestamps, §1.7 money in
 //! major units with the currency's decimals). Optional fields that are unset are omitted.
 
+use flexportal_app::AppError as DomainError;
 use flexportal_app::TenantContext;
-use flexportal_domain::DomainError;
 use flexportal_domain::money::{amount_json, percent_json};
 use flexportal_domain::time::format_timestamp;
 use flexportal_store::assets::AssetRecord;

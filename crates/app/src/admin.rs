@@ -1,13 +1,14 @@
 //! Business units and API keys (SPEC §2.1): created from the command line, never through `/v1`.
 
+use crate::AppError;
+use flexportal_domain::Currency;
 use flexportal_domain::ids::{self, prefix};
 use flexportal_domain::status::KeyScope;
-use flexportal_domain::{Currency, DomainError};
 use flexportal_store::api_keys::{self, ApiKeyRecord, KeyAuth};
 use flexportal_store::tenants::{self, TenantRecord};
 use sha2::{Digest, Sha256};
 
-use crate::{App, AppResult, StoreResultExt};
+use crate::{App, AppResult};
 
 /// A new API key: its stored record and the secret, shown once.
 #[derive(Debug, Clone)]
@@ -34,14 +35,14 @@ pub async fn create_tenant(
 ) -> AppResult<TenantRecord> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(DomainError::field(
+        return Err(AppError::field(
             "name",
             "too_small",
             "Name must be 1–200 characters",
         ));
     }
     let currency = Currency::parse(currency).ok_or_else(|| {
-        DomainError::field(
+        AppError::field(
             "currency",
             "invalid_string",
             "Currency must be an ISO 4217 code",
@@ -49,7 +50,7 @@ pub async fn create_tenant(
     })?;
     let tz = time_zone.unwrap_or("UTC");
     if !flexportal_domain::time::is_known_time_zone(tz) {
-        return Err(DomainError::field(
+        return Err(AppError::field(
             "timeZone",
             "invalid_string",
             format!("Unknown time zone {tz}"),
@@ -67,9 +68,9 @@ pub async fn create_tenant(
         created_at: now,
         updated_at: now,
     };
-    let mut tx = app.db.begin().await.or_500()?;
-    tenants::insert(&mut tx, &t).await.or_500()?;
-    tx.commit().await.or_500()?;
+    let mut tx = app.db.begin().await?;
+    tenants::insert(&mut tx, &t).await?;
+    tx.commit().await?;
     Ok(t)
 }
 
@@ -81,9 +82,9 @@ pub async fn create_key(
     scope: KeyScope,
 ) -> AppResult<IssuedKey> {
     let now = app.now();
-    let mut tx = app.db.begin().await.or_500()?;
-    if tenants::get(&mut tx, tenant_id).await.or_500()?.is_none() {
-        return Err(DomainError::not_found("Business unit"));
+    let mut tx = app.db.begin().await?;
+    if tenants::get(&mut tx, tenant_id).await?.is_none() {
+        return Err(AppError::not_found("Business unit"));
     }
     let secret = format!("pk_live_local_{}", ids::random_token(32));
     let record = ApiKeyRecord {
@@ -97,36 +98,33 @@ pub async fn create_key(
         last_used_at: None,
         created_at: now,
     };
-    api_keys::insert(&mut tx, &record).await.or_500()?;
-    tx.commit().await.or_500()?;
+    api_keys::insert(&mut tx, &record).await?;
+    tx.commit().await?;
     Ok(IssuedKey { record, secret })
 }
 
 /// Revokes a key by id; later calls with it get 401 `INVALID_TOKEN`. Errors: 404 when no active
 /// key has this id.
 pub async fn revoke_key(app: &App, key_id: &str) -> AppResult<()> {
-    let mut tx = app.db.begin().await.or_500()?;
-    if !api_keys::revoke(&mut tx, key_id, app.now())
-        .await
-        .or_500()?
-    {
-        return Err(DomainError::not_found("Active API key"));
+    let mut tx = app.db.begin().await?;
+    if !api_keys::revoke(&mut tx, key_id, app.now()).await? {
+        return Err(AppError::not_found("Active API key"));
     }
-    tx.commit().await.or_500()
+    tx.commit().await.map_err(AppError::from)
 }
 
 /// Looks up a presented secret (SPEC §1.2). `None` when no key has this secret.
 pub async fn find_key(app: &App, secret: &str) -> AppResult<Option<KeyAuth>> {
-    let mut c = app.db.read().await.or_500()?;
+    let mut c = app.db.read().await?;
     api_keys::find_for_auth(&mut c, &hash_key(secret))
         .await
-        .or_500()
+        .map_err(AppError::from)
 }
 
 /// Every business unit.
 pub async fn list_tenants(app: &App) -> AppResult<Vec<TenantRecord>> {
-    let mut c = app.db.read().await.or_500()?;
-    tenants::list(&mut c).await.or_500()
+    let mut c = app.db.read().await?;
+    tenants::list(&mut c).await.map_err(AppError::from)
 }
 
 /// Adds buffered key usage (request counts and last-use times) to the stored counters.
@@ -134,11 +132,9 @@ pub async fn flush_key_usage(app: &App, usage: &[(String, String, i64, i64)]) ->
     if usage.is_empty() {
         return Ok(());
     }
-    let mut tx = app.db.begin().await.or_500()?;
+    let mut tx = app.db.begin().await?;
     for (tenant_id, key_id, uses, last) in usage {
-        api_keys::record_usage(&mut tx, tenant_id, key_id, *uses, *last)
-            .await
-            .or_500()?;
+        api_keys::record_usage(&mut tx, tenant_id, key_id, *uses, *last).await?;
     }
-    tx.commit().await.or_500()
+    tx.commit().await.map_err(AppError::from)
 }

@@ -1,6 +1,6 @@
 //! Assets (SPEC §2.3): register, read, list, update and soft-delete serial-numbered devices.
 
-use flexportal_domain::DomainError;
+use crate::AppError;
 use flexportal_domain::serial::{is_phone_category, is_valid_imei};
 use flexportal_domain::status::{AssetStatus, ProductStatus, VariantStatus};
 use flexportal_store::Conn;
@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::input::{self, Fields, MAX_LONG, MAX_SHORT, Patch, body_object};
 use crate::list::{self, Query};
-use crate::{App, AppResult, StoreResultExt, TenantContext};
+use crate::{App, AppResult, TenantContext};
 
 /// Longest serial number, in characters.
 pub const MAX_SERIAL: usize = 200;
@@ -102,7 +102,7 @@ pub fn parse_new(body: &Value, exponent: u32) -> AppResult<NewAsset> {
         Some(v) => match v.as_str().and_then(AssetStatus::parse) {
             Some(s) if s.allowed_on_create() => s,
             _ => {
-                return Err(DomainError::bad_request(
+                return Err(AppError::bad_request(
                     "INVALID_STATUS",
                     "A new asset's status must be available, unavailable or returned",
                 ));
@@ -130,7 +130,7 @@ pub fn build(
     now: i64,
 ) -> AppResult<AssetRecord> {
     if is_phone_category(&v.product_category) && !is_valid_imei(&a.serial_number) {
-        return Err(DomainError::field(
+        return Err(AppError::field(
             "serialNumber",
             "invalid_imei",
             "Phone serial numbers must be a valid 15-digit IMEI",
@@ -139,7 +139,7 @@ pub fn build(
     if v.variant.status != VariantStatus::Active.as_str()
         || v.product_status != ProductStatus::Active.as_str()
     {
-        return Err(DomainError::bad_request(
+        return Err(AppError::bad_request(
             "VARIANT_INACTIVE",
             format!("Variant {} or its product is not active", a.sku),
         ));
@@ -176,25 +176,28 @@ pub fn build(
     })
 }
 
-/// createAsset (SPEC §2.3). Errors in order: 400 `VALIDATION_ERROR`, 400 `VARIANT_NOT_FOUND`,
-/// 400 `VARIANT_INACTIVE`, 409 `ASSET_EXISTS`.
-pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<AssetRecord> {
-    let input = parse_new(body, ctx.exponent())?;
-    let now = app.now();
-    let mut tx = app.db.begin().await.or_500()?;
-    let v = variants::get_with_product(&mut tx, &ctx.tenant_id, &input.sku)
-        .await
-        .or_500()?
+/// createAsset in an open transaction (SPEC §2.3), the variant share-locked while it is checked.
+/// Errors in order: 400 `VARIANT_NOT_FOUND`, 400 `VALIDATION_ERROR` (IMEI), 400
+/// `VARIANT_INACTIVE`, 409 `ASSET_EXISTS`.
+pub async fn create_in(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    input: &NewAsset,
+    now: i64,
+) -> AppResult<AssetRecord> {
+    let v = variants::get_with_product_for_share(tx, &ctx.tenant_id, &input.sku)
+        .await?
         .ok_or_else(|| {
-            DomainError::bad_request(
+            AppError::bad_request(
                 "VARIANT_NOT_FOUND",
                 format!("No variant with SKU {}", input.sku),
             )
         })?;
-    let asset = build(ctx, input, &v, now)?;
-    assets::insert(&mut tx, &asset).await.map_err(|e| {
+    let asset = build(ctx, input.clone(), &v, now)?;
+    // Two creates of one serial number: the unique key decides, the loser gets ASSET_EXISTS.
+    assets::insert(tx, &asset).await.map_err(|e| {
         if e.is_unique() {
-            DomainError::conflict(
+            AppError::conflict(
                 "ASSET_EXISTS",
                 format!(
                     "An asset with serial number {} already exists",
@@ -202,20 +205,25 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<A
                 ),
             )
         } else {
-            crate::internal(e)
+            AppError::from(e)
         }
     })?;
-    tx.commit().await.or_500()?;
     Ok(asset)
+}
+
+/// createAsset (SPEC §2.3) in its own transaction. Errors: 400 `VALIDATION_ERROR` and those of
+/// [`create_in`].
+pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<AssetRecord> {
+    let input = parse_new(body, ctx.exponent())?;
+    crate::transact!(app, |tx| create_in(tx, ctx, &input, app.now()))
 }
 
 /// getAsset. Errors: 404 `NOT_FOUND`.
 pub async fn get(app: &App, ctx: &TenantContext, serial: &str) -> AppResult<AssetRecord> {
-    let mut c = app.db.read().await.or_500()?;
+    let mut c = app.db.read().await?;
     assets::get(&mut c, &ctx.tenant_id, serial)
-        .await
-        .or_500()?
-        .ok_or_else(|| DomainError::not_found("Asset"))
+        .await?
+        .ok_or_else(|| AppError::not_found("Asset"))
 }
 
 /// Whether the asset is held by a subscription that is still active. Every assignment is active
@@ -235,20 +243,30 @@ fn clear_links_if_leaving_rented(a: &mut AssetRecord, to: AssetStatus) {
     }
 }
 
-/// updateAsset: partial update (SPEC §2.3). Errors: 404 `NOT_FOUND`, 400 `VALIDATION_ERROR`,
-/// 400 `INVALID_STATUS`, 409 `ASSET_IN_USE`.
+/// updateAsset: partial update (SPEC §2.3) in its own transaction. Errors: those of
+/// [`update_in`].
 pub async fn update(
     app: &App,
     ctx: &TenantContext,
     serial: &str,
     body: &Value,
 ) -> AppResult<AssetRecord> {
-    let now = app.now();
-    let mut tx = app.db.begin().await.or_500()?;
-    let mut a = assets::get_for_update(&mut tx, &ctx.tenant_id, serial)
-        .await
-        .or_500()?
-        .ok_or_else(|| DomainError::not_found("Asset"))?;
+    crate::transact!(app, |tx| update_in(tx, ctx, serial, body, app.now()))
+}
+
+/// updateAsset in an open transaction: locks the asset, validates the body against it (the
+/// `serialNumber` and `sku` sent must be the stored ones) and applies it. Errors: 404
+/// `NOT_FOUND`, 400 `VALIDATION_ERROR`, 400 `INVALID_STATUS`, 409 `ASSET_IN_USE`.
+pub async fn update_in(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    serial: &str,
+    body: &Value,
+    now: i64,
+) -> AppResult<AssetRecord> {
+    let mut a = assets::get_for_update(tx, &ctx.tenant_id, serial)
+        .await?
+        .ok_or_else(|| AppError::not_found("Asset"))?;
     let obj = body_object(body)?;
     let mut errors = Vec::new();
     let mut f = Fields::new(obj, "", &mut errors);
@@ -270,19 +288,19 @@ pub async fn update(
     input::check(errors)?;
     if let Some(v) = status_raw {
         let to = v.as_str().and_then(AssetStatus::parse).ok_or_else(|| {
-            DomainError::bad_request(
+            AppError::bad_request(
                 "INVALID_STATUS",
                 format!("status must be one of: {}", AssetStatus::expected()),
             )
         })?;
         let from = AssetStatus::parse(&a.status).unwrap_or(AssetStatus::Unavailable);
-        let linked = linked_to_active(&mut tx, &a).await?;
+        let linked = linked_to_active(tx, &a).await?;
         from.manual_transition(to, linked)
             .map_err(|code| match code {
                 "ASSET_IN_USE" => {
-                    DomainError::conflict(code, "The asset is assigned to an active subscription")
+                    AppError::conflict(code, "The asset is assigned to an active subscription")
                 }
-                _ => DomainError::bad_request(
+                _ => AppError::bad_request(
                     "INVALID_STATUS",
                     "rented_out is set only by subscriptions",
                 ),
@@ -291,7 +309,7 @@ pub async fn update(
             let (required, codes) = inspection_rules(ctx);
             let sent = condition.clone().value();
             if required && !sent.as_ref().is_some_and(|c| codes.contains(c)) {
-                return Err(DomainError::field(
+                return Err(AppError::field(
                     "condition",
                     "invalid_enum_value",
                     format!(
@@ -322,21 +340,28 @@ pub async fn update(
         a.acquisition_date = d;
     }
     a.updated_at = now;
-    assets::update(&mut tx, &a).await.or_500()?;
-    tx.commit().await.or_500()?;
+    assets::update(tx, &a).await?;
     Ok(a)
 }
 
-/// deleteAsset: soft delete to `unavailable`, links cleared; repeating it is fine (SPEC §2.3).
-/// Errors: 404 `NOT_FOUND`, 409 `ASSET_IN_USE`.
+/// deleteAsset in its own transaction. Errors: those of [`delete_in`].
 pub async fn delete(app: &App, ctx: &TenantContext, serial: &str) -> AppResult<AssetRecord> {
-    let mut tx = app.db.begin().await.or_500()?;
-    let mut a = assets::get_for_update(&mut tx, &ctx.tenant_id, serial)
-        .await
-        .or_500()?
-        .ok_or_else(|| DomainError::not_found("Asset"))?;
-    if linked_to_active(&mut tx, &a).await? {
-        return Err(DomainError::conflict(
+    crate::transact!(app, |tx| delete_in(tx, ctx, serial, app.now()))
+}
+
+/// deleteAsset in an open transaction: soft delete to `unavailable`, links cleared; repeating it
+/// is fine (SPEC §2.3). Errors: 404 `NOT_FOUND`, 409 `ASSET_IN_USE`.
+pub async fn delete_in(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    serial: &str,
+    now: i64,
+) -> AppResult<AssetRecord> {
+    let mut a = assets::get_for_update(tx, &ctx.tenant_id, serial)
+        .await?
+        .ok_or_else(|| AppError::not_found("Asset"))?;
+    if linked_to_active(tx, &a).await? {
+        return Err(AppError::conflict(
             "ASSET_IN_USE",
             "The asset is assigned to an active subscription",
         ));
@@ -348,10 +373,9 @@ pub async fn delete(app: &App, ctx: &TenantContext, serial: &str) -> AppResult<A
         a.status = AssetStatus::Unavailable.as_str().to_string();
         a.customer_id = None;
         a.rental_id = None;
-        a.updated_at = app.now();
-        assets::update(&mut tx, &a).await.or_500()?;
+        a.updated_at = now;
+        assets::update(tx, &a).await?;
     }
-    tx.commit().await.or_500()?;
     Ok(a)
 }
 
@@ -376,7 +400,7 @@ pub async fn list(
         customer_id: list::text_filter(q, "customerId"),
         rental_id: list::text_filter(q, "rentalId"),
     };
-    let mut c = app.db.read().await.or_500()?;
+    let mut c = app.db.read().await?;
     let conn = &mut c;
     let after = list::resolve_cursor(&params.start_after, |id| async move {
         assets::cursor(conn, &ctx.tenant_id, &id, params.sort).await
@@ -391,7 +415,6 @@ pub async fn list(
         after,
         params.limit,
     )
-    .await
-    .or_500()?;
+    .await?;
     Ok((page, params.limit))
 }

@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 
-use flexportal_domain::DomainError;
+use crate::AppError;
 use flexportal_store::assets::{self, AssetRecord};
 use flexportal_store::variants::{self, VariantWithProduct};
 use serde_json::{Map, Value};
 
-use crate::{App, AppResult, StoreResultExt, TenantContext};
+use crate::{App, AppResult, TenantContext};
 
 /// Rows per transaction.
 pub const CHUNK_ROWS: usize = 5_000;
@@ -78,12 +78,12 @@ pub async fn import<R: std::io::Read>(
     let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
     let headers = csv
         .headers()
-        .map_err(|e| DomainError::field("file", "invalid_string", format!("Unreadable CSV: {e}")))?
+        .map_err(|e| AppError::field("file", "invalid_string", format!("Unreadable CSV: {e}")))?
         .clone();
     let fields: Vec<Option<&'static str>> = headers.iter().map(field_of).collect();
     for required in ["serialNumber", "sku"] {
         if !fields.contains(&Some(required)) {
-            return Err(DomainError::field(
+            return Err(AppError::field(
                 required,
                 "required",
                 format!("The header needs a {required} column"),
@@ -97,7 +97,7 @@ pub async fn import<R: std::io::Read>(
     let now = app.now();
     loop {
         let more = csv.read_record(&mut record).map_err(|e| {
-            DomainError::field("file", "invalid_string", format!("Unreadable CSV: {e}"))
+            AppError::field("file", "invalid_string", format!("Unreadable CSV: {e}"))
         })?;
         if more {
             summary.rows += 1;
@@ -126,7 +126,7 @@ pub async fn import<R: std::io::Read>(
                 .to_string();
             match row_asset(app, ctx, &Value::Object(obj), &mut variant_cache, now).await {
                 Ok(a) => batch.push(a),
-                Err(e) => summary.errors.push(RowError {
+                Err(AppError::Rejected(e)) => summary.errors.push(RowError {
                     row,
                     serial_number: serial,
                     code: e.code.to_string(),
@@ -136,6 +136,7 @@ pub async fn import<R: std::io::Read>(
                         .map(|d| format!("{}: {}", d.path, d.message))
                         .unwrap_or(e.message),
                 }),
+                Err(e) => return Err(e),
             }
         }
         if batch.len() >= CHUNK_ROWS || (!more && !batch.is_empty()) {
@@ -152,7 +153,7 @@ pub async fn import<R: std::io::Read>(
     progress(summary.rows);
     if summary.created > 0 {
         // Fresh statistics, so list queries keep using their keyset indexes after a bulk load.
-        app.db.analyze("assets").await.or_500()?;
+        app.db.analyze("assets").await?;
     }
     Ok(summary)
 }
@@ -166,17 +167,15 @@ async fn row_asset(
 ) -> AppResult<AssetRecord> {
     let input = crate::assets::parse_new(body, ctx.exponent())?;
     if !cache.contains_key(&input.sku) {
-        let mut c = app.db.read().await.or_500()?;
-        let v = variants::get_with_product(&mut c, &ctx.tenant_id, &input.sku)
-            .await
-            .or_500()?;
+        let mut c = app.db.read().await?;
+        let v = variants::get_with_product(&mut c, &ctx.tenant_id, &input.sku).await?;
         cache.insert(input.sku.clone(), v);
     }
     let v = cache
         .get(&input.sku)
         .and_then(Option::as_ref)
         .ok_or_else(|| {
-            DomainError::bad_request(
+            AppError::bad_request(
                 "VARIANT_NOT_FOUND",
                 format!("No variant with SKU {}", input.sku),
             )
@@ -185,13 +184,11 @@ async fn row_asset(
 }
 
 async fn write_batch(app: &App, batch: &[AssetRecord]) -> AppResult<u64> {
-    let mut tx = app.db.begin().await.or_500()?;
+    let mut tx = app.db.begin().await?;
     let mut created = 0;
     for chunk in batch.chunks(INSERT_ROWS) {
-        created += assets::insert_many_skip_existing(&mut tx, chunk)
-            .await
-            .or_500()?;
+        created += assets::insert_many_skip_existing(&mut tx, chunk).await?;
     }
-    tx.commit().await.or_500()?;
+    tx.commit().await?;
     Ok(created)
 }

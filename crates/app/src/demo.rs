@@ -7,12 +7,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use flexportal_domain::DomainError;
+use crate::AppError;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use crate::{App, AppResult, ManualClock, StoreResultExt, TenantContext};
+use crate::{App, AppResult, ManualClock, TenantContext};
 
 /// How much to generate.
 #[derive(Debug, Clone, Copy)]
@@ -440,15 +440,12 @@ async fn settle(
 
 /// Marks an order `confirmed`, the optional dashboard step (SPEC §2.5) that has no `/v1` route.
 async fn confirm(app: &App, ctx: &TenantContext, order_id: &str) -> AppResult<()> {
-    let mut tx = app.db.begin().await.or_500()?;
+    let mut tx = app.db.begin().await?;
     let mut o = flexportal_store::orders::get(&mut tx, &ctx.tenant_id, order_id, true)
-        .await
-        .or_500()?
-        .ok_or_else(|| DomainError::not_found("Order"))?;
+        .await?
+        .ok_or_else(|| AppError::not_found("Order"))?;
     o.status = "confirmed".into();
     o.updated_at = app.now();
-    flexportal_store::orders::update(&mut tx, &o)
-        .await
-        .or_500()?;
-    tx.commit().await.or_500()
+    flexportal_store::orders::update(&mut tx, &o).await?;
+    tx.commit().await.map_err(AppError::from)
 }

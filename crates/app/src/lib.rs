@@ -8,6 +8,7 @@ pub mod assets;
 pub mod assets_import;
 pub mod customers;
 pub mod demo;
+pub mod error;
 pub mod fulfilment;
 pub mod input;
 pub mod list;
@@ -22,11 +23,10 @@ pub mod subscriptions;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use flexportal_domain::{Currency, DomainError};
+use flexportal_domain::Currency;
 use flexportal_store::{Db, StoreError};
 
-/// Result of every use case: errors carry their HTTP status and wire code.
-pub type AppResult<T> = Result<T, DomainError>;
+pub use error::{AppError, AppResult, ErrorKind};
 
 /// The source of "now", in epoch milliseconds (UTC).
 pub trait Clock: Send + Sync {
@@ -120,37 +120,23 @@ impl TenantContext {
     }
 }
 
-/// Maps a storage failure to 500 `INTERNAL_ERROR`, logging the cause (never returned).
-pub fn internal(e: StoreError) -> DomainError {
-    tracing::error!(error = %e, "storage failure");
-    DomainError::internal()
+/// A storage failure as a use-case error: retryable when a concurrent transaction won, otherwise
+/// internal (500 at the edge, logged there).
+pub fn internal(e: StoreError) -> AppError {
+    AppError::from(e)
 }
 
-/// Maps stored data that cannot be decoded to 500 `INTERNAL_ERROR`, logging the cause: corrupt
-/// data is an error, never read as a default.
-pub fn corrupt(e: impl std::fmt::Display) -> DomainError {
-    tracing::error!(error = %e, "stored data cannot be decoded");
-    DomainError::internal()
+/// Stored data that cannot be decoded: 500 `INTERNAL_ERROR`, never read as a default.
+pub fn corrupt(e: impl std::fmt::Display) -> AppError {
+    AppError::corrupt(e)
 }
 
 /// 400 `VALIDATION_ERROR` for an amount or quantity computation that does not fit
 /// ([`flexportal_domain::money::Overflow`]), naming the field `path` that made it overflow.
-pub fn overflow(path: impl Into<String>) -> DomainError {
-    DomainError::field(
+pub fn overflow(path: impl Into<String>) -> AppError {
+    AppError::field(
         path,
         "too_big",
         "The resulting amount is too large (the limit is 10^15 minor units)",
     )
-}
-
-/// `?`-friendly conversion of store results.
-pub trait StoreResultExt<T> {
-    /// Maps the error to 500 `INTERNAL_ERROR`.
-    fn or_500(self) -> AppResult<T>;
-}
-
-impl<T> StoreResultExt<T> for Result<T, StoreError> {
-    fn or_500(self) -> AppResult<T> {
-        self.map_err(internal)
-    }
 }

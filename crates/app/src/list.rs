@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use flexportal_domain::DomainError;
+use crate::AppError;
 use flexportal_store::page::{After, SortDir};
 
 /// Parsed paging and order of a list request.
@@ -30,20 +30,20 @@ pub fn parse<S>(
     max: u64,
     parse_sort: impl Fn(&str) -> Option<S>,
     allowed: &str,
-) -> Result<ListParams<S>, DomainError> {
+) -> Result<ListParams<S>, AppError> {
     let limit = match q.get("limit").map(|s| s.trim()) {
         None | Some("") => default,
         Some(s) => match s.parse::<i64>() {
             Ok(n) if n >= 1 => (n as u64).min(max),
             Ok(_) => {
-                return Err(DomainError::field(
+                return Err(AppError::field(
                     "limit",
                     "too_small",
                     "limit must be at least 1",
                 ));
             }
             Err(_) => {
-                return Err(DomainError::field(
+                return Err(AppError::field(
                     "limit",
                     "invalid_type",
                     "limit must be an integer",
@@ -53,7 +53,7 @@ pub fn parse<S>(
     };
     let sort_by = q.get("sortBy").map(String::as_str).unwrap_or("createdAt");
     let sort = parse_sort(sort_by).ok_or_else(|| {
-        DomainError::field(
+        AppError::field(
             "sortBy",
             "invalid_enum_value",
             format!("sortBy must be one of: {allowed}"),
@@ -62,7 +62,7 @@ pub fn parse<S>(
     let dir = match q.get("sortDir") {
         None => SortDir::Desc,
         Some(s) => SortDir::parse(s).ok_or_else(|| {
-            DomainError::field(
+            AppError::field(
                 "sortDir",
                 "invalid_enum_value",
                 "sortDir must be asc or desc",
@@ -84,11 +84,11 @@ pub fn enum_filter<T>(
     key: &str,
     parse: impl Fn(&str) -> Option<T>,
     allowed: &str,
-) -> Result<Option<T>, DomainError> {
+) -> Result<Option<T>, AppError> {
     match q.get(key) {
         None => Ok(None),
         Some(s) => parse(s).map(Some).ok_or_else(|| {
-            DomainError::field(
+            AppError::field(
                 key,
                 "invalid_enum_value",
                 format!("{key} must be one of: {allowed}"),
@@ -105,17 +105,17 @@ pub fn text_filter(q: &Query, key: &str) -> Option<String> {
 }
 
 /// 400 for a `startAfter` that names no item.
-pub fn unknown_cursor() -> DomainError {
-    DomainError::field("startAfter", "custom", "Unknown cursor")
+pub fn unknown_cursor() -> AppError {
+    AppError::field("startAfter", "custom", "Unknown cursor")
 }
 
 /// An optional boolean filter: `true` / `false`.
-pub fn bool_filter(q: &Query, key: &str) -> Result<Option<bool>, DomainError> {
+pub fn bool_filter(q: &Query, key: &str) -> Result<Option<bool>, AppError> {
     match q.get(key).map(String::as_str) {
         None => Ok(None),
         Some("true") => Ok(Some(true)),
         Some("false") => Ok(Some(false)),
-        Some(_) => Err(DomainError::field(
+        Some(_) => Err(AppError::field(
             key,
             "invalid_type",
             format!("{key} must be true or false"),
@@ -128,7 +128,7 @@ pub fn bool_filter(q: &Query, key: &str) -> Result<Option<bool>, DomainError> {
 pub async fn resolve_cursor<F, Fut>(
     start_after: &Option<String>,
     lookup: F,
-) -> Result<Option<After>, DomainError>
+) -> Result<Option<After>, AppError>
 where
     F: FnOnce(String) -> Fut,
     Fut: std::future::Future<Output = Result<Option<After>, flexportal_store::StoreError>>,
@@ -144,11 +144,11 @@ where
 }
 
 /// An optional inclusive date filter (`YYYY-MM-DD` or an ISO date-time), as `YYYY-MM-DD`.
-pub fn date_filter(q: &Query, key: &str) -> Result<Option<String>, DomainError> {
+pub fn date_filter(q: &Query, key: &str) -> Result<Option<String>, AppError> {
     match q.get(key) {
         None => Ok(None),
         Some(s) => flexportal_domain::time::parse_date_input(s)
             .map(|d| Some(d.to_string()))
-            .ok_or_else(|| DomainError::field(key, "invalid_string", "Expected a date YYYY-MM-DD")),
+            .ok_or_else(|| AppError::field(key, "invalid_string", "Expected a date YYYY-MM-DD")),
     }
 }

@@ -2,12 +2,13 @@
 
 use std::collections::HashMap;
 
+use crate::AppError;
+use flexportal_domain::Detail;
 use flexportal_domain::ids::prefix;
 use flexportal_domain::money::{checked_sum, line_amount};
 use flexportal_domain::pricing::{tier_for, unit_price};
 use flexportal_domain::status::{CustomerType, ProductStatus, VariantStatus};
 use flexportal_domain::tax::apply_tax;
-use flexportal_domain::{Detail, DomainError};
 use flexportal_store::Conn;
 use flexportal_store::customers::{self, CounterDelta, CustomerRecord};
 use flexportal_store::orders::{self, OrderFilter, OrderRecord, OrderSort};
@@ -21,7 +22,7 @@ use crate::customers::{is_email, parse_address};
 use crate::input::{self, Fields, MAX_LONG, MAX_SHORT, body_object};
 use crate::list::{self, Query};
 use crate::products::tiers_of;
-use crate::{App, AppResult, StoreResultExt, TenantContext, settings};
+use crate::{App, AppResult, TenantContext, settings};
 
 /// Seconds within which an identical order is answered with the earlier one (SPEC §1.12).
 pub const DUPLICATE_WINDOW_MS: i64 = 60_000;
@@ -63,9 +64,9 @@ pub struct OrderItem {
     pub setup_fee: Option<i64>,
 }
 
-/// The items of a stored order.
-pub fn items_of(o: &OrderRecord) -> Vec<OrderItem> {
-    serde_json::from_str(&o.items).unwrap_or_default()
+/// The items of a stored order. Errors: 500 when the stored items cannot be decoded.
+pub fn items_of(o: &OrderRecord) -> AppResult<Vec<OrderItem>> {
+    serde_json::from_str(&o.items).map_err(AppError::corrupt)
 }
 
 /// An order with the subscriptions created from it: `(rentalId, itemIndex)`.
@@ -97,7 +98,8 @@ struct CustomerInput {
     customer_type: Option<CustomerType>,
 }
 
-struct OrderInput {
+/// A validated createOrder body (SPEC §2.5).
+pub struct OrderInput {
     order_type: String,
     customer: CustomerInput,
     billing: Value,
@@ -149,7 +151,9 @@ fn details_object(f: &mut Fields<'_>, key: &str, required: &[&str]) -> Option<Va
     }
 }
 
-fn parse(ctx: &TenantContext, body: &Value) -> AppResult<OrderInput> {
+/// Validates a createOrder body, collecting every failing field. Errors: 400
+/// `VALIDATION_ERROR`.
+pub fn parse(ctx: &TenantContext, body: &Value) -> AppResult<OrderInput> {
     let obj = body_object(body)?;
     let exp = ctx.exponent();
     let mut errors = Vec::new();
@@ -324,7 +328,7 @@ fn parse(ctx: &TenantContext, body: &Value) -> AppResult<OrderInput> {
     }
     input::check(errors)?;
     let (Some(customer), Some(billing)) = (customer, billing) else {
-        return Err(DomainError::validation(Vec::new()));
+        return Err(AppError::validation(Vec::new()));
     };
     Ok(OrderInput {
         order_type,
@@ -346,11 +350,10 @@ async fn resolve_items(
 ) -> AppResult<Vec<OrderItem>> {
     let mut out = Vec::new();
     for it in inputs {
-        let v = variants::get_with_product(tx, &ctx.tenant_id, &it.sku)
-            .await
-            .or_500()?
+        let v = variants::get_with_product_for_share(tx, &ctx.tenant_id, &it.sku)
+            .await?
             .ok_or_else(|| {
-                DomainError::bad_request(
+                AppError::bad_request(
                     "VARIANT_NOT_FOUND",
                     format!("items[{}]: no variant with SKU {}", it.index, it.sku),
                 )
@@ -358,7 +361,7 @@ async fn resolve_items(
         if v.variant.status != VariantStatus::Active.as_str()
             || v.product_status != ProductStatus::Active.as_str()
         {
-            return Err(DomainError::bad_request(
+            return Err(AppError::bad_request(
                 "VARIANT_INACTIVE",
                 format!(
                     "items[{}]: variant {} or its product is not active",
@@ -369,7 +372,7 @@ async fn resolve_items(
         let tiers = tiers_of(&v.variant)?;
         let tier = match it.contract_length {
             Some(len) => tier_for(&tiers, len).ok_or_else(|| {
-                DomainError::bad_request(
+                AppError::bad_request(
                     "INVALID_CONTRACT_LENGTH",
                     format!(
                         "items[{}]: variant {} has no {len}-month pricing tier",
@@ -380,7 +383,7 @@ async fn resolve_items(
             None => tier_for(&tiers, settings::default_contract_length(ctx))
                 .or_else(|| tiers.iter().min_by_key(|t| t.contract_length))
                 .ok_or_else(|| {
-                    DomainError::bad_request(
+                    AppError::bad_request(
                         "INVALID_CONTRACT_LENGTH",
                         format!("variant {} has no pricing tier", it.sku),
                     )
@@ -462,80 +465,90 @@ fn fill(slot: &mut Option<String>, v: &Option<String>) {
     }
 }
 
-/// createOrder (SPEC §2.5). Errors: 400 `VALIDATION_ERROR`, `VARIANT_NOT_FOUND`,
-/// `VARIANT_INACTIVE`, `INVALID_CONTRACT_LENGTH`, `CUSTOMER_INACTIVE`. A repeat within 60 s of a
-/// still-pending identical order returns that order (SPEC §1.12).
-pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<OrderView> {
-    let input = parse(ctx, body)?;
-    let now = app.now();
-    let mut tx = app.db.begin().await.or_500()?;
-    let items = resolve_items(&mut tx, ctx, &input.items).await?;
+/// Finds the customer of an order by email (any case), creating it when absent, and locks it
+/// for the rest of the transaction: concurrent orders of one email serialise here, so exactly one
+/// customer is created and the duplicate-order check below sees the earlier order.
+/// Errors: 400 `CUSTOMER_INACTIVE`.
+async fn lock_customer(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    input: &OrderInput,
+    now: i64,
+) -> AppResult<(CustomerRecord, bool)> {
+    let c = &input.customer;
+    let fresh = CustomerRecord {
+        tenant_id: ctx.tenant_id.clone(),
+        customer_id: settings::prefixed_id(ctx, prefix::CUSTOMER, now),
+        email: c.email.clone(),
+        first_name: c.first_name.clone(),
+        last_name: c.last_name.clone(),
+        company: c.company.clone(),
+        phone: c.phone.clone(),
+        customer_type: c
+            .customer_type
+            .unwrap_or(CustomerType::Individual)
+            .as_str()
+            .into(),
+        status: "active".into(),
+        last_billing_address: Some(input.billing.to_string()),
+        last_shipping_address: Some(shipping_of(input).to_string()),
+        created_by: ctx.actor.user_id.clone(),
+        created_at: now,
+        updated_at: now,
+        ..Default::default()
+    };
+    let created = customers::insert_if_absent(tx, &fresh).await?;
+    let customer = customers::get_by_email_for_update(tx, &ctx.tenant_id, &c.email)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("customer {} vanished", c.email)))?;
+    if customer.status == "inactive" {
+        return Err(AppError::bad_request(
+            "CUSTOMER_INACTIVE",
+            "The customer with this email is inactive",
+        ));
+    }
+    Ok((customer, created))
+}
+
+fn shipping_of(input: &OrderInput) -> &Value {
+    input.shipping.as_ref().unwrap_or(&input.billing)
+}
+
+/// createOrder in an open transaction (SPEC §2.5): prices the items, resolves and locks the
+/// customer (created on first order), answers a repeat within 60 s of a still-pending identical
+/// order with that order (SPEC §1.12), else stores the order and counts it on the customer.
+/// Errors: 400 `VALIDATION_ERROR` (totals that do not fit), `VARIANT_NOT_FOUND`,
+/// `VARIANT_INACTIVE`, `INVALID_CONTRACT_LENGTH`, `CUSTOMER_INACTIVE`.
+pub async fn create_in(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    input: &OrderInput,
+    now: i64,
+) -> AppResult<OrderView> {
+    let items = resolve_items(tx, ctx, &input.items).await?;
     let (subtotal, tax_amount, total) = totals(&items, settings::vat(ctx))?;
     let total_devices =
         checked_sum(items.iter().map(|i| i.quantity)).map_err(|_| crate::overflow("items"))?;
+    let (mut customer, created) = lock_customer(tx, ctx, input, now).await?;
     let key = dedupe_key(&input.customer.email, &items);
     if let Some(prev) =
-        orders::recent_duplicate(&mut tx, &ctx.tenant_id, &key, now - DUPLICATE_WINDOW_MS)
-            .await
-            .or_500()?
+        orders::recent_duplicate(tx, &ctx.tenant_id, &key, now - DUPLICATE_WINDOW_MS).await?
         && prev.status == "pending"
         && prev.rented_devices == 0
     {
-        tx.rollback().await.or_500()?;
-        return view(app, ctx, prev).await;
+        return view_in(tx, ctx, prev).await;
     }
-    let billing_json = input.billing.to_string();
-    let shipping_json = input
-        .shipping
-        .as_ref()
-        .unwrap_or(&input.billing)
-        .to_string();
     let c = &input.customer;
-    let customer = match customers::get_by_email(&mut tx, &ctx.tenant_id, &c.email)
-        .await
-        .or_500()?
-    {
-        Some(existing) if existing.status == "inactive" => {
-            return Err(DomainError::bad_request(
-                "CUSTOMER_INACTIVE",
-                "The customer with this email is inactive",
-            ));
-        }
-        Some(mut existing) => {
-            fill(&mut existing.company, &c.company);
-            fill(&mut existing.phone, &c.phone);
-            existing.last_billing_address = Some(billing_json.clone());
-            existing.last_shipping_address = Some(shipping_json.clone());
-            existing.updated_at = now;
-            customers::update(&mut tx, &existing).await.or_500()?;
-            existing
-        }
-        None => {
-            let rec = CustomerRecord {
-                tenant_id: ctx.tenant_id.clone(),
-                customer_id: settings::prefixed_id(ctx, prefix::CUSTOMER, now),
-                email: c.email.clone(),
-                first_name: c.first_name.clone(),
-                last_name: c.last_name.clone(),
-                company: c.company.clone(),
-                phone: c.phone.clone(),
-                customer_type: c
-                    .customer_type
-                    .unwrap_or(CustomerType::Individual)
-                    .as_str()
-                    .into(),
-                status: "active".into(),
-                last_billing_address: Some(billing_json.clone()),
-                last_shipping_address: Some(shipping_json.clone()),
-                created_by: ctx.actor.user_id.clone(),
-                created_at: now,
-                updated_at: now,
-                ..Default::default()
-            };
-            customers::insert(&mut tx, &rec).await.or_500()?;
-            rec
-        }
-    };
+    let billing_json = input.billing.to_string();
+    let shipping_json = shipping_of(input).to_string();
+    if !created {
+        fill(&mut customer.company, &c.company);
+        fill(&mut customer.phone, &c.phone);
+        customer.last_billing_address = Some(billing_json.clone());
+        customer.last_shipping_address = Some(shipping_json.clone());
+        customer.updated_at = now;
+        customers::update(tx, &customer).await?;
+    }
     let snapshot = serde_json::json!({
         "customerId": customer.customer_id,
         "email": c.email,
@@ -549,22 +562,25 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<O
         tenant_id: ctx.tenant_id.clone(),
         order_id: settings::prefixed_id(ctx, prefix::ORDER, now),
         status: "pending".into(),
-        order_type: input.order_type,
+        order_type: input.order_type.clone(),
         customer_id: customer.customer_id.clone(),
         customer_snapshot: snapshot.to_string(),
         billing_address: billing_json,
         shipping_address: shipping_json,
-        items: serde_json::to_string(&items).unwrap_or_else(|_| "[]".into()),
+        items: serde_json::to_string(&items).map_err(AppError::corrupt)?,
         subtotal,
         tax_amount,
         total,
         currency: ctx.currency.code().to_string(),
         total_devices,
         rented_devices: 0,
-        custom_fields: input.custom_fields.map(|m| Value::Object(m).to_string()),
-        notes: input.notes,
-        extension_details: input.extension_details.map(|v| v.to_string()),
-        upgrade_details: input.upgrade_details.map(|v| v.to_string()),
+        custom_fields: input
+            .custom_fields
+            .clone()
+            .map(|m| Value::Object(m).to_string()),
+        notes: input.notes.clone(),
+        extension_details: input.extension_details.as_ref().map(Value::to_string),
+        upgrade_details: input.upgrade_details.as_ref().map(Value::to_string),
         dedupe_key: key,
         cancellation_reason: None,
         cancelled_at: None,
@@ -572,15 +588,12 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<O
         created_at: now,
         updated_at: now,
     };
-    orders::insert(&mut tx, &order).await.or_500()?;
+    orders::insert(tx, &order).await?;
     let delta = CounterDelta {
         orders: 1,
         ..Default::default()
     };
-    customers::add_counters(&mut tx, &ctx.tenant_id, &customer.customer_id, delta, now)
-        .await
-        .or_500()?;
-    tx.commit().await.or_500()?;
+    customers::add_counters(tx, &ctx.tenant_id, &customer.customer_id, delta, now).await?;
     Ok(OrderView {
         order,
         items,
@@ -588,13 +601,22 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<O
     })
 }
 
-async fn view(app: &App, ctx: &TenantContext, order: OrderRecord) -> AppResult<OrderView> {
-    let mut c = app.db.read().await.or_500()?;
-    let rentals = subscriptions::for_order(&mut c, &ctx.tenant_id, &order.order_id)
-        .await
-        .or_500()?;
+/// createOrder (SPEC §2.5) in its own transaction, retried when a concurrent one wins. Errors:
+/// those of [`parse`] and [`create_in`].
+pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<OrderView> {
+    let input = parse(ctx, body)?;
+    crate::transact!(app, |tx| create_in(tx, ctx, &input, app.now()))
+}
+
+/// An order with its items and the subscriptions created from it, read on `c`.
+pub async fn view_in(
+    c: &mut Conn,
+    ctx: &TenantContext,
+    order: OrderRecord,
+) -> AppResult<OrderView> {
+    let rentals = subscriptions::for_order(c, &ctx.tenant_id, &order.order_id).await?;
     Ok(OrderView {
-        items: items_of(&order),
+        items: items_of(&order)?,
         order,
         rentals,
     })
@@ -602,13 +624,11 @@ async fn view(app: &App, ctx: &TenantContext, order: OrderRecord) -> AppResult<O
 
 /// getOrder. Errors: 404 `NOT_FOUND`.
 pub async fn get(app: &App, ctx: &TenantContext, id: &str) -> AppResult<OrderView> {
-    let mut c = app.db.read().await.or_500()?;
+    let mut c = app.db.read().await?;
     let order = orders::get(&mut c, &ctx.tenant_id, id, false)
-        .await
-        .or_500()?
-        .ok_or_else(|| DomainError::not_found("Order"))?;
-    drop(c);
-    view(app, ctx, order).await
+        .await?
+        .ok_or_else(|| AppError::not_found("Order"))?;
+    view_in(&mut c, ctx, order).await
 }
 
 /// updateOrderNotes: `{notes}` required, ≤ 5 000 characters, replaces (empty clears). Errors:
@@ -619,15 +639,23 @@ pub async fn update_notes(
     id: &str,
     body: &Value,
 ) -> AppResult<OrderRecord> {
-    let mut tx = app.db.begin().await.or_500()?;
-    let mut o = orders::get(&mut tx, &ctx.tenant_id, id, true)
-        .await
-        .or_500()?
-        .ok_or_else(|| DomainError::not_found("Order"))?;
+    crate::transact!(app, |tx| update_notes_in(tx, ctx, id, body, app.now()))
+}
+
+/// updateOrderNotes in an open transaction, the order locked. Errors: as [`update_notes`].
+pub async fn update_notes_in(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    id: &str,
+    body: &Value,
+    now: i64,
+) -> AppResult<OrderRecord> {
+    let mut o = orders::get(tx, &ctx.tenant_id, id, true)
+        .await?
+        .ok_or_else(|| AppError::not_found("Order"))?;
     o.notes = required_notes(body)?;
-    o.updated_at = app.now();
-    orders::update(&mut tx, &o).await.or_500()?;
-    tx.commit().await.or_500()?;
+    o.updated_at = now;
+    orders::update(tx, &o).await?;
     Ok(o)
 }
 
@@ -638,17 +666,17 @@ pub fn required_notes(body: &Value) -> AppResult<Option<String>> {
         Some(Value::String(s)) if s.chars().count() <= MAX_LONG => {
             Ok(Some(s.clone()).filter(|s| !s.trim().is_empty()))
         }
-        Some(Value::String(_)) => Err(DomainError::field(
+        Some(Value::String(_)) => Err(AppError::field(
             "notes",
             "too_big",
             "Notes are limited to 5000 characters",
         )),
-        Some(_) => Err(DomainError::field(
+        Some(_) => Err(AppError::field(
             "notes",
             "invalid_type",
             "Expected a string",
         )),
-        None => Err(DomainError::field("notes", "required", "Required")),
+        None => Err(AppError::field("notes", "required", "Required")),
     }
 }
 
@@ -660,37 +688,46 @@ pub async fn cancel(
     id: &str,
     body: &Value,
 ) -> AppResult<OrderRecord> {
-    let mut tx = app.db.begin().await.or_500()?;
-    let mut o = orders::get(&mut tx, &ctx.tenant_id, id, true)
-        .await
-        .or_500()?
-        .ok_or_else(|| DomainError::not_found("Order"))?;
+    crate::transact!(app, |tx| cancel_in(tx, ctx, id, body, app.now()))
+}
+
+/// cancelOrder in an open transaction, the order locked (a concurrent fulfilment either
+/// completes first, and the order is no longer cancellable, or finds it cancelled). Errors: as
+/// [`cancel`].
+pub async fn cancel_in(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    id: &str,
+    body: &Value,
+    now: i64,
+) -> AppResult<OrderRecord> {
+    let mut o = orders::get(tx, &ctx.tenant_id, id, true)
+        .await?
+        .ok_or_else(|| AppError::not_found("Order"))?;
     let obj = body_object(body)?;
     let mut errors = Vec::new();
     let reason = Fields::new(obj, "", &mut errors).opt_text("reason", 1_000);
     input::check(errors)?;
     match o.status.as_str() {
         "cancelled" => {
-            return Err(DomainError::bad_request(
+            return Err(AppError::bad_request(
                 "ALREADY_CANCELLED",
                 "The order is already cancelled",
             ));
         }
         "partial" | "fulfilled" => {
-            return Err(DomainError::bad_request(
+            return Err(AppError::bad_request(
                 "ORDER_NOT_CANCELLABLE",
                 "Subscriptions exist for this order; cancel them individually",
             ));
         }
         _ => {}
     }
-    let now = app.now();
     o.status = "cancelled".into();
     o.cancellation_reason = reason;
     o.cancelled_at = Some(now);
     o.updated_at = now;
-    orders::update(&mut tx, &o).await.or_500()?;
-    tx.commit().await.or_500()?;
+    orders::update(tx, &o).await?;
     Ok(o)
 }
 
@@ -726,7 +763,7 @@ pub async fn list(app: &App, ctx: &TenantContext, q: &Query) -> AppResult<(Page<
                 .map(|id| (id.to_string(), v.clone()))
         })
         .collect();
-    let mut c = app.db.read().await.or_500()?;
+    let mut c = app.db.read().await?;
     let conn = &mut c;
     let mut after = list::resolve_cursor(&params.start_after, |id| async move {
         orders::cursor(conn, &ctx.tenant_id, &id, params.sort).await
@@ -745,8 +782,7 @@ pub async fn list(app: &App, ctx: &TenantContext, q: &Query) -> AppResult<(Page<
             after.clone(),
             params.limit,
         )
-        .await
-        .or_500()?;
+        .await?;
         has_more = page.has_more;
         let last = page.items.last().map(|o| o.order_id.clone());
         for o in page.items {
@@ -762,17 +798,13 @@ pub async fn list(app: &App, ctx: &TenantContext, q: &Query) -> AppResult<(Page<
             break;
         }
         let Some(last) = last else { break };
-        after = orders::cursor(&mut c, &ctx.tenant_id, &last, params.sort)
-            .await
-            .or_500()?;
+        after = orders::cursor(&mut c, &ctx.tenant_id, &last, params.sort).await?;
     }
     let mut views = Vec::with_capacity(items.len());
     for o in items {
-        let rentals = subscriptions::for_order(&mut c, &ctx.tenant_id, &o.order_id)
-            .await
-            .or_500()?;
+        let rentals = subscriptions::for_order(&mut c, &ctx.tenant_id, &o.order_id).await?;
         views.push(OrderView {
-            items: items_of(&o),
+            items: items_of(&o)?,
             order: o,
             rentals,
         });
@@ -813,14 +845,12 @@ pub async fn skus_have_open_units(
     if skus.is_empty() {
         return Ok(false);
     }
-    for o in orders::open_orders(tx, tenant_id).await.or_500()? {
-        let items = items_of(&o);
+    for o in orders::open_orders(tx, tenant_id).await? {
+        let items = items_of(&o)?;
         if !items.iter().any(|i| skus.contains(&i.sku)) {
             continue;
         }
-        let rentals = subscriptions::for_order(tx, tenant_id, &o.order_id)
-            .await
-            .or_500()?;
+        let rentals = subscriptions::for_order(tx, tenant_id, &o.order_id).await?;
         for (idx, item) in items.iter().enumerate() {
             let done = rentals.iter().filter(|(_, i)| *i == idx as i64).count() as i64;
             if skus.contains(&item.sku) && done < item.quantity {

@@ -1,7 +1,8 @@
 //! Payments (SPEC §2.7): lists, reads, mark-paid (with its cost-recovery effects) and cancel.
 
-use flexportal_domain::DomainError;
+use crate::AppError;
 use flexportal_domain::time::parse_date_input;
+use flexportal_store::Conn;
 use flexportal_store::assets;
 use flexportal_store::customers::{self, CounterDelta};
 use flexportal_store::page::Page;
@@ -11,15 +12,14 @@ use serde_json::Value;
 
 use crate::input::{self, Fields, MAX_LONG, MAX_SHORT, body_object};
 use crate::list::{self, Query};
-use crate::{App, AppResult, StoreResultExt, TenantContext};
+use crate::{App, AppResult, TenantContext};
 
 /// getPayment. Errors: 404 `NOT_FOUND`.
 pub async fn get(app: &App, ctx: &TenantContext, id: &str) -> AppResult<PaymentRecord> {
-    let mut c = app.db.read().await.or_500()?;
+    let mut c = app.db.read().await?;
     payments::get(&mut c, &ctx.tenant_id, id, false)
-        .await
-        .or_500()?
-        .ok_or_else(|| DomainError::not_found("Payment"))
+        .await?
+        .ok_or_else(|| AppError::not_found("Payment"))
 }
 
 const STATUSES: [&str; 5] = ["pending", "processing", "paid", "failed", "cancelled"];
@@ -51,7 +51,7 @@ pub async fn list(
         due_date_from: list::date_filter(q, "dueDateFrom")?,
         due_date_to: list::date_filter(q, "dueDateTo")?,
     };
-    let mut c = app.db.read().await.or_500()?;
+    let mut c = app.db.read().await?;
     let conn = &mut c;
     let after = list::resolve_cursor(&params.start_after, |id| async move {
         payments::cursor(conn, &ctx.tenant_id, &id, params.sort).await
@@ -66,8 +66,7 @@ pub async fn list(
         after,
         params.limit,
     )
-    .await
-    .or_500()?;
+    .await?;
     Ok((page, params.limit))
 }
 
@@ -81,12 +80,21 @@ pub async fn mark_paid(
     id: &str,
     body: &Value,
 ) -> AppResult<PaymentRecord> {
-    let now = app.now();
-    let mut tx = app.db.begin().await.or_500()?;
-    let mut p = payments::get(&mut tx, &ctx.tenant_id, id, true)
-        .await
-        .or_500()?
-        .ok_or_else(|| DomainError::not_found("Payment"))?;
+    crate::transact!(app, |tx| mark_paid_in(tx, ctx, id, body, app.now()))
+}
+
+/// markPaymentPaid in an open transaction, the payment locked (one of two concurrent marks wins,
+/// the other answers `ALREADY_PAID`). Errors: as [`mark_paid`].
+pub async fn mark_paid_in(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    id: &str,
+    body: &Value,
+    now: i64,
+) -> AppResult<PaymentRecord> {
+    let mut p = payments::get(tx, &ctx.tenant_id, id, true)
+        .await?
+        .ok_or_else(|| AppError::not_found("Payment"))?;
     let obj = body_object(body)?;
     let mut errors = Vec::new();
     let mut f = Fields::new(obj, "", &mut errors);
@@ -126,13 +134,13 @@ pub async fn mark_paid(
     input::check(errors)?;
     match p.status.as_str() {
         "paid" => {
-            return Err(DomainError::bad_request(
+            return Err(AppError::bad_request(
                 "ALREADY_PAID",
                 "The payment is already paid",
             ));
         }
         "cancelled" => {
-            return Err(DomainError::bad_request(
+            return Err(AppError::bad_request(
                 "PAYMENT_CANCELLED",
                 "The payment is cancelled",
             ));
@@ -153,33 +161,18 @@ pub async fn mark_paid(
         p.notes = notes;
     }
     p.updated_at = now;
-    payments::update(&mut tx, &p).await.or_500()?;
+    payments::update(tx, &p).await?;
     if let Some(rental_id) = &p.rental_id
-        && let Some(s) = subscriptions::get(&mut tx, &ctx.tenant_id, rental_id)
-            .await
-            .or_500()?
+        && let Some(s) = subscriptions::get(tx, &ctx.tenant_id, rental_id).await?
     {
-        subscriptions::add_collected(&mut tx, &ctx.tenant_id, rental_id, p.subtotal, now)
-            .await
-            .or_500()?;
-        assets::add_collected(
-            &mut tx,
-            &ctx.tenant_id,
-            &s.asset_serial_number,
-            p.subtotal,
-            now,
-        )
-        .await
-        .or_500()?;
+        subscriptions::add_collected(tx, &ctx.tenant_id, rental_id, p.subtotal, now).await?;
+        assets::add_collected(tx, &ctx.tenant_id, &s.asset_serial_number, p.subtotal, now).await?;
     }
     let delta = CounterDelta {
         collected: p.subtotal,
         ..Default::default()
     };
-    customers::add_counters(&mut tx, &ctx.tenant_id, &p.customer_id, delta, now)
-        .await
-        .or_500()?;
-    tx.commit().await.or_500()?;
+    customers::add_counters(tx, &ctx.tenant_id, &p.customer_id, delta, now).await?;
     Ok(p)
 }
 
@@ -205,30 +198,39 @@ pub async fn cancel(
     id: &str,
     body: &Value,
 ) -> AppResult<PaymentRecord> {
-    let mut tx = app.db.begin().await.or_500()?;
-    let mut p = payments::get(&mut tx, &ctx.tenant_id, id, true)
-        .await
-        .or_500()?
-        .ok_or_else(|| DomainError::not_found("Payment"))?;
+    crate::transact!(app, |tx| cancel_in(tx, ctx, id, body, app.now()))
+}
+
+/// cancelPayment in an open transaction, the payment locked. Errors: as [`cancel`].
+pub async fn cancel_in(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    id: &str,
+    body: &Value,
+    now: i64,
+) -> AppResult<PaymentRecord> {
+    let mut p = payments::get(tx, &ctx.tenant_id, id, true)
+        .await?
+        .ok_or_else(|| AppError::not_found("Payment"))?;
     let obj = body_object(body)?;
     let mut errors = Vec::new();
     let reason = Fields::new(obj, "", &mut errors).req_text("reason", 1_000);
     input::check(errors)?;
     match p.status.as_str() {
         "paid" => {
-            return Err(DomainError::bad_request(
+            return Err(AppError::bad_request(
                 "ALREADY_PAID",
                 "A paid payment cannot be cancelled",
             ));
         }
         "cancelled" => {
-            return Err(DomainError::bad_request(
+            return Err(AppError::bad_request(
                 "ALREADY_CANCELLED",
                 "The payment is already cancelled",
             ));
         }
         "processing" => {
-            return Err(DomainError::bad_request(
+            return Err(AppError::bad_request(
                 "PAYMENT_PROCESSING",
                 "The payment is being processed",
             ));
@@ -237,8 +239,7 @@ pub async fn cancel(
     }
     p.status = "cancelled".into();
     p.notes = Some(format!("Cancelled: {}", reason.unwrap_or_default()));
-    p.updated_at = app.now();
-    payments::update(&mut tx, &p).await.or_500()?;
-    tx.commit().await.or_500()?;
+    p.updated_at = now;
+    payments::update(tx, &p).await?;
     Ok(p)
 }

@@ -1,9 +1,10 @@
 //! Products and variants (SPEC §2.2): upsert by product SKU, partial update, soft delete, lists.
 
+use crate::AppError;
+use flexportal_domain::Detail;
 use flexportal_domain::ids::{self, prefix};
 use flexportal_domain::pricing::{self, PricingTier};
 use flexportal_domain::status::{Grade, ProductStatus, VariantStatus};
-use flexportal_domain::{Detail, DomainError};
 use flexportal_store::Conn;
 use flexportal_store::page::Page;
 use flexportal_store::products::{self, ProductFilter, ProductListRow, ProductRecord, ProductSort};
@@ -15,7 +16,7 @@ use serde_json::Value;
 use crate::input;
 use crate::list::{self, Query};
 pub use crate::products_input::{ProductInput, VariantInput, parse_product};
-use crate::{App, AppResult, StoreResultExt, TenantContext};
+use crate::{App, AppResult, TenantContext};
 
 /// Outcome of a create or update: `operation` is `created` / `updated`, and each variant sent
 /// reports `create` / `update`.
@@ -129,11 +130,12 @@ async fn write_product(
 ) -> AppResult<UpsertOutcome> {
     let tenant = ctx.tenant_id.as_str();
     let skus: Vec<String> = input.variants.iter().map(|v| v.sku.clone()).collect();
-    let stored_variants = variants::by_skus(tx, tenant, &skus).await.or_500()?;
+    // Locked before any status check: see `variants::by_skus_for_update`.
+    let stored_variants = variants::by_skus_for_update(tx, tenant, &skus).await?;
     let product_id = existing.as_ref().map(|p| p.product_id.clone());
     for sv in &stored_variants {
         if Some(&sv.product_id) != product_id.as_ref() {
-            return Err(DomainError::conflict(
+            return Err(AppError::conflict(
                 "DUPLICATE_SKU",
                 format!(
                     "Variant SKU {} already exists on a different product",
@@ -164,7 +166,7 @@ async fn write_product(
                 p.status = s.as_str().to_string();
             }
             p.updated_at = now;
-            products::update(tx, &p).await.or_500()?;
+            products::update(tx, &p).await?;
             (p, "updated")
         }
         None => {
@@ -187,13 +189,9 @@ async fn write_product(
                 created_at: now,
                 updated_at: now,
             };
-            products::insert(tx, &p).await.map_err(|e| {
-                if e.is_unique() {
-                    DomainError::conflict("DUPLICATE_SKU", "Product SKU already exists")
-                } else {
-                    crate::internal(e)
-                }
-            })?;
+            // A concurrent create of the same product SKU committed first: run again, and
+            // this request updates the product it created (the upsert of SPEC §1.12).
+            products::insert(tx, &p).await.map_err(race_or_internal)?;
             (p, "created")
         }
     };
@@ -209,7 +207,7 @@ async fn write_product(
         .map(|v| v.sku.clone())
         .collect();
     if crate::orders::skus_have_open_units(tx, tenant, &deactivated).await? {
-        return Err(DomainError::conflict(
+        return Err(AppError::conflict(
             "VARIANT_IN_USE",
             "An open order still has unfulfilled units of this variant",
         ));
@@ -220,21 +218,14 @@ async fn write_product(
             Some(sv) => {
                 let mut sv = sv.clone();
                 apply_variant(&mut sv, v, now)?;
-                variants::update(tx, &sv).await.or_500()?;
+                variants::update(tx, &sv).await?;
                 results.push((v.sku.clone(), "update"));
             }
             None => {
                 let rec = new_variant(ctx, &product.product_id, v, now)?;
-                variants::insert(tx, &rec).await.map_err(|e| {
-                    if e.is_unique() {
-                        DomainError::conflict(
-                            "DUPLICATE_SKU",
-                            format!("Variant SKU {} already exists", v.sku),
-                        )
-                    } else {
-                        crate::internal(e)
-                    }
-                })?;
+                // A concurrent request created this variant SKU first: running again finds it
+                // (on this product: updated; on another: `DUPLICATE_SKU`).
+                variants::insert(tx, &rec).await.map_err(race_or_internal)?;
                 results.push((v.sku.clone(), "create"));
             }
         }
@@ -242,6 +233,7 @@ async fn write_product(
     if product.status == ProductStatus::Discontinued.as_str()
         && input.status == Some(ProductStatus::Discontinued)
     {
+        variants::for_product_for_update(tx, tenant, &product.product_id).await?;
         ensure_no_open_orders(tx, tenant, &product.product_id).await?;
         variants::set_status_for_product(
             tx,
@@ -250,8 +242,7 @@ async fn write_product(
             VariantStatus::Inactive.as_str(),
             now,
         )
-        .await
-        .or_500()?;
+        .await?;
         product.updated_at = now;
     }
     Ok(UpsertOutcome {
@@ -261,60 +252,83 @@ async fn write_product(
     })
 }
 
-/// createProduct: upsert by product SKU (SPEC §2.2). Errors: 400 `VALIDATION_ERROR`,
-/// 400 `INVALID_PRICING`, 409 `DUPLICATE_SKU`.
-pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<UpsertOutcome> {
-    let input = parse_product(body, true, ctx.exponent())?;
-    let sku = input.product_sku.clone().unwrap_or_default();
-    let mut tx = app.db.begin().await.or_500()?;
-    let existing = products::get_by_sku(&mut tx, &ctx.tenant_id, &sku)
-        .await
-        .or_500()?;
-    let out = write_product(&mut tx, ctx, existing, &input, app.now()).await?;
-    tx.commit().await.or_500()?;
-    Ok(out)
+/// A unique-key failure on insert means a concurrent transaction wrote the same key first:
+/// retryable, so the next attempt reads what it wrote. Anything else is internal.
+fn race_or_internal(e: flexportal_store::StoreError) -> AppError {
+    if e.is_unique() {
+        AppError::Retryable(e)
+    } else {
+        AppError::from(e)
+    }
 }
 
-/// updateProduct: partial update by id (SPEC §2.2). Errors: 404 `NOT_FOUND`, 400
-/// `VALIDATION_ERROR` (also for a different `productSku`), 400 `INVALID_PRICING`, 409
-/// `DUPLICATE_SKU`.
+/// createProduct in an open transaction: upsert by product SKU (SPEC §2.2), the product row
+/// locked when it exists.
+pub async fn create_in(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    input: &ProductInput,
+    now: i64,
+) -> AppResult<UpsertOutcome> {
+    let sku = input.product_sku.clone().unwrap_or_default();
+    let existing = products::get_by_sku_for_update(tx, &ctx.tenant_id, &sku).await?;
+    write_product(tx, ctx, existing, input, now).await
+}
+
+/// createProduct: upsert by product SKU (SPEC §2.2). Errors: 400 `VALIDATION_ERROR`,
+/// 400 `INVALID_PRICING`, 409 `DUPLICATE_SKU`, 409 `VARIANT_IN_USE`.
+pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<UpsertOutcome> {
+    let input = parse_product(body, true, ctx.exponent())?;
+    crate::transact!(app, |tx| create_in(tx, ctx, &input, app.now()))
+}
+
+/// updateProduct in an open transaction: partial update by id, the product row locked.
+/// Errors: 404 `NOT_FOUND`, 400 `VALIDATION_ERROR` (a different `productSku`), 409
+/// `DUPLICATE_SKU`, 409 `VARIANT_IN_USE`, 409 `PRODUCT_HAS_ACTIVE_ORDERS`.
+pub async fn update_in(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    product_id: &str,
+    input: &ProductInput,
+    now: i64,
+) -> AppResult<UpsertOutcome> {
+    let existing = products::get_for_update(tx, &ctx.tenant_id, product_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Product"))?;
+    if let Some(sku) = &input.product_sku
+        && *sku != existing.product_sku
+    {
+        return Err(AppError::field(
+            "productSku",
+            "custom",
+            "productSku cannot be changed",
+        ));
+    }
+    write_product(tx, ctx, Some(existing), input, now).await
+}
+
+/// updateProduct: partial update by id (SPEC §2.2). Errors: 400 `INVALID_PRICING` and those of
+/// [`update_in`].
 pub async fn update(
     app: &App,
     ctx: &TenantContext,
     product_id: &str,
     body: &Value,
 ) -> AppResult<UpsertOutcome> {
-    let mut tx = app.db.begin().await.or_500()?;
-    let existing = products::get(&mut tx, &ctx.tenant_id, product_id)
-        .await
-        .or_500()?
-        .ok_or_else(|| DomainError::not_found("Product"))?;
     let input = parse_product(body, false, ctx.exponent())?;
-    if let Some(sku) = &input.product_sku
-        && *sku != existing.product_sku
-    {
-        return Err(DomainError::field(
-            "productSku",
-            "custom",
-            "productSku cannot be changed",
-        ));
-    }
-    let out = write_product(&mut tx, ctx, Some(existing), &input, app.now()).await?;
-    tx.commit().await.or_500()?;
-    Ok(out)
+    crate::transact!(app, |tx| update_in(tx, ctx, product_id, &input, app.now()))
 }
 
 /// 409 `PRODUCT_HAS_ACTIVE_ORDERS` when an open order has unfulfilled units of any variant of the
 /// product (SPEC §2.2).
 async fn ensure_no_open_orders(tx: &mut Conn, tenant: &str, product_id: &str) -> AppResult<()> {
     let skus: Vec<String> = variants::for_product(tx, tenant, product_id)
-        .await
-        .or_500()?
+        .await?
         .into_iter()
         .map(|v| v.variant_sku)
         .collect();
     if crate::orders::skus_have_open_units(tx, tenant, &skus).await? {
-        return Err(DomainError::conflict(
+        return Err(AppError::conflict(
             "PRODUCT_HAS_ACTIVE_ORDERS",
             "Open orders still have unfulfilled units of this product",
         ));
@@ -322,27 +336,33 @@ async fn ensure_no_open_orders(tx: &mut Conn, tenant: &str, product_id: &str) ->
     Ok(())
 }
 
-/// deleteProduct: soft delete (SPEC §2.2): product `discontinued`, every variant `inactive`;
-/// repeating it is fine. Errors: 404 `NOT_FOUND`.
-pub async fn delete(app: &App, ctx: &TenantContext, product_id: &str) -> AppResult<ProductRecord> {
-    let now = app.now();
-    let mut tx = app.db.begin().await.or_500()?;
-    let mut p = products::get(&mut tx, &ctx.tenant_id, product_id)
-        .await
-        .or_500()?
-        .ok_or_else(|| DomainError::not_found("Product"))?;
-    ensure_no_open_orders(&mut tx, &ctx.tenant_id, product_id).await?;
+/// deleteProduct in an open transaction: soft delete (SPEC §2.2): product `discontinued`, every
+/// variant `inactive`; repeating it is fine. The product and its variants are locked before the
+/// open-order check. Errors: 404 `NOT_FOUND`, 409 `PRODUCT_HAS_ACTIVE_ORDERS`.
+pub async fn delete_in(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    product_id: &str,
+    now: i64,
+) -> AppResult<ProductRecord> {
+    let mut p = products::get_for_update(tx, &ctx.tenant_id, product_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Product"))?;
+    variants::for_product_for_update(tx, &ctx.tenant_id, product_id).await?;
+    ensure_no_open_orders(tx, &ctx.tenant_id, product_id).await?;
     let changed =
-        variants::set_status_for_product(&mut tx, &ctx.tenant_id, product_id, "inactive", now)
-            .await
-            .or_500()?;
+        variants::set_status_for_product(tx, &ctx.tenant_id, product_id, "inactive", now).await?;
     if p.status != ProductStatus::Discontinued.as_str() || changed > 0 {
         p.status = ProductStatus::Discontinued.as_str().to_string();
         p.updated_at = now;
-        products::update(&mut tx, &p).await.or_500()?;
+        products::update(tx, &p).await?;
     }
-    tx.commit().await.or_500()?;
     Ok(p)
+}
+
+/// deleteProduct in its own transaction. Errors: those of [`delete_in`].
+pub async fn delete(app: &App, ctx: &TenantContext, product_id: &str) -> AppResult<ProductRecord> {
+    crate::transact!(app, |tx| delete_in(tx, ctx, product_id, app.now()))
 }
 
 /// getProduct: the product with all its variants. Errors: 404 `NOT_FOUND`.
@@ -351,14 +371,11 @@ pub async fn get(
     ctx: &TenantContext,
     product_id: &str,
 ) -> AppResult<(ProductRecord, Vec<VariantRecord>)> {
-    let mut c = app.db.read().await.or_500()?;
+    let mut c = app.db.read().await?;
     let p = products::get(&mut c, &ctx.tenant_id, product_id)
-        .await
-        .or_500()?
-        .ok_or_else(|| DomainError::not_found("Product"))?;
-    let vs = variants::for_product(&mut c, &ctx.tenant_id, product_id)
-        .await
-        .or_500()?;
+        .await?
+        .ok_or_else(|| AppError::not_found("Product"))?;
+    let vs = variants::for_product(&mut c, &ctx.tenant_id, product_id).await?;
     Ok((p, vs))
 }
 
@@ -387,7 +404,7 @@ pub async fn list(
         category: list::text_filter(q, "category"),
         brand: list::text_filter(q, "brand"),
     };
-    let mut c = app.db.read().await.or_500()?;
+    let mut c = app.db.read().await?;
     let conn = &mut c;
     let after = list::resolve_cursor(&params.start_after, |id| async move {
         products::cursor(conn, &ctx.tenant_id, &id, params.sort).await
@@ -402,8 +419,7 @@ pub async fn list(
         after,
         params.limit,
     )
-    .await
-    .or_500()?;
+    .await?;
     Ok((page, params.limit))
 }
 
@@ -430,7 +446,7 @@ pub async fn list_variants(
         category: list::text_filter(q, "category"),
         brand: list::text_filter(q, "brand"),
     };
-    let mut c = app.db.read().await.or_500()?;
+    let mut c = app.db.read().await?;
     let conn = &mut c;
     let after = list::resolve_cursor(&params.start_after, |id| async move {
         variants::cursor(conn, &ctx.tenant_id, &id, params.sort).await
@@ -445,21 +461,6 @@ pub async fn list_variants(
         after,
         params.limit,
     )
-    .await
-    .or_500()?;
+    .await?;
     Ok((page, params.limit))
-}
-
-/// Runs a product input through the upsert in an open transaction (CSV import).
-pub(crate) async fn upsert_in(
-    tx: &mut Conn,
-    ctx: &TenantContext,
-    input: &ProductInput,
-    now: i64,
-) -> AppResult<UpsertOutcome> {
-    let sku = input.product_sku.clone().unwrap_or_default();
-    let existing = products::get_by_sku(tx, &ctx.tenant_id, &sku)
-        .await
-        .or_500()?;
-    write_product(tx, ctx, existing, input, now).await
 }

@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::AppError;
 use flexportal_domain::DomainError;
 use flexportal_domain::money::{AmountError, parse_amount};
 use flexportal_domain::pricing::PricingTier;
@@ -15,8 +16,9 @@ use flexportal_domain::status::Grade;
 use flexportal_store::{products, variants};
 
 use crate::input::{MAX_SHORT, Patch};
-use crate::products::{ProductInput, VariantInput, upsert_in};
-use crate::{App, AppResult, StoreResultExt, TenantContext};
+use crate::products::{ProductInput, VariantInput};
+use crate::{App, AppResult, TenantContext};
+use flexportal_store::Conn;
 
 /// Most data rows (header not counted) accepted in one import (SPEC §2.2); more is 400
 /// `VALIDATION_ERROR` and nothing is imported.
@@ -135,7 +137,7 @@ fn file_error(code: &'static str, message: impl Into<String>) -> DomainError {
 }
 
 /// Positions of the known columns in the header (first occurrence wins).
-fn match_header(header: &csv::StringRecord) -> AppResult<[Option<usize>; 14]> {
+fn match_header(header: &csv::StringRecord) -> Result<[Option<usize>; 14], DomainError> {
     let mut pos = [None; 14];
     for (i, name) in header.iter().enumerate() {
         let name = name.trim().to_lowercase();
@@ -334,7 +336,7 @@ fn parse_row(row: &Row<'_>, number: u64, exponent: u32) -> Result<CsvVariantRow,
 ///
 /// Errors (400 `VALIDATION_ERROR`, path `csvFile`): empty file, invalid UTF-8 or CSV, missing
 /// required column, no data rows, more than [`MAX_CSV_ROWS`] data rows.
-pub fn parse(bytes: &[u8], exponent: u32) -> AppResult<ParsedCsv> {
+pub fn parse(bytes: &[u8], exponent: u32) -> Result<ParsedCsv, DomainError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes)
         .map_err(|_| file_error("invalid_string", "CSV file is not valid UTF-8"))?;
@@ -436,35 +438,41 @@ pub fn parse(bytes: &[u8], exponent: u32) -> AppResult<ParsedCsv> {
 /// failure (nothing imported in both cases).
 pub async fn import(app: &App, ctx: &TenantContext, bytes: &[u8]) -> AppResult<CsvImportOutcome> {
     let parsed = parse(bytes, ctx.exponent())?;
-    let now = app.now();
+    crate::transact!(app, |tx| import_in(tx, ctx, &parsed, app.now()))
+}
+
+/// importProductsCSV in an open transaction, for a parsed file. Each product is written under a
+/// savepoint, so a product refused half-way leaves nothing behind.
+pub async fn import_in(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    parsed: &ParsedCsv,
+    now: i64,
+) -> AppResult<CsvImportOutcome> {
     let tenant = ctx.tenant_id.as_str();
     let mut out = CsvImportOutcome {
         total_rows: parsed.total_rows,
         ..CsvImportOutcome::default()
     };
-    let mut errors = parsed.errors;
+    let mut errors = parsed.errors.clone();
     let row_error = |r: &CsvVariantRow, error: String| CsvRowError {
         row: r.row,
         sku: Some(r.variant.sku.clone()),
         error,
     };
-
-    let mut tx = app.db.begin().await.or_500()?;
-    for group in parsed.products {
-        let existing = products::get_by_sku(&mut tx, tenant, &group.product_sku)
-            .await
-            .or_500()?;
+    for group in &parsed.products {
+        let existing = products::get_by_sku(tx, tenant, &group.product_sku).await?;
         let skus: Vec<String> = group.rows.iter().map(|r| r.variant.sku.clone()).collect();
-        let stored = variants::by_skus(&mut tx, tenant, &skus).await.or_500()?;
+        let stored = variants::by_skus(tx, tenant, &skus).await?;
         let owner = existing.as_ref().map(|p| p.product_id.as_str());
         let foreign: HashSet<&str> = stored
             .iter()
             .filter(|v| Some(v.product_id.as_str()) != owner)
             .map(|v| v.variant_sku.as_str())
             .collect();
-        let (rows, refused): (Vec<CsvVariantRow>, Vec<CsvVariantRow>) = group
+        let (rows, refused): (Vec<&CsvVariantRow>, Vec<&CsvVariantRow>) = group
             .rows
-            .into_iter()
+            .iter()
             .partition(|r| !foreign.contains(r.variant.sku.as_str()));
         for r in &refused {
             errors.push(row_error(
@@ -492,8 +500,10 @@ pub async fn import(app: &App, ctx: &TenantContext, bytes: &[u8]) -> AppResult<C
                 })
                 .collect(),
         };
-        match upsert_in(&mut tx, ctx, &input, now).await {
+        tx.batch("SAVEPOINT csv_product").await?;
+        match crate::products::create_in(tx, ctx, &input, now).await {
             Ok(outcome) => {
+                tx.batch("RELEASE SAVEPOINT csv_product").await?;
                 match outcome.operation {
                     "created" => out.products_created += 1,
                     _ => out.products_updated += 1,
@@ -505,7 +515,8 @@ pub async fn import(app: &App, ctx: &TenantContext, bytes: &[u8]) -> AppResult<C
                     }
                 }
             }
-            Err(e) if e.status < 500 => {
+            Err(AppError::Rejected(e)) => {
+                tx.batch("ROLLBACK TO SAVEPOINT csv_product").await?;
                 for r in &rows {
                     errors.push(row_error(r, e.message.clone()));
                 }
@@ -513,7 +524,6 @@ pub async fn import(app: &App, ctx: &TenantContext, bytes: &[u8]) -> AppResult<C
             Err(e) => return Err(e),
         }
     }
-    tx.commit().await.or_500()?;
     errors.sort_by_key(|e| e.row);
     out.errors = errors;
     Ok(out)
@@ -527,7 +537,7 @@ mod tests {
                           List Price,Acquisition Cost,Grade,Color,6mo_Price,12mo_Price,\
                           24mo_Price,36mo_Price\n";
 
-    fn parse2(text: &str) -> AppResult<ParsedCsv> {
+    fn parse2(text: &str) -> Result<ParsedCsv, DomainError> {
         parse(text.as_bytes(), 2)
     }
 

@@ -4,10 +4,10 @@
 
 use std::collections::HashSet;
 
+use flexportal_domain::Detail;
 use flexportal_domain::money::parse_amount;
 use flexportal_domain::pricing::{CONTRACT_LENGTH_RANGE, Discount, PricingTier};
 use flexportal_domain::status::{Grade, ProductStatus, VariantStatus};
-use flexportal_domain::{Detail, DomainError};
 use serde_json::{Map, Value};
 
 use crate::AppResult;
@@ -376,9 +376,9 @@ pub fn parse_product(body: &Value, complete: bool, exponent: u32) -> AppResult<P
     }
     input::check(errors)?;
     if !pricing_errors.is_empty() {
-        let mut e = DomainError::validation(pricing_errors);
+        let mut e = flexportal_domain::DomainError::validation(pricing_errors);
         e.code = "INVALID_PRICING";
-        return Err(e);
+        return Err(e.into());
     }
     Ok(ProductInput {
         product_sku,

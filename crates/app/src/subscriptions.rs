@@ -1,7 +1,7 @@
 //! Subscriptions (rentals, SPEC §2.6): fulfilment of one order unit with its whole payment
 //! schedule in one transaction; reads with the computed fields; notes.
 
-use flexportal_domain::DomainError;
+use crate::AppError;
 use flexportal_domain::pricing::{tier_for, unit_price};
 use flexportal_domain::recovery::{RecoveryInput, recovery};
 use flexportal_domain::schedule::{self, BillingStartOption, ChargeState};
@@ -23,7 +23,7 @@ use crate::input::{self, Fields, MAX_LONG, MAX_SHORT, body_object};
 use crate::list::{self, Query};
 use crate::orders::items_of;
 use crate::products::tiers_of;
-use crate::{App, AppResult, StoreResultExt, TenantContext};
+use crate::{App, AppResult, TenantContext};
 
 /// A subscription with its schedule charges (for the computed fields).
 #[derive(Debug, Clone)]
@@ -113,7 +113,8 @@ impl SubscriptionView {
     }
 }
 
-struct CreateInput {
+/// A validated createSubscription body (SPEC §2.6.5).
+pub struct CreateInput {
     order_id: String,
     serial: String,
     customer_id: Option<String>,
@@ -125,7 +126,8 @@ struct CreateInput {
     option: Option<BillingStartOption>,
 }
 
-fn parse(body: &Value) -> AppResult<CreateInput> {
+/// Validates a createSubscription body. Errors: 400 `VALIDATION_ERROR`.
+pub fn parse(body: &Value) -> AppResult<CreateInput> {
     let obj = body_object(body)?;
     let mut errors = Vec::new();
     let mut f = Fields::new(obj, "", &mut errors);
@@ -187,24 +189,32 @@ fn parse(body: &Value) -> AppResult<CreateInput> {
 /// `SKU_MISMATCH`, `INVALID_CONTRACT_LENGTH`.
 pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<SubscriptionView> {
     let input = parse(body)?;
-    let now = app.now();
+    crate::transact!(app, |tx| create_in(tx, ctx, &input, app.now()))
+}
+
+/// createSubscription in an open transaction: the order and the asset are locked before they are
+/// checked. Errors: as [`create`].
+pub async fn create_in(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    input: &CreateInput,
+    now: i64,
+) -> AppResult<SubscriptionView> {
     let today = today_in(&ctx.time_zone, now);
-    let mut tx = app.db.begin().await.or_500()?;
-    let order = orders::get(&mut tx, &ctx.tenant_id, &input.order_id, true)
-        .await
-        .or_500()?
+    let order = orders::get(tx, &ctx.tenant_id, &input.order_id, true)
+        .await?
         .ok_or_else(|| {
-            DomainError::bad_request("ORDER_NOT_FOUND", format!("No order {}", input.order_id))
+            AppError::bad_request("ORDER_NOT_FOUND", format!("No order {}", input.order_id))
         })?;
     match order.status.as_str() {
         "cancelled" => {
-            return Err(DomainError::bad_request(
+            return Err(AppError::bad_request(
                 "ORDER_NOT_CONFIRMED",
                 "The order is cancelled",
             ));
         }
         "fulfilled" => {
-            return Err(DomainError::bad_request(
+            return Err(AppError::bad_request(
                 "ITEM_FULLY_FULFILLED",
                 "Every unit of the order is fulfilled",
             ));
@@ -214,27 +224,24 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<S
     if let Some(c) = &input.customer_id
         && *c != order.customer_id
     {
-        return Err(DomainError::bad_request(
+        return Err(AppError::bad_request(
             "CUSTOMER_MISMATCH",
             "customerId is not the order's customer",
         ));
     }
-    let asset = assets::get(&mut tx, &ctx.tenant_id, &input.serial)
-        .await
-        .or_500()?
+    let asset = assets::get_for_update(tx, &ctx.tenant_id, &input.serial)
+        .await?
         .ok_or_else(|| {
-            DomainError::bad_request("ASSET_NOT_FOUND", format!("No asset {}", input.serial))
+            AppError::bad_request("ASSET_NOT_FOUND", format!("No asset {}", input.serial))
         })?;
     if asset.status != "available" {
-        return Err(DomainError::bad_request(
+        return Err(AppError::bad_request(
             "ASSET_NOT_AVAILABLE",
             format!("Asset {} is {}", asset.serial_number, asset.status),
         ));
     }
-    let items = items_of(&order);
-    let rentals = subscriptions::for_order(&mut tx, &ctx.tenant_id, &order.order_id)
-        .await
-        .or_500()?;
+    let items = items_of(&order)?;
+    let rentals = subscriptions::for_order(tx, &ctx.tenant_id, &order.order_id).await?;
     let done = |idx: usize| rentals.iter().filter(|(_, i)| *i == idx as i64).count() as i64;
     let index = match input.item_index {
         Some(i) => {
@@ -242,20 +249,20 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<S
                 .ok()
                 .and_then(|i| items.get(i))
                 .ok_or_else(|| {
-                    DomainError::field(
+                    AppError::field(
                         "orderItemIndex",
                         "too_big",
                         format!("The order has {} items", items.len()),
                     )
                 })?;
             if item.sku != asset.sku {
-                return Err(DomainError::bad_request(
+                return Err(AppError::bad_request(
                     "SKU_MISMATCH",
                     "The asset's SKU is not the item's",
                 ));
             }
             if done(i as usize) >= item.quantity {
-                return Err(DomainError::bad_request(
+                return Err(AppError::bad_request(
                     "ITEM_FULLY_FULFILLED",
                     "Every unit of this item is fulfilled",
                 ));
@@ -267,7 +274,7 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<S
                 .filter(|i| items[*i].sku == asset.sku)
                 .collect();
             if same_sku.is_empty() {
-                return Err(DomainError::bad_request(
+                return Err(AppError::bad_request(
                     "SKU_MISMATCH",
                     format!("No item of the order has SKU {}", asset.sku),
                 ));
@@ -276,7 +283,7 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<S
                 .iter()
                 .find(|i| done(**i) < items[**i].quantity)
                 .ok_or_else(|| {
-                    DomainError::bad_request(
+                    AppError::bad_request(
                         "ITEM_FULLY_FULFILLED",
                         "Every unit with this SKU is fulfilled",
                     )
@@ -284,9 +291,7 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<S
         }
     };
     let item = &items[index];
-    let variant = variants::get_with_product(&mut tx, &ctx.tenant_id, &item.sku)
-        .await
-        .or_500()?;
+    let variant = variants::get_with_product(tx, &ctx.tenant_id, &item.sku).await?;
     let (contract_length, monthly_amount) = match input.contract_length {
         Some(len) if len != item.contract_length => {
             let tier = variant
@@ -296,7 +301,7 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<S
                 .transpose()?
                 .and_then(|tiers| tier_for(&tiers, len).cloned())
                 .ok_or_else(|| {
-                    DomainError::bad_request(
+                    AppError::bad_request(
                         "INVALID_CONTRACT_LENGTH",
                         format!("Variant {} has no {len}-month tier", item.sku),
                     )
@@ -306,7 +311,7 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<S
         _ => (item.contract_length, item.unit_price),
     };
     if input.billing_group_id.is_some() {
-        return Err(DomainError::field(
+        return Err(AppError::field(
             "billingGroupId",
             "custom",
             "No active billing group with this id",
@@ -333,46 +338,41 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<S
         },
     )?;
     if !assets::assign(
-        &mut tx,
+        tx,
         &ctx.tenant_id,
         &asset.serial_number,
         &order.customer_id,
         &plan.sub.rental_id,
         now,
     )
-    .await
-    .or_500()?
+    .await?
     {
-        return Err(DomainError::bad_request(
+        return Err(AppError::bad_request(
             "ASSET_NOT_AVAILABLE",
             format!("Asset {} is no longer available", asset.serial_number),
         ));
     }
-    subscriptions::insert(&mut tx, &plan.sub).await.or_500()?;
-    payments::insert_many(&mut tx, &plan.payments)
+    subscriptions::insert(tx, &plan.sub).await?;
+    payments::insert_many(tx, &plan.payments)
         .await
         .map_err(|e| match e {
             StoreError::Unique(_) => {
-                DomainError::conflict("CONFLICT", "A payment with this idempotency key exists")
+                AppError::conflict("CONFLICT", "A payment with this idempotency key exists")
             }
             other => crate::internal(other),
         })?;
     if plan.collected > 0 {
         assets::add_collected(
-            &mut tx,
+            tx,
             &ctx.tenant_id,
             &asset.serial_number,
             plan.collected,
             now,
         )
-        .await
-        .or_500()?;
+        .await?;
     }
-    orders::update(&mut tx, &plan.order).await.or_500()?;
-    customers::add_counters(&mut tx, &ctx.tenant_id, &order.customer_id, plan.delta, now)
-        .await
-        .or_500()?;
-    tx.commit().await.or_500()?;
+    orders::update(tx, &plan.order).await?;
+    customers::add_counters(tx, &ctx.tenant_id, &order.customer_id, plan.delta, now).await?;
     Ok(SubscriptionView {
         sub: plan.sub,
         payments: plan.payments,
@@ -386,9 +386,7 @@ async fn load(
     sub: SubscriptionRecord,
     today: Date,
 ) -> AppResult<SubscriptionView> {
-    let mut payments = payments::for_rental(c, &ctx.tenant_id, &sub.rental_id)
-        .await
-        .or_500()?;
+    let mut payments = payments::for_rental(c, &ctx.tenant_id, &sub.rental_id).await?;
     payments.sort_by(|a, b| {
         a.billing_date
             .cmp(&b.billing_date)
@@ -403,11 +401,10 @@ async fn load(
 
 /// getSubscription. Errors: 404 `NOT_FOUND`.
 pub async fn get(app: &App, ctx: &TenantContext, id: &str) -> AppResult<SubscriptionView> {
-    let mut c = app.db.read().await.or_500()?;
+    let mut c = app.db.read().await?;
     let sub = subscriptions::get(&mut c, &ctx.tenant_id, id)
-        .await
-        .or_500()?
-        .ok_or_else(|| DomainError::not_found("Subscription"))?;
+        .await?
+        .ok_or_else(|| AppError::not_found("Subscription"))?;
     load(&mut c, ctx, sub, today_in(&ctx.time_zone, app.now())).await
 }
 
@@ -419,15 +416,24 @@ pub async fn update_notes(
     id: &str,
     body: &Value,
 ) -> AppResult<SubscriptionRecord> {
-    let mut tx = app.db.begin().await.or_500()?;
-    let mut s = subscriptions::get(&mut tx, &ctx.tenant_id, id)
-        .await
-        .or_500()?
-        .ok_or_else(|| DomainError::not_found("Subscription"))?;
+    crate::transact!(app, |tx| update_notes_in(tx, ctx, id, body, app.now()))
+}
+
+/// updateSubscriptionNotes in an open transaction, the subscription locked. Errors: as
+/// [`update_notes`].
+pub async fn update_notes_in(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    id: &str,
+    body: &Value,
+    now: i64,
+) -> AppResult<SubscriptionRecord> {
+    let mut s = subscriptions::get_for_update(tx, &ctx.tenant_id, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Subscription"))?;
     s.notes = crate::orders::required_notes(body)?;
-    s.updated_at = app.now();
-    subscriptions::update(&mut tx, &s).await.or_500()?;
-    tx.commit().await.or_500()?;
+    s.updated_at = now;
+    subscriptions::update(tx, &s).await?;
     Ok(s)
 }
 
@@ -461,7 +467,7 @@ pub async fn list(
         .to_vec(),
         Some(s) if STATUSES.split(", ").any(|x| x == s) => vec![s.to_string()],
         Some(_) => {
-            return Err(DomainError::field(
+            return Err(AppError::field(
                 "status",
                 "invalid_enum_value",
                 format!("status must be one of: {STATUSES}"),
@@ -480,7 +486,7 @@ pub async fn list(
         end_date_from: list::date_filter(q, "endDateFrom")?,
         end_date_to: list::date_filter(q, "endDateTo")?,
     };
-    let mut c = app.db.read().await.or_500()?;
+    let mut c = app.db.read().await?;
     let conn = &mut c;
     let after = list::resolve_cursor(&params.start_after, |id| async move {
         subscriptions::cursor(conn, &ctx.tenant_id, &id, params.sort).await
@@ -495,8 +501,7 @@ pub async fn list(
         after,
         params.limit,
     )
-    .await
-    .or_500()?;
+    .await?;
     let today = today_in(&ctx.time_zone, app.now());
     let mut items = Vec::with_capacity(page.items.len());
     for s in page.items {

@@ -179,6 +179,24 @@ pub async fn insert(conn: &mut Conn, c: &CustomerRecord) -> Result<()> {
     conn.execute(&q).await.map(|_| ())
 }
 
+/// Inserts a customer unless one with the same email (any case) exists in the business unit;
+/// returns whether it was inserted. A concurrent insert of the same email waits for the other
+/// transaction and then inserts nothing (`INSERT … ON CONFLICT DO NOTHING`), so callers never see
+/// a unique-key failure for the email.
+pub async fn insert_if_absent(conn: &mut Conn, c: &CustomerRecord) -> Result<bool> {
+    let q = Query::insert()
+        .into_table(Customers::Table)
+        .columns(COLS)
+        .values_panic(c.values())
+        .on_conflict(
+            sea_query::OnConflict::columns([Customers::TenantId, Customers::EmailKey])
+                .do_nothing()
+                .to_owned(),
+        )
+        .to_owned();
+    Ok(conn.execute(&q).await? == 1)
+}
+
 /// Writes the profile fields of a stored customer (not its keys, creation data or counters, which
 /// change only through [`add_counters`]); a taken email is [`crate::StoreError::Unique`].
 pub async fn update(conn: &mut Conn, c: &CustomerRecord) -> Result<()> {
@@ -211,19 +229,42 @@ pub async fn update(conn: &mut Conn, c: &CustomerRecord) -> Result<()> {
     conn.execute(&q).await.map(|_| ())
 }
 
+async fn get_where(
+    conn: &mut Conn,
+    tenant_id: &str,
+    col: Customers,
+    value: &str,
+    lock: bool,
+) -> Result<Option<CustomerRecord>> {
+    let mut q = Query::select();
+    q.columns(COLS)
+        .from(Customers::Table)
+        .and_where(Expr::col(Customers::TenantId).eq(tenant_id))
+        .and_where(Expr::col(col).eq(value));
+    if lock {
+        q.lock_exclusive();
+    }
+    conn.fetch_optional(&q).await
+}
+
 /// One customer by id (any status).
 pub async fn get(
     conn: &mut Conn,
     tenant_id: &str,
     customer_id: &str,
 ) -> Result<Option<CustomerRecord>> {
-    let q = Query::select()
-        .columns(COLS)
-        .from(Customers::Table)
-        .and_where(Expr::col(Customers::TenantId).eq(tenant_id))
-        .and_where(Expr::col(Customers::CustomerId).eq(customer_id))
-        .to_owned();
-    conn.fetch_optional(&q).await
+    get_where(conn, tenant_id, Customers::CustomerId, customer_id, false).await
+}
+
+/// One customer by id, locked until the transaction ends (PostgreSQL `FOR UPDATE`; a SQLite
+/// write transaction already holds the write lock). Every use case that writes a customer's
+/// profile, creates an order for it or deactivates it locks the row first.
+pub async fn get_for_update(
+    conn: &mut Conn,
+    tenant_id: &str,
+    customer_id: &str,
+) -> Result<Option<CustomerRecord>> {
+    get_where(conn, tenant_id, Customers::CustomerId, customer_id, true).await
 }
 
 /// One customer by email, compared case-insensitively.
@@ -232,13 +273,31 @@ pub async fn get_by_email(
     tenant_id: &str,
     email: &str,
 ) -> Result<Option<CustomerRecord>> {
-    let q = Query::select()
-        .columns(COLS)
-        .from(Customers::Table)
-        .and_where(Expr::col(Customers::TenantId).eq(tenant_id))
-        .and_where(Expr::col(Customers::EmailKey).eq(email_key(email)))
-        .to_owned();
-    conn.fetch_optional(&q).await
+    get_where(
+        conn,
+        tenant_id,
+        Customers::EmailKey,
+        &email_key(email),
+        false,
+    )
+    .await
+}
+
+/// One customer by email (any case), locked until the transaction ends (see
+/// [`get_for_update`]).
+pub async fn get_by_email_for_update(
+    conn: &mut Conn,
+    tenant_id: &str,
+    email: &str,
+) -> Result<Option<CustomerRecord>> {
+    get_where(
+        conn,
+        tenant_id,
+        Customers::EmailKey,
+        &email_key(email),
+        true,
+    )
+    .await
 }
 
 /// Sort fields of listCustomers (SPEC §2.4).

@@ -63,4 +63,23 @@ impl StoreError {
     pub fn is_unique(&self) -> bool {
         matches!(self, StoreError::Unique(_))
     }
+
+    /// Whether the transaction lost to a concurrent one and running it again may succeed:
+    /// PostgreSQL serialization failure (40001), deadlock (40P01) or lock not available (55P03);
+    /// SQLite busy or locked (another process holds the write lock past `busy_timeout`).
+    pub fn is_retryable(&self) -> bool {
+        use tokio_postgres::error::SqlState;
+        match self {
+            StoreError::Postgres(e) => e.code().is_some_and(|c| {
+                *c == SqlState::T_R_SERIALIZATION_FAILURE
+                    || *c == SqlState::T_R_DEADLOCK_DETECTED
+                    || *c == SqlState::LOCK_NOT_AVAILABLE
+            }),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ),
+            _ => false,
+        }
+    }
 }

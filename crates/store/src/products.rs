@@ -176,13 +176,16 @@ async fn get_where(
     tenant_id: &str,
     col: Products,
     v: &str,
+    lock: bool,
 ) -> Result<Option<ProductRecord>> {
-    let q = Query::select()
-        .columns(COLUMNS)
+    let mut q = Query::select();
+    q.columns(COLUMNS)
         .from(Products::Table)
         .and_where(Expr::col(Products::TenantId).eq(tenant_id))
-        .and_where(Expr::col(col).eq(v))
-        .to_owned();
+        .and_where(Expr::col(col).eq(v));
+    if lock {
+        q.lock_exclusive();
+    }
     conn.fetch_optional(&q).await
 }
 
@@ -192,7 +195,18 @@ pub async fn get(
     tenant_id: &str,
     product_id: &str,
 ) -> Result<Option<ProductRecord>> {
-    get_where(conn, tenant_id, Products::ProductId, product_id).await
+    get_where(conn, tenant_id, Products::ProductId, product_id, false).await
+}
+
+/// One product by id, locked until the transaction ends (PostgreSQL `FOR UPDATE`; a SQLite
+/// write transaction already holds the write lock). The product row also guards its variants:
+/// every variant write locks its product first.
+pub async fn get_for_update(
+    conn: &mut Conn,
+    tenant_id: &str,
+    product_id: &str,
+) -> Result<Option<ProductRecord>> {
+    get_where(conn, tenant_id, Products::ProductId, product_id, true).await
 }
 
 /// One product by product SKU.
@@ -201,7 +215,16 @@ pub async fn get_by_sku(
     tenant_id: &str,
     product_sku: &str,
 ) -> Result<Option<ProductRecord>> {
-    get_where(conn, tenant_id, Products::ProductSku, product_sku).await
+    get_where(conn, tenant_id, Products::ProductSku, product_sku, false).await
+}
+
+/// One product by product SKU, locked until the transaction ends (see [`get_for_update`]).
+pub async fn get_by_sku_for_update(
+    conn: &mut Conn,
+    tenant_id: &str,
+    product_sku: &str,
+) -> Result<Option<ProductRecord>> {
+    get_where(conn, tenant_id, Products::ProductSku, product_sku, true).await
 }
 
 /// Sort fields of listProducts (SPEC §2.2).

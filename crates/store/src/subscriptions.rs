@@ -278,6 +278,21 @@ pub async fn get(
     conn.fetch_optional(&q).await
 }
 
+/// One subscription by id, locked until the transaction ends (PostgreSQL `FOR UPDATE`; a SQLite
+/// write transaction already holds the write lock).
+pub async fn get_for_update(
+    conn: &mut Conn,
+    tenant_id: &str,
+    rental_id: &str,
+) -> Result<Option<SubscriptionRecord>> {
+    let q = select()
+        .and_where(Expr::col("tenant_id").eq(tenant_id))
+        .and_where(Expr::col("rental_id").eq(rental_id))
+        .lock_exclusive()
+        .to_owned();
+    conn.fetch_optional(&q).await
+}
+
 /// `(rental_id, order_item_index)` of every subscription created from an order, oldest first.
 pub async fn for_order(
     conn: &mut Conn,

@@ -226,6 +226,47 @@ pub async fn by_skus(
     conn.fetch_all(&q).await
 }
 
+/// [`by_skus`], the rows locked until the transaction ends (PostgreSQL `FOR UPDATE`, in SKU
+/// order so that concurrent writers never deadlock; a SQLite write transaction already holds the
+/// write lock). A variant is locked before its status changes, so a concurrent order that
+/// prices it (see [`get_with_product_for_share`]) either sees the new status or is seen by the
+/// open-order check.
+pub async fn by_skus_for_update(
+    conn: &mut Conn,
+    tenant_id: &str,
+    skus: &[String],
+) -> Result<Vec<VariantRecord>> {
+    if skus.is_empty() {
+        return Ok(Vec::new());
+    }
+    let q = Query::select()
+        .columns(COLUMNS)
+        .from(Variants::Table)
+        .and_where(Expr::col(Variants::TenantId).eq(tenant_id))
+        .and_where(Expr::col(Variants::VariantSku).is_in(skus.iter().map(String::as_str)))
+        .order_by(Variants::VariantSku, Order::Asc)
+        .lock_exclusive()
+        .to_owned();
+    conn.fetch_all(&q).await
+}
+
+/// Every variant of a product, locked until the transaction ends (see [`by_skus_for_update`]).
+pub async fn for_product_for_update(
+    conn: &mut Conn,
+    tenant_id: &str,
+    product_id: &str,
+) -> Result<Vec<VariantRecord>> {
+    let q = Query::select()
+        .columns(COLUMNS)
+        .from(Variants::Table)
+        .and_where(Expr::col(Variants::TenantId).eq(tenant_id))
+        .and_where(Expr::col(Variants::ProductId).eq(product_id))
+        .order_by(Variants::VariantSku, Order::Asc)
+        .lock_exclusive()
+        .to_owned();
+    conn.fetch_all(&q).await
+}
+
 fn with_product_select() -> sea_query::SelectStatement {
     Query::select()
         .columns(COLUMNS.map(|c| (Variants::Table, c)))
@@ -256,6 +297,22 @@ pub async fn get_with_product(
     let q = with_product_select()
         .and_where(Expr::col((Variants::Table, Variants::TenantId)).eq(tenant_id))
         .and_where(Expr::col((Variants::Table, Variants::VariantSku)).eq(sku))
+        .to_owned();
+    conn.fetch_optional(&q).await
+}
+
+/// [`get_with_product`] with the variant row share-locked until the transaction ends
+/// (PostgreSQL `FOR SHARE OF variants`): a concurrent deactivation waits for this transaction,
+/// and this one waits for a deactivation already under way and then sees its status.
+pub async fn get_with_product_for_share(
+    conn: &mut Conn,
+    tenant_id: &str,
+    sku: &str,
+) -> Result<Option<VariantWithProduct>> {
+    let q = with_product_select()
+        .and_where(Expr::col((Variants::Table, Variants::TenantId)).eq(tenant_id))
+        .and_where(Expr::col((Variants::Table, Variants::VariantSku)).eq(sku))
+        .lock_with_tables(sea_query::LockType::Share, [Variants::Table])
         .to_owned();
     conn.fetch_optional(&q).await
 }

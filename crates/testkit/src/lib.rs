@@ -248,6 +248,50 @@ impl TestApp {
         self.raw(b.body(body).expect("request")).await
     }
 
+    /// Sends every `(method, path, body)` at once as the default business unit, each on its own
+    /// task (the runtime's worker threads run them in parallel); answers in request order.
+    pub async fn concurrently(
+        &self,
+        requests: Vec<(&str, String, Option<Value>)>,
+    ) -> Vec<(StatusCode, Value)> {
+        let barrier = Arc::new(tokio::sync::Barrier::new(requests.len()));
+        let handles: Vec<_> = requests
+            .into_iter()
+            .map(|(method, path, body)| {
+                let mut b = Request::builder()
+                    .method(method)
+                    .uri(path)
+                    .header("authorization", format!("Bearer {}", self.tenant.key))
+                    .header("tenant-id", &self.tenant.tenant_id);
+                let body = match body {
+                    Some(v) => {
+                        b = b.header("content-type", "application/json");
+                        Body::from(v.to_string())
+                    }
+                    None => Body::empty(),
+                };
+                let req = b.body(body).expect("request");
+                let router = self.router.clone();
+                let barrier = barrier.clone();
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    let resp = router.oneshot(req).await.expect("router never fails");
+                    let status = resp.status();
+                    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+                    (
+                        status,
+                        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+                    )
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(handles.len());
+        for h in handles {
+            out.push(h.await.expect("request task"));
+        }
+        out
+    }
+
     /// Replaces a business unit's settings document (SPEC §2.1 settings).
     pub async fn set_settings(&self, tenant: &TestTenant, settings: Value) {
         let mut tx = self.app().db.begin().await.expect("begin");

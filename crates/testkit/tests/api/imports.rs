@@ -77,6 +77,8 @@ both_engines!(
         )
         .await
         .unwrap_err();
+        assert_eq!(e.kind(), flexportal_app::ErrorKind::Validation);
+        let e = e.into_wire();
         assert_eq!((e.status, e.code), (400, "VALIDATION_ERROR"));
     }
 );

@@ -366,3 +366,42 @@ fn spec_copies_equal_the_published_contract() {
         );
     }
 }
+
+/// A handler that panics answers 500 with the error envelope and the request id; the
+/// connection is not dropped and the next request is served.
+#[tokio::test]
+async fn a_panicking_handler_answers_500_with_the_envelope() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let app = flexportal_api::layered(
+        axum::Router::new()
+            .route(
+                "/boom",
+                axum::routing::get(|| async {
+                    if std::hint::black_box(true) {
+                        panic!("handler bug");
+                    }
+                    "unreachable"
+                }),
+            )
+            .route("/fine", axum::routing::get(|| async { "ok" })),
+    );
+    let resp = app
+        .clone()
+        .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 500);
+    assert!(resp.headers().contains_key("x-request-id"));
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["error"]["code"], "INTERNAL_ERROR");
+    assert!(!v.to_string().contains("handler bug"), "{v}");
+    let resp = app
+        .oneshot(Request::get("/fine").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
