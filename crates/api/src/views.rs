@@ -77,7 +77,7 @@ fn envelope<T>(
 /// A pricing tier list (money in major units).
 fn pricing(ctx: &TenantContext, v: &VariantRecord) -> Result<Value, DomainError> {
     let exp = ctx.exponent();
-    let tiers = flexportal_app::products::tiers_of(v)?;
+    let tiers = v.tiers().map_err(DomainError::from)?;
     Ok(Value::Array(
         tiers
             .iter()

@@ -13,6 +13,7 @@ pub mod fulfilment;
 pub mod input;
 pub mod list;
 pub mod orders;
+pub mod orders_input;
 pub mod payments;
 pub mod products;
 pub mod products_csv;

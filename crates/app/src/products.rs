@@ -3,7 +3,7 @@
 use crate::AppError;
 use flexportal_domain::Detail;
 use flexportal_domain::ids::{self, prefix};
-use flexportal_domain::pricing::{self, PricingTier};
+use flexportal_domain::pricing;
 use flexportal_domain::status::{Grade, ProductStatus, VariantStatus};
 use flexportal_store::Conn;
 use flexportal_store::page::Page;
@@ -89,12 +89,6 @@ fn new_variant(
     })
 }
 
-/// Decodes a stored variant's tiers. Errors: 500 `INTERNAL_ERROR` (logged) when the stored
-/// pricing cannot be read.
-pub fn tiers_of(v: &VariantRecord) -> AppResult<Vec<PricingTier>> {
-    pricing::tiers_from_json(&v.pricing).map_err(crate::corrupt)
-}
-
 fn apply_variant(stored: &mut VariantRecord, v: &VariantInput, now: i64) -> AppResult<()> {
     if let Some(n) = &v.name {
         stored.variant_name = n.clone();
@@ -110,7 +104,7 @@ fn apply_variant(stored: &mut VariantRecord, v: &VariantInput, now: i64) -> AppR
     stored.list_price = v.list_price.clone().apply(stored.list_price);
     stored.acquisition_cost = v.acquisition_cost.clone().apply(stored.acquisition_cost);
     if let Some(p) = &v.pricing {
-        let merged = pricing::merge_tiers(&tiers_of(stored)?, p);
+        let merged = pricing::merge_tiers(&stored.tiers()?, p);
         stored.pricing = pricing::tiers_to_json(&merged);
     }
     if let Some(s) = v.status {

@@ -22,7 +22,6 @@ use serde_json::Value;
 use crate::input::{self, Fields, MAX_LONG, MAX_SHORT, body_object};
 use crate::list::{self, Query};
 use crate::orders::items_of;
-use crate::products::tiers_of;
 use crate::{App, AppResult, TenantContext};
 
 /// A subscription with its schedule charges (for the computed fields).
@@ -297,7 +296,7 @@ pub async fn create_in(
             let tier = variant
                 .as_ref()
                 .filter(|_| (1..=120).contains(&len))
-                .map(|v| tiers_of(&v.variant))
+                .map(|v| v.variant.tiers())
                 .transpose()?
                 .and_then(|tiers| tier_for(&tiers, len).cloned())
                 .ok_or_else(|| {

@@ -406,6 +406,29 @@ async fn same_rows_check(app: &App, ctx: &TenantContext, unit: &Unit) -> bool {
     same_sub && same_payments && f.payments.len() == stored_payments.len()
 }
 
+/// Reads back what the raw baseline wrote for one fulfilment and compares it with the plan it
+/// was given (the subscription and every payment, field by field).
+async fn raw_rows_equal_plan(app: &App, ctx: &TenantContext, plan: &RawFulfilment) -> bool {
+    let mut c = app.db.read().await.expect("read connection");
+    let stored = subscriptions::get(&mut c, &ctx.tenant_id, &plan.sub.rental_id)
+        .await
+        .expect("read subscription");
+    let mut stored_payments = payments::for_rental(&mut c, &ctx.tenant_id, &plan.sub.rental_id)
+        .await
+        .expect("read payments");
+    let mut planned = plan.payments.clone();
+    stored_payments.sort_by(|a, b| a.payment_id.cmp(&b.payment_id));
+    planned.sort_by(|a, b| a.payment_id.cmp(&b.payment_id));
+    let same = stored.as_ref() == Some(&plan.sub) && stored_payments == planned;
+    println!(
+        "raw rows: what the baseline stored for {} {} its plan ({} payments)",
+        plan.sub.rental_id,
+        if same { "equals" } else { "DIFFERS FROM" },
+        stored_payments.len()
+    );
+    same
+}
+
 /// The figures of one side.
 struct Side {
     rate: f64,
@@ -486,7 +509,10 @@ pub fn run(args: FulfilArgs) {
     let schedule = CONTRACT_MONTHS as usize;
     print_counts("use case", &c, n, schedule);
     if let Some(u) = units.units.first() {
-        server_rt.block_on(same_rows_check(&store.app, &ctx, u));
+        assert!(
+            server_rt.block_on(same_rows_check(&store.app, &ctx, u)),
+            "the use case stored rows other than its fulfilment plan"
+        );
     }
     let use_case = Side {
         rate: rate(w.succeeded, s.elapsed),
@@ -523,6 +549,7 @@ pub fn run(args: FulfilArgs) {
     let rows: Vec<RawFulfilment> =
         server_rt.block_on(raw_fulfil::build_all(&base.app, &raw_ctx, &unit_rows, now));
     let payments_each = rows.first().map_or(0, |f| f.payments.len());
+    let first_plan = rows.first().cloned();
     let (driver, run) = match args.engine {
         Engine::Sqlite => {
             let path = base
@@ -560,6 +587,12 @@ pub fn run(args: FulfilArgs) {
     );
     let c = server_rt.block_on(counts(&base.app, &raw_ctx.tenant_id));
     print_counts("raw", &c, n, payments_each);
+    if let Some(plan) = first_plan {
+        assert!(
+            server_rt.block_on(raw_rows_equal_plan(&base.app, &raw_ctx, &plan)),
+            "the raw baseline stored rows other than the fulfilment plan"
+        );
+    }
     let raw = Side {
         rate: raw_summary.rps(),
         p50: raw_summary.p50,

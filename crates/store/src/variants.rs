@@ -80,6 +80,15 @@ pub struct VariantRecord {
     pub updated_at: i64,
 }
 
+impl VariantRecord {
+    /// The variant's pricing tiers (SPEC §2.2), decoded from the stored document.
+    /// Errors: [`crate::StoreError::Decode`] when the stored pricing is not a tier list.
+    pub fn tiers(&self) -> Result<Vec<flexportal_domain::pricing::PricingTier>> {
+        flexportal_domain::pricing::tiers_from_json(&self.pricing)
+            .map_err(|e| crate::StoreError::Decode(format!("variant {}: {e}", self.variant_id)))
+    }
+}
+
 impl FromRow for VariantRecord {
     fn from_row(r: &dyn Row) -> Result<Self> {
         Ok(VariantRecord {
