@@ -405,3 +405,26 @@ async fn a_panicking_handler_answers_500_with_the_envelope() {
         .unwrap();
     assert_eq!(resp.status(), 200);
 }
+
+/// Files stay small and named after what they hold (DESIGN conventions): no Rust source file of
+/// the workspace grows past 800 lines.
+#[test]
+fn no_source_file_exceeds_800_lines() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<(String, usize)>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+                out.push((path.display().to_string(), lines));
+            }
+        }
+    }
+    let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    walk(&crates, &mut files);
+    assert!(files.len() > 50, "found only {} files", files.len());
+    let long: Vec<_> = files.iter().filter(|(_, n)| *n > 800).collect();
+    assert!(long.is_empty(), "files over 800 lines: {long:?}");
+}
