@@ -13,6 +13,9 @@ use crate::{App, AppResult, TenantContext};
 
 /// Rows per transaction.
 pub const CHUNK_ROWS: usize = 5_000;
+
+/// Rows parsed between two yields to the async runtime.
+const YIELD_ROWS: u64 = 256;
 /// Rows per INSERT statement (19 columns each; below both engines' parameter limits).
 const INSERT_ROWS: usize = 500;
 
@@ -102,6 +105,10 @@ pub async fn import<R: std::io::Read>(
         if more {
             summary.rows += 1;
             let row = summary.rows;
+            if row % YIELD_ROWS == 0 {
+                // Parsing is CPU work on an async worker: let the requests it shares it with run.
+                tokio::task::yield_now().await;
+            }
             let mut obj = Map::new();
             for (i, value) in record.iter().enumerate() {
                 let (Some(Some(field)), false) = (fields.get(i), value.trim().is_empty()) else {

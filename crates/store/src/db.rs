@@ -192,6 +192,19 @@ impl Conn {
         }
     }
 
+    /// Runs `f` on the SQLite connection, if this is SQLite. Statements of the writer (bulk
+    /// imports, billing runs: writes that may take long) run under
+    /// [`tokio::task::block_in_place`] on a multi-threaded runtime, so the worker thread hands its
+    /// other tasks to another thread instead of stalling them; readers (indexed reads of
+    /// microseconds) run inline, where a thread hand-off would cost more than the read.
+    fn with_sqlite<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> T) -> Option<T> {
+        match self.kind.as_ref()? {
+            Kind::SqliteRead(r) => Some(f(r.conn())),
+            Kind::SqliteWrite(w) => Some(off_the_workers(|| f(w))),
+            Kind::Postgres(_) => None,
+        }
+    }
+
     fn pg(&self) -> Option<&deadpool_postgres::Object> {
         match self.kind.as_ref()? {
             Kind::Postgres(o) => Some(o),
@@ -201,7 +214,7 @@ impl Conn {
 
     /// Runs a query and decodes every row.
     pub async fn fetch_all<T: FromRow, S: Statement>(&mut self, stmt: &S) -> Result<Vec<T>> {
-        if let Some(conn) = self.sqlite() {
+        let sqlite = self.with_sqlite(|conn| -> Result<Vec<T>> {
             let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
             let mut st = conn.prepare_cached(&sql)?;
             let mut rows = st.query(&*values.as_params())?;
@@ -209,7 +222,10 @@ impl Conn {
             while let Some(row) = rows.next()? {
                 out.push(T::from_row(row)?);
             }
-            return Ok(out);
+            Ok(out)
+        });
+        if let Some(result) = sqlite {
+            return result;
         }
         let obj = self.pg().ok_or_else(closed)?;
         let (sql, values) = stmt.build_postgres(PostgresQueryBuilder);
@@ -245,10 +261,13 @@ impl Conn {
 
     /// Runs a statement and returns the number of rows it changed.
     pub async fn execute<S: Statement>(&mut self, stmt: &S) -> Result<u64> {
-        if let Some(conn) = self.sqlite() {
+        let sqlite = self.with_sqlite(|conn| -> Result<u64> {
             let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
             let mut st = conn.prepare_cached(&sql)?;
-            return Ok(st.execute(&*values.as_params())? as u64);
+            Ok(st.execute(&*values.as_params())? as u64)
+        });
+        if let Some(result) = sqlite {
+            return result;
         }
         let obj = self.pg().ok_or_else(closed)?;
         let (sql, values) = stmt.build_postgres(PostgresQueryBuilder);
@@ -258,8 +277,8 @@ impl Conn {
 
     /// Runs literal SQL without parameters (engine-specific statements, pings).
     pub async fn batch(&mut self, sql: &str) -> Result<()> {
-        if let Some(conn) = self.sqlite() {
-            return Ok(conn.execute_batch(sql)?);
+        if let Some(result) = self.with_sqlite(|conn| conn.execute_batch(sql)) {
+            return Ok(result?);
         }
         let obj = self.pg().ok_or_else(closed)?;
         Ok(obj.batch_execute(sql).await?)
@@ -299,6 +318,17 @@ impl Conn {
             self.batch("ROLLBACK").await?;
         }
         Ok(())
+    }
+}
+
+/// Runs blocking work without stalling the async runtime: under `block_in_place` on a
+/// multi-threaded runtime, inline elsewhere (current-thread runtimes, plain threads).
+fn off_the_workers<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 

@@ -1,7 +1,9 @@
 //! A small SQLite pool: one writer connection behind an async mutex (one writer at a time, so
 //! writers queue without spinning on SQLite's lock) and a fixed set of reader connections (WAL lets
-//! them read while the writer writes). Statements run inline on the calling task: an embedded
-//! SQLite statement on an indexed path takes microseconds, less than a hop to a blocking thread.
+//! them read while the writer writes). Reader statements run inline on the calling task: an
+//! embedded SQLite read on an indexed path takes microseconds, less than a hop to a blocking
+//! thread. Writer statements, which a bulk import or a billing run makes long, run under
+//! `block_in_place` (see `Conn`), so they never stall the other tasks of the worker thread.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
