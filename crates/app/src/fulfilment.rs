@@ -18,6 +18,10 @@ use flexportal_store::variants::VariantWithProduct;
 use jiff::civil::Date;
 use serde_json::{Value, json};
 
+use flexportal_domain::billing::BillingSettings;
+use flexportal_domain::status::{OrderStatus, PaymentKind, SubscriptionEventKind};
+use flexportal_store::subscription_events::SubscriptionEvent;
+
 use crate::orders::OrderItem;
 use crate::{AppResult, TenantContext, settings};
 
@@ -63,15 +67,10 @@ pub struct FulfilmentPlan {
     pub order: OrderRecord,
     /// The customer counter increments.
     pub delta: CounterDelta,
-}
-
-fn option_name(o: Option<BillingStartOption>) -> Value {
-    match o {
-        Some(BillingStartOption::Immediate) => json!("immediate"),
-        Some(BillingStartOption::FirstOfNextMonth) => json!("first_of_next_month"),
-        Some(BillingStartOption::SameDayNextMonth) => json!("same_day_next_month"),
-        None => Value::Null,
-    }
+    /// The first day the rental holds the asset (its assignment opens then).
+    pub assigned_from: String,
+    /// The `created` event that opens the subscription's history.
+    pub event: SubscriptionEvent,
 }
 
 /// The acquisition-cost snapshot (SPEC §2.6.1): the order's override, else the asset's cost, else
@@ -181,6 +180,7 @@ pub fn plan(ctx: &TenantContext, i: &FulfilmentInput<'_>) -> AppResult<Fulfilmen
             notes: None,
             created_at: now,
             updated_at: now,
+            kind: PaymentKind::Installment,
         });
     }
     // A one-off setup fee when the tier has one (SPEC §2.5).
@@ -209,6 +209,7 @@ pub fn plan(ctx: &TenantContext, i: &FulfilmentInput<'_>) -> AppResult<Fulfilmen
             description: "Setup fee".into(),
             created_at: now,
             updated_at: now,
+            kind: PaymentKind::Setup,
             ..Default::default()
         });
     }
@@ -235,12 +236,11 @@ pub fn plan(ctx: &TenantContext, i: &FulfilmentInput<'_>) -> AppResult<Fulfilmen
         start_date: start.to_string(),
         end_date: sched.end_date.to_string(),
         anchor_date: sched.anchor.to_string(),
-        billing: json!({
-            "cycle": format!("{:?}", sched_input.cycle),
-            "firstPayment": format!("{:?}", sched_input.first_payment),
-            "billingStartOption": option_name(i.option),
-        })
-        .to_string(),
+        billing: BillingSettings {
+            cycle: sched_input.cycle,
+            first_payment: sched_input.first_payment,
+            option: i.option,
+        },
         last_modified_date: now,
         list_price,
         list_price_source: list_price_source.into(),
@@ -250,7 +250,6 @@ pub fn plan(ctx: &TenantContext, i: &FulfilmentInput<'_>) -> AppResult<Fulfilmen
         total_collected: collected,
         custom_fields: order.custom_fields.clone(),
         notes: i.notes.map(str::to_string),
-        history: "{}".into(),
         upgrade_from_rental_id: None,
         created_by: ctx.actor.user_id.clone(),
         created_at: now,
@@ -258,12 +257,9 @@ pub fn plan(ctx: &TenantContext, i: &FulfilmentInput<'_>) -> AppResult<Fulfilmen
     };
     let mut order = order.clone();
     order.rented_devices += 1;
-    order.status = if order.rented_devices >= order.total_devices {
-        "fulfilled"
-    } else {
-        "partial"
-    }
-    .into();
+    order.status = OrderStatus::after_fulfilment(order.rented_devices, order.total_devices)
+        .as_str()
+        .into();
     order.updated_at = now;
     let delta = CounterDelta {
         devices: 1,
@@ -273,11 +269,28 @@ pub fn plan(ctx: &TenantContext, i: &FulfilmentInput<'_>) -> AppResult<Fulfilmen
         tracked: i64::from(acquisition_cost.is_some()),
         ..Default::default()
     };
+    let event = SubscriptionEvent {
+        tenant_id: ctx.tenant_id.clone(),
+        rental_id: sub.rental_id.clone(),
+        event_id: ids::new_id(prefix::EVENT, now),
+        kind: SubscriptionEventKind::Created,
+        actor: ctx.actor.user_id.clone(),
+        details: json!({
+            "orderId": order.order_id,
+            "assetSerialNumber": i.asset.serial_number,
+            "contractLength": i.contract_length,
+            "startDate": start.to_string(),
+        })
+        .to_string(),
+        created_at: now,
+    };
     Ok(FulfilmentPlan {
+        assigned_from: start.to_string(),
         sub,
         payments: rows,
         collected,
         order,
         delta,
+        event,
     })
 }

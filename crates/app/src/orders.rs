@@ -6,7 +6,7 @@ use crate::AppError;
 use flexportal_domain::ids::prefix;
 use flexportal_domain::money::{checked_sum, line_amount};
 use flexportal_domain::pricing::{tier_for, unit_price};
-use flexportal_domain::status::{CustomerType, ProductStatus, VariantStatus};
+use flexportal_domain::status::{CustomerType, OrderStatus, ProductStatus, VariantStatus};
 use flexportal_domain::tax::apply_tax;
 use flexportal_store::Conn;
 use flexportal_store::customers::{self, CounterDelta, CustomerRecord};
@@ -443,22 +443,16 @@ pub async fn cancel_in(
     let mut errors = Vec::new();
     let reason = Fields::new(obj, "", &mut errors).opt_text("reason", 1_000);
     input::check(errors)?;
-    match o.status.as_str() {
-        "cancelled" => {
-            return Err(AppError::bad_request(
-                "ALREADY_CANCELLED",
-                "The order is already cancelled",
-            ));
-        }
-        "partial" | "fulfilled" => {
-            return Err(AppError::bad_request(
-                "ORDER_NOT_CANCELLABLE",
-                "Subscriptions exist for this order; cancel them individually",
-            ));
-        }
-        _ => {}
-    }
-    o.status = "cancelled".into();
+    let status = OrderStatus::parse(&o.status)
+        .ok_or_else(|| AppError::corrupt(format!("order status {:?}", o.status)))?;
+    let next = status.cancel().map_err(|code| {
+        let message = match code {
+            "ALREADY_CANCELLED" => "The order is already cancelled",
+            _ => "Subscriptions exist for this order; cancel them individually",
+        };
+        AppError::bad_request(code, message)
+    })?;
+    o.status = next.as_str().into();
     o.cancellation_reason = reason;
     o.cancelled_at = Some(now);
     o.updated_at = now;

@@ -1,13 +1,15 @@
 //! Payments (SPEC §2.7): lists, reads, mark-paid (with its cost-recovery effects) and cancel.
 
 use crate::AppError;
+use flexportal_domain::assignment::asset_on;
+use flexportal_domain::status::PaymentStatus;
 use flexportal_domain::time::parse_date_input;
 use flexportal_store::Conn;
-use flexportal_store::assets;
 use flexportal_store::customers::{self, CounterDelta};
 use flexportal_store::page::Page;
 use flexportal_store::payments::{self, PaymentFilter, PaymentRecord, PaymentSort};
 use flexportal_store::subscriptions;
+use flexportal_store::{assets, assignments};
 use serde_json::Value;
 
 use crate::input::{self, Fields, MAX_LONG, MAX_SHORT, body_object};
@@ -132,22 +134,14 @@ pub async fn mark_paid_in(
         }
     };
     input::check(errors)?;
-    match p.status.as_str() {
-        "paid" => {
-            return Err(AppError::bad_request(
-                "ALREADY_PAID",
-                "The payment is already paid",
-            ));
-        }
-        "cancelled" => {
-            return Err(AppError::bad_request(
-                "PAYMENT_CANCELLED",
-                "The payment is cancelled",
-            ));
-        }
-        _ => {}
-    }
-    p.status = "paid".into();
+    let next = payment_status(&p)?.mark_paid().map_err(|code| {
+        let message = match code {
+            "ALREADY_PAID" => "The payment is already paid",
+            _ => "The payment is cancelled",
+        };
+        AppError::bad_request(code, message)
+    })?;
+    p.status = next.as_str().into();
     p.paid_at = Some(paid_at);
     p.manually_marked = true;
     p.marked_by = Some(ctx.actor.user_id.clone());
@@ -162,11 +156,17 @@ pub async fn mark_paid_in(
     }
     p.updated_at = now;
     payments::update(tx, &p).await?;
-    if let Some(rental_id) = &p.rental_id
-        && let Some(s) = subscriptions::get(tx, &ctx.tenant_id, rental_id).await?
-    {
+    if let Some(rental_id) = &p.rental_id {
         subscriptions::add_collected(tx, &ctx.tenant_id, rental_id, p.subtotal, now).await?;
-        assets::add_collected(tx, &ctx.tenant_id, &s.asset_serial_number, p.subtotal, now).await?;
+        // The asset the rental held on the charge's billing date earns it (SPEC §2.7).
+        let held = assignments::for_rental(tx, &ctx.tenant_id, rental_id).await?;
+        let billing_date: jiff::civil::Date = p
+            .billing_date
+            .parse()
+            .map_err(|_| AppError::corrupt(format!("billing date {:?}", p.billing_date)))?;
+        if let Some(serial) = asset_on(&held, billing_date) {
+            assets::add_collected(tx, &ctx.tenant_id, serial, p.subtotal, now).await?;
+        }
     }
     let delta = CounterDelta {
         collected: p.subtotal,
@@ -174,6 +174,12 @@ pub async fn mark_paid_in(
     };
     customers::add_counters(tx, &ctx.tenant_id, &p.customer_id, delta, now).await?;
     Ok(p)
+}
+
+/// The stored status of a payment. Errors: 500 when it is not a known status.
+fn payment_status(p: &PaymentRecord) -> AppResult<PaymentStatus> {
+    PaymentStatus::parse(&p.status)
+        .ok_or_else(|| AppError::corrupt(format!("payment status {:?}", p.status)))
 }
 
 /// A `paidAt` value: an ISO 8601 date-time (or a date, meaning midnight UTC), as epoch ms.
@@ -216,28 +222,15 @@ pub async fn cancel_in(
     let mut errors = Vec::new();
     let reason = Fields::new(obj, "", &mut errors).req_text("reason", 1_000);
     input::check(errors)?;
-    match p.status.as_str() {
-        "paid" => {
-            return Err(AppError::bad_request(
-                "ALREADY_PAID",
-                "A paid payment cannot be cancelled",
-            ));
-        }
-        "cancelled" => {
-            return Err(AppError::bad_request(
-                "ALREADY_CANCELLED",
-                "The payment is already cancelled",
-            ));
-        }
-        "processing" => {
-            return Err(AppError::bad_request(
-                "PAYMENT_PROCESSING",
-                "The payment is being processed",
-            ));
-        }
-        _ => {}
-    }
-    p.status = "cancelled".into();
+    let next = payment_status(&p)?.cancel().map_err(|code| {
+        let message = match code {
+            "ALREADY_PAID" => "A paid payment cannot be cancelled",
+            "ALREADY_CANCELLED" => "The payment is already cancelled",
+            _ => "The payment is being processed",
+        };
+        AppError::bad_request(code, message)
+    })?;
+    p.status = next.as_str().into();
     p.notes = Some(format!("Cancelled: {}", reason.unwrap_or_default()));
     p.updated_at = now;
     payments::update(tx, &p).await?;

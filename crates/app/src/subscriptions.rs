@@ -5,6 +5,7 @@ use crate::AppError;
 use flexportal_domain::pricing::{tier_for, unit_price};
 use flexportal_domain::recovery::{RecoveryInput, recovery};
 use flexportal_domain::schedule::{self, BillingStartOption, ChargeState};
+use flexportal_domain::status::OrderStatus;
 use flexportal_domain::time::today_in;
 use flexportal_store::assets;
 use flexportal_store::customers;
@@ -59,7 +60,7 @@ impl SubscriptionView {
     fn charges(&self) -> Vec<ChargeState> {
         self.payments
             .iter()
-            .filter(|p| !p.idempotency_key.ends_with(":setup"))
+            .filter(|p| p.kind.is_contract_month())
             .map(|p| ChargeState {
                 service_start: date(&p.service_start),
                 base_amount: p.subtotal,
@@ -205,21 +206,15 @@ pub async fn create_in(
         .ok_or_else(|| {
             AppError::bad_request("ORDER_NOT_FOUND", format!("No order {}", input.order_id))
         })?;
-    match order.status.as_str() {
-        "cancelled" => {
-            return Err(AppError::bad_request(
-                "ORDER_NOT_CONFIRMED",
-                "The order is cancelled",
-            ));
-        }
-        "fulfilled" => {
-            return Err(AppError::bad_request(
-                "ITEM_FULLY_FULFILLED",
-                "Every unit of the order is fulfilled",
-            ));
-        }
-        _ => {}
-    }
+    let status = OrderStatus::parse(&order.status)
+        .ok_or_else(|| AppError::corrupt(format!("order status {:?}", order.status)))?;
+    status.check_fulfilment().map_err(|code| {
+        let message = match code {
+            "ORDER_NOT_CONFIRMED" => "The order is cancelled",
+            _ => "Every unit of the order is fulfilled",
+        };
+        AppError::bad_request(code, message)
+    })?;
     if let Some(c) = &input.customer_id
         && *c != order.customer_id
     {
@@ -352,6 +347,16 @@ pub async fn create_in(
         ));
     }
     subscriptions::insert(tx, &plan.sub).await?;
+    flexportal_store::assignments::open(
+        tx,
+        &ctx.tenant_id,
+        &plan.sub.rental_id,
+        &asset.serial_number,
+        &plan.assigned_from,
+        now,
+    )
+    .await?;
+    flexportal_store::subscription_events::append(tx, &plan.event).await?;
     payments::insert_many(tx, &plan.payments)
         .await
         .map_err(|e| match e {

@@ -577,7 +577,7 @@ pub fn run(args: FulfilArgs) {
     };
     println!(
         "raw      ({driver}, {workers} worker(s); per fulfilment BEGIN, INSERT subscription, \
-         INSERT {payments_each} payments, UPDATE asset, order, customer, COMMIT): {} in {:.2} s \
+         INSERT {payments_each} payments, assignment, event, UPDATE asset, order, customer, COMMIT): {} in {:.2} s \
          = {:.0} fulfilments/s; p50 {} ms, p99 {} ms",
         raw_summary.requests,
         run.elapsed.as_secs_f64(),

@@ -21,6 +21,7 @@ use flexportal_store::assets::{self, AssetRecord};
 use flexportal_store::customers::CounterDelta;
 use flexportal_store::orders::OrderRecord;
 use flexportal_store::payments::PaymentRecord;
+use flexportal_store::subscription_events::SubscriptionEvent;
 use flexportal_store::subscriptions::SubscriptionRecord;
 use flexportal_store::variants::{self, VariantWithProduct};
 
@@ -38,6 +39,14 @@ pub struct RawFulfilment {
     pub payments: Vec<PaymentRecord>,
     /// `stub` and `manually_marked` of each payment as stored (integers).
     flags: Vec<[i64; 2]>,
+    /// `kind` of each payment as stored.
+    kinds: Vec<&'static str>,
+    /// The subscription's billing settings document as stored.
+    billing: String,
+    /// First day of the asset assignment.
+    assigned_from: String,
+    /// The `created` history event.
+    event: SubscriptionEvent,
     /// Net amount collected at creation (`collected_externally`), added to the asset.
     pub collected: i64,
     /// The order after the fulfilment (status, progress, `updated_at`).
@@ -87,7 +96,12 @@ pub fn build(
         .iter()
         .map(|p| [i64::from(p.stub), i64::from(p.manually_marked)])
         .collect();
+    let kinds = plan.payments.iter().map(|p| p.kind.as_str()).collect();
     RawFulfilment {
+        kinds,
+        billing: plan.sub.billing.to_json(),
+        assigned_from: plan.assigned_from,
+        event: plan.event,
         sub: plan.sub,
         payments: plan.payments,
         flags,
@@ -142,6 +156,8 @@ fn placeholders(first: usize, n: usize, numbered: bool) -> String {
 /// The statements of one fulfilment; `numbered` renders PostgreSQL's `$n`, else SQLite's `?n`.
 struct Sql {
     subscription: String,
+    assignment: String,
+    event: String,
     asset: String,
     asset_collected: String,
     order: String,
@@ -172,6 +188,26 @@ impl Sql {
                 p(3),
                 p(4),
                 p(5)
+            ),
+            assignment: format!(
+                "INSERT INTO asset_assignments (tenant_id, rental_id, serial_number, \
+                 assigned_from, assigned_to, created_at) VALUES ({}, {}, {}, {}, NULL, {})",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5)
+            ),
+            event: format!(
+                "INSERT INTO subscription_events (tenant_id, rental_id, event_id, kind, actor, \
+                 details, created_at) VALUES ({}, {}, {}, {}, {}, {}, {})",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6),
+                p(7)
             ),
             asset_collected: format!(
                 "UPDATE assets SET lifetime_collected = lifetime_collected + {}, updated_at = {} \
@@ -230,7 +266,7 @@ impl Sql {
 }
 
 macro_rules! subscription_params {
-    ($s:expr, $t:ty) => {
+    ($s:expr, $billing:expr, $t:ty) => {
         [
             &$s.tenant_id as $t,
             &$s.rental_id,
@@ -254,7 +290,7 @@ macro_rules! subscription_params {
             &$s.start_date,
             &$s.end_date,
             &$s.anchor_date,
-            &$s.billing,
+            &$billing,
             &$s.last_modified_date,
             &$s.list_price,
             &$s.list_price_source,
@@ -264,7 +300,6 @@ macro_rules! subscription_params {
             &$s.total_collected,
             &$s.custom_fields,
             &$s.notes,
-            &$s.history,
             &$s.upgrade_from_rental_id,
             &$s.created_by,
             &$s.created_at,
@@ -274,7 +309,7 @@ macro_rules! subscription_params {
 }
 
 macro_rules! payment_params {
-    ($p:expr, $f:expr, $t:ty) => {
+    ($p:expr, $f:expr, $k:expr, $t:ty) => {
         [
             &$p.tenant_id as $t,
             &$p.payment_id,
@@ -303,6 +338,7 @@ macro_rules! payment_params {
             &$p.notes,
             &$p.created_at,
             &$p.updated_at,
+            $k,
         ]
     };
 }
@@ -337,16 +373,39 @@ pub fn sqlite_run(path: &Path, rows: &[RawFulfilment]) -> RawRun {
         let s = &f.sub;
         conn.prepare_cached(&sql.subscription)
             .expect("prepare INSERT subscription")
-            .execute(&subscription_params!(s, P<'_>)[..])
+            .execute(&subscription_params!(s, f.billing, P<'_>)[..])
             .expect("INSERT subscription");
         let mut params: Vec<P<'_>> = Vec::with_capacity(f.payments.len() * PAYMENT_COLUMNS.len());
-        for (p, fl) in f.payments.iter().zip(&f.flags) {
-            params.extend(payment_params!(p, fl, P<'_>));
+        for ((p, fl), k) in f.payments.iter().zip(&f.flags).zip(&f.kinds) {
+            params.extend(payment_params!(p, fl, k, P<'_>));
         }
         conn.prepare_cached(&Sql::payments(f.payments.len(), false))
             .expect("prepare INSERT payments")
             .execute(&params[..])
             .expect("INSERT payments");
+        conn.prepare_cached(&sql.assignment)
+            .expect("prepare INSERT assignment")
+            .execute(rusqlite::params![
+                s.tenant_id,
+                s.rental_id,
+                s.asset_serial_number,
+                f.assigned_from,
+                f.now
+            ])
+            .expect("INSERT assignment");
+        let e = &f.event;
+        conn.prepare_cached(&sql.event)
+            .expect("prepare INSERT event")
+            .execute(rusqlite::params![
+                e.tenant_id,
+                e.rental_id,
+                e.event_id,
+                e.kind.as_str(),
+                e.actor,
+                e.details,
+                e.created_at
+            ])
+            .expect("INSERT event");
         let changed = conn
             .prepare_cached(&sql.asset)
             .expect("prepare UPDATE asset")
@@ -457,6 +516,8 @@ async fn postgres_worker(
     };
     let st_sub = prepare(sql.subscription.clone()).await;
     let st_asset = prepare(sql.asset.clone()).await;
+    let st_assignment = prepare(sql.assignment.clone()).await;
+    let st_event = prepare(sql.event.clone()).await;
     let st_collected = prepare(sql.asset_collected.clone()).await;
     let st_order = prepare(sql.order.clone()).await;
     let st_customer = prepare(sql.customer.clone()).await;
@@ -479,17 +540,46 @@ async fn postgres_worker(
         client.batch_execute("BEGIN").await.expect("BEGIN");
         let s = &f.sub;
         client
-            .execute(&st_sub, &subscription_params!(s, P<'_>))
+            .execute(&st_sub, &subscription_params!(s, f.billing, P<'_>))
             .await
             .expect("INSERT subscription");
         let mut params: Vec<P<'_>> = Vec::with_capacity(n * PAYMENT_COLUMNS.len());
-        for (p, fl) in f.payments.iter().zip(&f.flags) {
-            params.extend(payment_params!(p, fl, P<'_>));
+        for ((p, fl), k) in f.payments.iter().zip(&f.flags).zip(&f.kinds) {
+            params.extend(payment_params!(p, fl, k, P<'_>));
         }
         client
             .execute(&st_payments[&n], &params)
             .await
             .expect("INSERT payments");
+        client
+            .execute(
+                &st_assignment,
+                &[
+                    &s.tenant_id,
+                    &s.rental_id,
+                    &s.asset_serial_number,
+                    &f.assigned_from,
+                    &f.now,
+                ],
+            )
+            .await
+            .expect("INSERT assignment");
+        let e = &f.event;
+        client
+            .execute(
+                &st_event,
+                &[
+                    &e.tenant_id,
+                    &e.rental_id,
+                    &e.event_id,
+                    &e.kind.as_str(),
+                    &e.actor,
+                    &e.details,
+                    &e.created_at,
+                ],
+            )
+            .await
+            .expect("INSERT event");
         let changed = client
             .execute(
                 &st_asset,
@@ -560,40 +650,40 @@ async fn postgres_worker(
 mod tests {
     use super::*;
 
-    /// The column names of `CREATE TABLE <table> (…)` in a migration, in order.
-    fn columns(sql: &str, table: &str) -> Vec<String> {
-        let start = sql
-            .find(&format!("CREATE TABLE {table} ("))
-            .unwrap_or_else(|| panic!("no table {table}"));
-        let body = &sql[start..];
-        let body = &body[..body.find("\n);").expect("end of CREATE TABLE")];
-        body.lines()
-            .skip(1)
-            .filter_map(|l| {
-                let mut words = l.split_whitespace();
-                let (name, ty) = (words.next()?, words.next()?);
-                let is_name = name.chars().all(|c| c.is_ascii_lowercase() || c == '_');
-                let ty = ty.trim_end_matches(',');
-                (is_name && matches!(ty, "TEXT" | "BIGINT")).then(|| name.to_string())
-            })
-            .collect()
-    }
-
-    #[test]
-    fn column_lists_match_the_migrations() {
-        for sql in [
-            include_str!("../../store/migrations/sqlite/V2__orders_subscriptions_payments.sql"),
-            include_str!("../../store/migrations/postgres/V2__orders_subscriptions_payments.sql"),
+    /// The store's column lists are the migrated tables' columns, in table order (the raw
+    /// statements bind by position). Both engines' schemas are equal (testkit's schema test).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn column_lists_match_the_migrated_tables() {
+        let dir = std::env::temp_dir().join(format!(
+            "flexportal-bench-cols-{}",
+            flexportal_domain::ids::random_token(8)
+        ));
+        let db = flexportal_store::Db::connect(&format!("sqlite://{}", dir.join("t.db").display()))
+            .await
+            .expect("open");
+        db.migrate().await.expect("migrate");
+        let mut c = db.read().await.expect("read");
+        for (table, expected) in [
+            ("subscriptions", &SUBSCRIPTION_COLUMNS[..]),
+            ("payments", &PAYMENT_COLUMNS[..]),
         ] {
-            assert_eq!(columns(sql, "subscriptions"), SUBSCRIPTION_COLUMNS);
-            assert_eq!(columns(sql, "payments"), PAYMENT_COLUMNS);
+            let cols: Vec<String> = c
+                .fetch_all_sql(&format!(
+                    "SELECT name FROM pragma_table_info('{table}') ORDER BY cid"
+                ))
+                .await
+                .expect("columns");
+            assert_eq!(cols, expected, "{table}");
         }
+        drop(c);
+        drop(db);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]
     fn payment_insert_numbers_every_parameter() {
         let sql = Sql::payments(36, true);
-        assert!(sql.ends_with(&format!("${})", 36 * 27)));
+        assert!(sql.ends_with(&format!("${})", 36 * PAYMENT_COLUMNS.len())));
         assert!(Sql::new(false).customer.contains("?9"));
     }
 }

@@ -29,6 +29,8 @@ pub mod prefix {
     pub const TENANT: &str = "bu";
     /// API keys (the key id, not the secret).
     pub const API_KEY: &str = "key";
+    /// Subscription history events.
+    pub const EVENT: &str = "evt";
 }
 
 /// Generates a new id `<prefix>_<10 time chars><10 random chars>` for the given creation time

@@ -7,8 +7,12 @@
 //! - [`serial`]: serial-number and IMEI rules for assets (SPEC §2.3).
 //! - [`pricing`]: variant pricing tiers per contract length (SPEC §2.2).
 //! - [`tax`]: VAT on charges and orders, checked (SPEC §2.7 Amounts).
+//! - [`billing`]: the versioned billing settings document of a subscription (SPEC §2.6.3).
+//! - [`assignment`]: which asset a rental held on a date (income attribution, SPEC §2.7).
 //! - [`error`]: the typed error every use case returns, with its wire code (SPEC §1.4).
 
+pub mod assignment;
+pub mod billing;
 pub mod error;
 pub mod ids;
 pub mod money;

@@ -101,14 +101,20 @@ impl Db {
 
     /// Applies pending migrations (`migrations/sqlite` or `migrations/postgres`, same names).
     pub async fn migrate(&self) -> Result<()> {
+        self.migrate_to(None).await
+    }
+
+    /// Applies pending migrations up to `version` (`V<version>__…`), or all of them with `None`:
+    /// for tests that build a database of an earlier schema and migrate it forward.
+    pub async fn migrate_to(&self, version: Option<i32>) -> Result<()> {
         match &*self.inner {
             Inner::Sqlite(pool) => {
                 let mut w = pool.write().await;
-                crate::migrate::sqlite(&mut w)
+                crate::migrate::sqlite(&mut w, version)
             }
             Inner::Postgres(pool) => {
                 let mut obj = pool.get().await?;
-                crate::migrate::postgres(&mut obj).await
+                crate::migrate::postgres(&mut obj, version).await
             }
         }
     }

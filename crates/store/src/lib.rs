@@ -8,6 +8,7 @@
 
 pub mod api_keys;
 pub mod assets;
+pub mod assignments;
 pub mod customers;
 mod db;
 mod error;
@@ -18,6 +19,7 @@ pub mod payments;
 pub mod products;
 mod row;
 mod sqlite_pool;
+pub mod subscription_events;
 pub mod subscriptions;
 pub mod tenants;
 pub mod variants;

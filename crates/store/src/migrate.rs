@@ -13,18 +13,27 @@ mod postgres_set {
 /// once.
 const MIGRATION_LOCK: i64 = 0x666c_6578_706f;
 
-pub(crate) fn sqlite(conn: &mut rusqlite::Connection) -> Result<()> {
+fn target(version: Option<i32>) -> refinery::Target {
+    version.map_or(refinery::Target::Latest, refinery::Target::Version)
+}
+
+pub(crate) fn sqlite(conn: &mut rusqlite::Connection, version: Option<i32>) -> Result<()> {
     sqlite_set::migrations::runner()
+        .set_target(target(version))
         .run(conn)
         .map(|_| ())
         .map_err(|e| StoreError::Migration(e.to_string()))
 }
 
-pub(crate) async fn postgres(obj: &mut deadpool_postgres::Object) -> Result<()> {
+pub(crate) async fn postgres(
+    obj: &mut deadpool_postgres::Object,
+    version: Option<i32>,
+) -> Result<()> {
     obj.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
         .await?;
     let client: &mut tokio_postgres::Client = obj;
     let res = postgres_set::migrations::runner()
+        .set_target(target(version))
         .run_async(client)
         .await
         .map(|_| ())

@@ -3,6 +3,8 @@
 
 use sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 
+use flexportal_domain::status::PaymentKind;
+
 use crate::page::{self, After, Page, SortDir};
 use crate::row::{FromRow, Row};
 use crate::{Conn, Result};
@@ -10,7 +12,7 @@ use crate::{Conn, Result};
 const TABLE: &str = "payments";
 
 /// The payments columns in table order, as the record decodes them.
-pub const COLUMNS: [&str; 27] = [
+pub const COLUMNS: [&str; 28] = [
     "tenant_id",
     "payment_id",
     "customer_id",
@@ -38,6 +40,7 @@ pub const COLUMNS: [&str; 27] = [
     "notes",
     "created_at",
     "updated_at",
+    "kind",
 ];
 
 /// A payment as stored (money in minor units, dates `YYYY-MM-DD`).
@@ -97,6 +100,8 @@ pub struct PaymentRecord {
     pub created_at: i64,
     /// Epoch milliseconds.
     pub updated_at: i64,
+    /// What the payment charges: a contract month, a setup fee, a buyout, … (SPEC §2.7).
+    pub kind: PaymentKind,
 }
 
 impl FromRow for PaymentRecord {
@@ -129,6 +134,11 @@ impl FromRow for PaymentRecord {
             notes: r.opt_text(24)?,
             created_at: r.int(25)?,
             updated_at: r.int(26)?,
+            kind: {
+                let text = r.text(27)?;
+                PaymentKind::parse(&text)
+                    .ok_or_else(|| crate::StoreError::Decode(format!("payment kind {text:?}")))?
+            },
         })
     }
 }
@@ -163,6 +173,7 @@ impl PaymentRecord {
             self.notes.clone().into(),
             self.created_at.into(),
             self.updated_at.into(),
+            self.kind.as_str().into(),
         ]
     }
 }

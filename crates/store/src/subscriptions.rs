@@ -1,5 +1,6 @@
 //! Subscriptions (rentals, SPEC §2.6), keyed by (tenant_id, rental_id).
 
+use flexportal_domain::billing::BillingSettings;
 use sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 
 use crate::page::{self, After, Page, SortDir};
@@ -9,7 +10,7 @@ use crate::{Conn, Result};
 const TABLE: &str = "subscriptions";
 
 /// The subscriptions columns in table order, as the record decodes them.
-pub const COLUMNS: [&str; 37] = [
+pub const COLUMNS: [&str; 36] = [
     "tenant_id",
     "rental_id",
     "order_id",
@@ -42,7 +43,6 @@ pub const COLUMNS: [&str; 37] = [
     "total_collected",
     "custom_fields",
     "notes",
-    "history",
     "upgrade_from_rental_id",
     "created_by",
     "created_at",
@@ -96,8 +96,9 @@ pub struct SubscriptionRecord {
     pub end_date: String,
     /// Billing-cycle anchor `T` (SPEC §2.6.3).
     pub anchor_date: String,
-    /// Billing settings used (JSON), so extensions continue the same cycle.
-    pub billing: String,
+    /// The billing settings the schedule was generated with (stored as the versioned document
+    /// of [`BillingSettings`]), so extensions continue the same cycle.
+    pub billing: BillingSettings,
     /// Epoch milliseconds of the last lifecycle action.
     pub last_modified_date: i64,
     /// List price snapshot, minor units.
@@ -116,8 +117,6 @@ pub struct SubscriptionRecord {
     pub custom_fields: Option<String>,
     /// Notes.
     pub notes: Option<String>,
-    /// Lifecycle histories and details JSON object.
-    pub history: String,
     /// Previous subscription of an upgrade.
     pub upgrade_from_rental_id: Option<String>,
     /// Actor.
@@ -153,7 +152,8 @@ impl FromRow for SubscriptionRecord {
             start_date: r.text(19)?,
             end_date: r.text(20)?,
             anchor_date: r.text(21)?,
-            billing: r.text(22)?,
+            billing: BillingSettings::from_json(&r.text(22)?)
+                .map_err(|e| crate::StoreError::Decode(e.to_string()))?,
             last_modified_date: r.int(23)?,
             list_price: r.opt_int(24)?,
             list_price_source: r.text(25)?,
@@ -163,11 +163,10 @@ impl FromRow for SubscriptionRecord {
             total_collected: r.int(29)?,
             custom_fields: r.opt_text(30)?,
             notes: r.opt_text(31)?,
-            history: r.text(32)?,
-            upgrade_from_rental_id: r.opt_text(33)?,
-            created_by: r.text(34)?,
-            created_at: r.int(35)?,
-            updated_at: r.int(36)?,
+            upgrade_from_rental_id: r.opt_text(32)?,
+            created_by: r.text(33)?,
+            created_at: r.int(34)?,
+            updated_at: r.int(35)?,
         })
     }
 }
@@ -197,7 +196,7 @@ impl SubscriptionRecord {
             self.start_date.clone().into(),
             self.end_date.clone().into(),
             self.anchor_date.clone().into(),
-            self.billing.clone().into(),
+            self.billing.to_json().into(),
             self.last_modified_date.into(),
             self.list_price.into(),
             self.list_price_source.clone().into(),
@@ -207,7 +206,6 @@ impl SubscriptionRecord {
             self.total_collected.into(),
             self.custom_fields.clone().into(),
             self.notes.clone().into(),
-            self.history.clone().into(),
             self.upgrade_from_rental_id.clone().into(),
             self.created_by.clone().into(),
             self.created_at.into(),

@@ -157,6 +157,48 @@ pub async fn open_db(engine: EngineKind) -> Option<(Db, Option<std::path::PathBu
     }
 }
 
+/// A fresh store of `engine` with no migration applied: a new SQLite file, or a new PostgreSQL
+/// database of this process (dropped by a later test process once this one has exited). For
+/// tests that build a database of an earlier schema and migrate it forward. `None` when
+/// PostgreSQL is skipped.
+pub async fn open_unmigrated_db(engine: EngineKind) -> Option<(Db, Option<std::path::PathBuf>)> {
+    match engine {
+        EngineKind::Sqlite => {
+            let dir = std::env::temp_dir().join(format!(
+                "flexportal-test-{}",
+                flexportal_domain::ids::random_token(12)
+            ));
+            let url = format!("sqlite://{}", dir.join("test.db").display());
+            let db = Db::connect(&url).await.expect("open sqlite");
+            Some((db, Some(dir)))
+        }
+        EngineKind::Postgres => {
+            // Ensures the server is reachable (or skipped) the same way as every other test.
+            pg_test_url()?;
+            let base = pg_base_url();
+            let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+                .await
+                .expect("connect to PostgreSQL");
+            let driver = tokio::spawn(conn);
+            let name = format!(
+                "flexportal_test_{}_{}",
+                std::process::id(),
+                flexportal_domain::ids::random_token(6)
+            );
+            client
+                .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create database");
+            drop(client);
+            driver.abort();
+            let db = Db::connect(&with_db_name(&base, &name))
+                .await
+                .expect("open postgres");
+            Some((db, None))
+        }
+    }
+}
+
 impl TestApp {
     /// A new application on `engine`, with one EUR business unit; `None` when PostgreSQL is
     /// skipped. Each test gets its own business units, so tests sharing the PostgreSQL database

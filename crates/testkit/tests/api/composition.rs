@@ -60,5 +60,23 @@ both_engines!(
         let (_, a) = app.get("/v1/assets/S-1").await;
         assert_eq!(a["status"], "rented_out");
         assert_eq!(a["rentalId"], sub.sub.rental_id);
+        // The fulfilment opened the asset assignment and appended the first history event.
+        let mut c = app.app().db.read().await.unwrap();
+        let tenant = &app.tenant.tenant_id;
+        let held = flexportal_store::assignments::for_rental(&mut c, tenant, &sub.sub.rental_id)
+            .await
+            .unwrap();
+        assert_eq!(held.len(), 1);
+        assert_eq!(held[0].serial_number, "S-1");
+        assert_eq!(held[0].from.to_string(), sub.sub.start_date);
+        let events =
+            flexportal_store::subscription_events::for_rental(&mut c, tenant, &sub.sub.rental_id)
+                .await
+                .unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(
+            events[0].kind,
+            flexportal_domain::status::SubscriptionEventKind::Created
+        );
     }
 );

@@ -7,6 +7,7 @@ mod customers;
 mod demo;
 mod imports;
 mod isolation;
+mod migrations;
 mod orders;
 mod pagination;
 mod payments;

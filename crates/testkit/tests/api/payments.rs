@@ -351,3 +351,57 @@ both_engines!(
         assert_eq!(c["lifetimeCollected"].to_string(), "445.00");
     }
 );
+
+both_engines!(
+    income_goes_to_the_asset_held_on_the_billing_date,
+    |app: TestApp| async move {
+        app.set_date("2025-01-01", 9);
+        let order = crate::subscriptions::setup(&app, 2, 1, "held@example.com").await;
+        let (_, b) = app
+            .post(
+                "/v1/subscriptions",
+                json!({"orderId": order, "assetSerialNumber": "S-1"}),
+            )
+            .await;
+        let rental = b["rentalId"].as_str().unwrap().to_string();
+        // The rental swaps S-1 for S-2 on 2025-03-10 (as a device replacement records it).
+        let tenant = app.tenant.tenant_id.clone();
+        let mut tx = app.app().db.begin().await.unwrap();
+        assert!(
+            flexportal_store::assignments::close(&mut tx, &tenant, &rental, "S-1", "2025-03-10")
+                .await
+                .unwrap()
+        );
+        flexportal_store::assignments::open(&mut tx, &tenant, &rental, "S-2", "2025-03-10", 0)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let (_, p) = app
+            .get(&format!(
+                "/v1/payments?rentalId={rental}&sortBy=dueDate&sortDir=asc&limit=5"
+            ))
+            .await;
+        let by_date = |d: &str| {
+            p["payments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["billingDate"] == d)
+                .unwrap()["paymentId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        // February's charge was billed while S-1 was held, April's after the swap.
+        for id in [by_date("2025-02-01"), by_date("2025-04-01")] {
+            let (s, b) = app
+                .post(&format!("/v1/payments/{id}/mark-paid"), json!({}))
+                .await;
+            assert_eq!(s, 200, "{b}");
+        }
+        let (_, a1) = app.get("/v1/assets/S-1").await;
+        let (_, a2) = app.get("/v1/assets/S-2").await;
+        assert_eq!(a1["lifetimeCollected"].to_string(), "89.00", "{a1}");
+        assert_eq!(a2["lifetimeCollected"].to_string(), "89.00", "{a2}");
+    }
+);
