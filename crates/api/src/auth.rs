@@ -73,11 +73,15 @@ impl FromRequestParts<AppState> for Ctx {
             tracing::error!(tenant = %key.tenant_id, "stored currency is invalid");
             ApiError::new(500, "INTERNAL_ERROR", "Internal error")
         })?;
+        let settings = serde_json::from_str(&key.settings).map_err(|e| {
+            tracing::error!(tenant = %key.tenant_id, error = %e, "stored settings are invalid");
+            ApiError::new(500, "INTERNAL_ERROR", "Internal error")
+        })?;
         Ok(Ctx(TenantContext {
             tenant_id: key.tenant_id,
             currency,
             time_zone: key.time_zone,
-            settings: serde_json::from_str(&key.settings).unwrap_or_else(|_| serde_json::json!({})),
+            settings,
             actor: Actor {
                 user_id: format!("apikey:{}", key.key_id),
                 display_name: key.name,

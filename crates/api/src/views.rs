@@ -22,8 +22,9 @@ fn text(v: &Option<String>) -> Option<Value> {
     v.as_ref().map(|s| Value::String(s.clone()))
 }
 
-fn json_text(v: &str) -> Value {
-    serde_json::from_str(v).unwrap_or(Value::Null)
+/// A stored JSON document. Errors: 500 when it cannot be decoded (never rendered as `null`).
+fn json_text(v: &str) -> Result<Value, DomainError> {
+    serde_json::from_str(v).map_err(DomainError::corrupt)
 }
 
 /// A list envelope `{<key>: [...], count, limit, hasMore, nextCursor}` (SPEC §1.8).
@@ -139,7 +140,7 @@ pub(crate) fn variant(
     m.insert("grade".into(), json!(v.grade));
     put(&mut m, "condition", text(&v.condition));
     put(&mut m, "colorName", text(&v.color_name));
-    m.insert("images".into(), json_text(&v.images));
+    m.insert("images".into(), json_text(&v.images)?);
     put(
         &mut m,
         "listPrice",
@@ -166,7 +167,7 @@ pub(crate) fn product(
     p: &ProductRecord,
     variants: Option<Vec<Value>>,
     variant_count: Option<i64>,
-) -> Value {
+) -> Result<Value, DomainError> {
     let mut m = Map::new();
     m.insert("productId".into(), json!(p.product_id));
     m.insert("tenantId".into(), json!(p.tenant_id));
@@ -176,20 +177,21 @@ pub(crate) fn product(
     m.insert("category".into(), json!(p.category));
     m.insert("brand".into(), json!(p.brand));
     put(&mut m, "description", text(&p.description));
-    m.insert("images".into(), json_text(&p.images));
+    m.insert("images".into(), json_text(&p.images)?);
     m.insert("status".into(), json!(p.status));
     m.insert(
         "_sync".into(),
         p.sync
             .as_deref()
             .map(json_text)
+            .transpose()?
             .unwrap_or_else(|| json!({"source": "manual"})),
     );
     put(&mut m, "variants", variants.map(Value::Array));
     put(&mut m, "variantCount", variant_count.map(|c| json!(c)));
     m.insert("createdAt".into(), json!(format_timestamp(p.created_at)));
     m.insert("updatedAt".into(), json!(format_timestamp(p.updated_at)));
-    Value::Object(m)
+    Ok(Value::Object(m))
 }
 
 /// An asset (OpenAPI shape plus `acquisitionCost`, `acquisitionDate`, `condition`, and the
@@ -239,7 +241,7 @@ pub(crate) fn customer(
     c: &CustomerRecord,
     order_ids: &[String],
     rental_ids: &[String],
-) -> Value {
+) -> Result<Value, DomainError> {
     let exp = ctx.exponent();
     let mut m = Map::new();
     m.insert("customerId".into(), json!(c.customer_id));
@@ -255,6 +257,7 @@ pub(crate) fn customer(
         c.custom_fields
             .as_deref()
             .map(json_text)
+            .transpose()?
             .unwrap_or_else(|| json!({})),
     );
     m.insert("totalOrders".into(), json!(c.total_orders));
@@ -269,12 +272,18 @@ pub(crate) fn customer(
     put(
         &mut m,
         "lastBillingAddress",
-        c.last_billing_address.as_deref().map(json_text),
+        c.last_billing_address
+            .as_deref()
+            .map(json_text)
+            .transpose()?,
     );
     put(
         &mut m,
         "lastShippingAddress",
-        c.last_shipping_address.as_deref().map(json_text),
+        c.last_shipping_address
+            .as_deref()
+            .map(json_text)
+            .transpose()?,
     );
     m.insert("createdAt".into(), json!(format_timestamp(c.created_at)));
     m.insert("updatedAt".into(), json!(format_timestamp(c.updated_at)));
@@ -304,5 +313,5 @@ pub(crate) fn customer(
         "subscriptionsTracked".into(),
         json!(c.subscriptions_tracked),
     );
-    Value::Object(m)
+    Ok(Value::Object(m))
 }

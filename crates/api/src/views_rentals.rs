@@ -1,8 +1,8 @@
 //! JSON renderings of orders, subscriptions and payments (OpenAPI shapes; money in major units).
 
-use flexportal_app::TenantContext;
 use flexportal_app::orders::OrderView;
 use flexportal_app::subscriptions::SubscriptionView;
+use flexportal_app::{AppError, TenantContext};
 use flexportal_domain::money::amount_json;
 use flexportal_domain::time::format_timestamp;
 use flexportal_store::payments::PaymentRecord;
@@ -14,12 +14,18 @@ fn put(m: &mut Map<String, Value>, key: &str, v: Option<Value>) {
     }
 }
 
-fn doc(text: &Option<String>) -> Option<Value> {
-    text.as_deref().and_then(|t| serde_json::from_str(t).ok())
+/// An optional stored JSON document. Errors: 500 when it cannot be decoded.
+fn doc(text: &Option<String>) -> Result<Option<Value>, AppError> {
+    text.as_deref().map(json).transpose()
+}
+
+/// A stored JSON document. Errors: 500 when it cannot be decoded (never rendered as a default).
+fn json(text: &str) -> Result<Value, AppError> {
+    serde_json::from_str(text).map_err(AppError::corrupt)
 }
 
 /// An order (SPEC §2.5) with items, totals, progress and rental ids.
-pub(crate) fn order(ctx: &TenantContext, v: &OrderView) -> Value {
+pub(crate) fn order(ctx: &TenantContext, v: &OrderView) -> Result<Value, AppError> {
     let exp = ctx.exponent();
     let o = &v.order;
     let items: Vec<Value> = v
@@ -89,19 +95,13 @@ pub(crate) fn order(ctx: &TenantContext, v: &OrderView) -> Value {
     m.insert("tenantId".into(), json!(o.tenant_id));
     m.insert("status".into(), json!(o.status));
     m.insert("orderType".into(), json!(o.order_type));
-    let mut customer: Value = serde_json::from_str(&o.customer_snapshot).unwrap_or_default();
+    let mut customer = json(&o.customer_snapshot)?;
     if let Some(c) = customer.as_object_mut() {
         c.retain(|_, v| !v.is_null());
     }
     m.insert("customer".into(), customer);
-    m.insert(
-        "billingAddress".into(),
-        serde_json::from_str(&o.billing_address).unwrap_or_default(),
-    );
-    m.insert(
-        "shippingAddress".into(),
-        serde_json::from_str(&o.shipping_address).unwrap_or_default(),
-    );
+    m.insert("billingAddress".into(), json(&o.billing_address)?);
+    m.insert("shippingAddress".into(), json(&o.shipping_address)?);
     m.insert("items".into(), Value::Array(items));
     m.insert(
         "totals".into(),
@@ -115,7 +115,7 @@ pub(crate) fn order(ctx: &TenantContext, v: &OrderView) -> Value {
     );
     m.insert(
         "customFields".into(),
-        doc(&o.custom_fields).unwrap_or(Value::Null),
+        doc(&o.custom_fields)?.unwrap_or(Value::Null),
     );
     m.insert(
         "rentalProgress".into(),
@@ -134,8 +134,8 @@ pub(crate) fn order(ctx: &TenantContext, v: &OrderView) -> Value {
     m.insert("updatedAt".into(), json!(format_timestamp(o.updated_at)));
     m.insert("createdBy".into(), json!(o.created_by));
     put(&mut m, "notes", o.notes.as_ref().map(|n| json!(n)));
-    put(&mut m, "extensionDetails", doc(&o.extension_details));
-    put(&mut m, "upgradeDetails", doc(&o.upgrade_details));
+    put(&mut m, "extensionDetails", doc(&o.extension_details)?);
+    put(&mut m, "upgradeDetails", doc(&o.upgrade_details)?);
     put(
         &mut m,
         "cancellationReason",
@@ -146,7 +146,7 @@ pub(crate) fn order(ctx: &TenantContext, v: &OrderView) -> Value {
         "cancelledAt",
         o.cancelled_at.map(|t| json!(format_timestamp(t))),
     );
-    Value::Object(m)
+    Ok(Value::Object(m))
 }
 
 fn tenths(v: Option<i64>) -> Value {
@@ -154,10 +154,10 @@ fn tenths(v: Option<i64>) -> Value {
 }
 
 /// A subscription (SPEC §2.6.1) with its computed fields and the additive `costRecovery` object.
-pub(crate) fn subscription(ctx: &TenantContext, v: &SubscriptionView) -> Value {
+pub(crate) fn subscription(ctx: &TenantContext, v: &SubscriptionView) -> Result<Value, AppError> {
     let exp = ctx.exponent();
     let s = &v.sub;
-    let c = v.computed();
+    let c = v.computed()?;
     let r = &c.recovery;
     let mut m = Map::new();
     m.insert("rentalId".into(), json!(s.rental_id));
@@ -252,7 +252,7 @@ pub(crate) fn subscription(ctx: &TenantContext, v: &SubscriptionView) -> Value {
     m.insert("customerName".into(), json!(s.customer_name));
     m.insert(
         "customFields".into(),
-        doc(&s.custom_fields).unwrap_or_else(|| json!({})),
+        doc(&s.custom_fields)?.unwrap_or_else(|| json!({})),
     );
     m.insert("createdAt".into(), json!(format_timestamp(s.created_at)));
     m.insert("updatedAt".into(), json!(format_timestamp(s.updated_at)));
@@ -276,7 +276,7 @@ pub(crate) fn subscription(ctx: &TenantContext, v: &SubscriptionView) -> Value {
             "projectedMarginPercent": cost.and_then(|c| flexportal_domain::money::percent_json(projected - c, c, 1)),
         }),
     );
-    Value::Object(m)
+    Ok(Value::Object(m))
 }
 
 /// A payment (SPEC §2.7) with its single line item.

@@ -51,14 +51,17 @@ pub fn product_name(product: &str, variant: &str) -> String {
     }
 }
 
-/// The first variant image, else the first product image.
-pub fn image_url(v: &VariantWithProduct) -> Option<String> {
-    let first = |json: &str| -> Option<String> {
-        serde_json::from_str::<Vec<String>>(json)
-            .ok()
-            .and_then(|v| v.into_iter().next())
+/// The first variant image, else the first product image. Errors: 500 when a stored image
+/// list cannot be decoded.
+pub fn image_url(v: &VariantWithProduct) -> AppResult<Option<String>> {
+    let first = |json: &str| -> AppResult<Option<String>> {
+        let images: Vec<String> = serde_json::from_str(json).map_err(AppError::corrupt)?;
+        Ok(images.into_iter().next())
     };
-    first(&v.variant.images).or_else(|| first(&v.product_images))
+    match first(&v.variant.images)? {
+        Some(url) => Ok(Some(url)),
+        None => first(&v.product_images),
+    }
 }
 
 /// A validated createAsset body.
@@ -158,7 +161,7 @@ pub fn build(
         variant_id: v.variant.variant_id.clone(),
         sku: v.variant.variant_sku.clone(),
         product_name: product_name(&v.product_name, &v.variant.variant_name),
-        product_image_url: image_url(v),
+        product_image_url: image_url(v)?,
         status: a.status.as_str().to_string(),
         location: a.location,
         condition: a.condition,

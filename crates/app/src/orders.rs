@@ -144,7 +144,7 @@ async fn resolve_items(
             product_id: v.variant.product_id.clone(),
             variant_id: v.variant.variant_id.clone(),
             product_name: crate::assets::product_name(&v.product_name, &v.variant.variant_name),
-            product_image_url: crate::assets::image_url(&v),
+            product_image_url: crate::assets::image_url(&v)?,
             quantity: it.quantity,
             unit_price: unit_price(tier).map_err(crate::corrupt)?,
             contract_length: tier.contract_length,
@@ -519,7 +519,7 @@ pub async fn list(app: &App, ctx: &TenantContext, q: &Query) -> AppResult<(Page<
                 has_more = true;
                 break;
             }
-            if custom_matches(&o, &custom) {
+            if custom_matches(&o, &custom)? {
                 items.push(o);
             }
         }
@@ -547,21 +547,20 @@ pub async fn list(app: &App, ctx: &TenantContext, q: &Query) -> AppResult<(Page<
     ))
 }
 
-fn custom_matches(o: &OrderRecord, custom: &HashMap<String, String>) -> bool {
+fn custom_matches(o: &OrderRecord, custom: &HashMap<String, String>) -> AppResult<bool> {
     if custom.is_empty() {
-        return true;
+        return Ok(true);
     }
-    let fields: Map<String, Value> = o
-        .custom_fields
-        .as_deref()
-        .and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or_default();
-    custom.iter().all(|(k, v)| match fields.get(k) {
+    let fields: Map<String, Value> = match o.custom_fields.as_deref() {
+        Some(text) => serde_json::from_str(text).map_err(AppError::corrupt)?,
+        None => Map::new(),
+    };
+    Ok(custom.iter().all(|(k, v)| match fields.get(k) {
         Some(Value::String(s)) => s == v,
         Some(Value::Number(n)) => n.as_str() == v,
         Some(Value::Bool(b)) => v == if *b { "true" } else { "false" },
         _ => false,
-    })
+    }))
 }
 
 /// Whether any open order (`pending`, `confirmed`, `partial`) still has unfulfilled units of one

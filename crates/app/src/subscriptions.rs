@@ -2,6 +2,7 @@
 //! schedule in one transaction; reads with the computed fields; notes.
 
 use crate::AppError;
+use flexportal_domain::money::checked_sum;
 use flexportal_domain::pricing::{tier_for, unit_price};
 use flexportal_domain::recovery::{RecoveryInput, recovery};
 use flexportal_domain::schedule::{self, BillingStartOption, ChargeState};
@@ -51,44 +52,50 @@ pub struct Computed {
     pub recovery: flexportal_domain::recovery::Recovery,
 }
 
-fn date(s: &str) -> Date {
-    s.parse().unwrap_or(Date::MIN)
+/// A stored `YYYY-MM-DD` date. Errors: 500 when it is not one.
+fn date(s: &str) -> AppResult<Date> {
+    s.parse()
+        .map_err(|_| AppError::corrupt(format!("stored date {s:?}")))
 }
 
 impl SubscriptionView {
     /// The charge states of the schedule (payments of this subscription, one-offs excluded).
-    fn charges(&self) -> Vec<ChargeState> {
+    fn charges(&self) -> AppResult<Vec<ChargeState>> {
         self.payments
             .iter()
             .filter(|p| p.kind.is_contract_month())
-            .map(|p| ChargeState {
-                service_start: date(&p.service_start),
-                base_amount: p.subtotal,
-                stub: p.stub,
-                open: !matches!(p.status.as_str(), "paid" | "cancelled"),
-                cancelled: p.status == "cancelled",
+            .map(|p| {
+                Ok(ChargeState {
+                    service_start: date(&p.service_start)?,
+                    base_amount: p.subtotal,
+                    stub: p.stub,
+                    open: !matches!(p.status.as_str(), "paid" | "cancelled"),
+                    cancelled: p.status == "cancelled",
+                })
             })
             .collect()
     }
 
-    /// The computed fields as of today.
-    pub fn computed(&self) -> Computed {
-        let charges = self.charges();
+    /// The computed fields as of today. Errors: 500 when a stored date cannot be read; 400
+    /// `VALIDATION_ERROR` when the open value does not fit (it cannot for amounts within
+    /// [`flexportal_domain::money::MAX_AMOUNT`]).
+    pub fn computed(&self) -> AppResult<Computed> {
+        let charges = self.charges()?;
         let active = self.sub.status == "active";
         let as_of = self.today;
         let open: Vec<(Date, bool)> = self
             .payments
             .iter()
             .map(|p| {
-                (
-                    date(&p.billing_date),
+                Ok((
+                    date(&p.billing_date)?,
                     !matches!(p.status.as_str(), "paid" | "cancelled"),
-                )
+                ))
             })
-            .collect();
+            .collect::<AppResult<_>>()?;
         let months_elapsed =
             schedule::months_elapsed(&charges, as_of).min(self.sub.contract_length);
-        Computed {
+        Ok(Computed {
             next_billing_date: if active {
                 schedule::next_billing_date(&open, as_of)
             } else {
@@ -96,12 +103,13 @@ impl SubscriptionView {
             },
             months_elapsed,
             months_remaining: schedule::remaining_months(&charges, as_of),
-            open_value: self
-                .payments
-                .iter()
-                .filter(|p| !matches!(p.status.as_str(), "paid" | "cancelled"))
-                .map(|p| p.subtotal)
-                .sum(),
+            open_value: checked_sum(
+                self.payments
+                    .iter()
+                    .filter(|p| !matches!(p.status.as_str(), "paid" | "cancelled"))
+                    .map(|p| p.subtotal),
+            )
+            .map_err(|_| crate::overflow("payments"))?,
             recovery: recovery(&RecoveryInput {
                 total_collected: self.sub.total_collected,
                 acquisition_cost: self.sub.acquisition_cost,
@@ -109,7 +117,7 @@ impl SubscriptionView {
                 contract_length: self.sub.contract_length,
                 months_elapsed,
             }),
-        }
+        })
     }
 }
 
@@ -312,7 +320,7 @@ pub async fn create_in(
         ));
     }
     let start = match &input.start_date {
-        Some(d) => date(d),
+        Some(d) => date(d)?,
         None => today,
     };
     let plan = crate::fulfilment::plan(

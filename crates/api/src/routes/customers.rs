@@ -25,7 +25,7 @@ pub(crate) async fn list(
             uc::history(&s.app, &ctx, &c.customer_id).await?,
         );
     }
-    Ok(Json(views::list(
+    Ok(Json(views::try_list(
         "customers",
         &page,
         limit,
@@ -34,7 +34,7 @@ pub(crate) async fn list(
             let (orders, rentals) = &histories[&c.customer_id];
             views::customer(&ctx, c, orders, rentals)
         },
-    )))
+    )?))
 }
 
 /// getCustomer, with the additive `profitability` object (SPEC §2.4).
@@ -45,7 +45,7 @@ pub(crate) async fn get(
 ) -> Result<Json<Value>, ApiError> {
     let c = uc::get(&s.app, &ctx, &id).await?;
     let (order_ids, rental_ids) = uc::history(&s.app, &ctx, &id).await?;
-    let mut v = views::customer(&ctx, &c, &order_ids, &rental_ids);
+    let mut v = views::customer(&ctx, &c, &order_ids, &rental_ids)?;
     let exp = ctx.exponent();
     v["profitability"] = json!({
         "lifetimeCollected": flexportal_domain::money::amount_json(c.lifetime_collected, exp),
@@ -70,7 +70,7 @@ pub(crate) async fn update(
         "success": true,
         "message": "Customer updated",
         "customerId": c.customer_id,
-        "customer": views::customer(&ctx, &c, &order_ids, &rental_ids),
+        "customer": views::customer(&ctx, &c, &order_ids, &rental_ids)?,
     })))
 }
 

@@ -25,7 +25,7 @@ pub(crate) async fn create(
             "success": true,
             "message": "Order created",
             "orderId": o.order.order_id,
-            "order": views_rentals::order(&ctx, &o),
+            "order": views_rentals::order(&ctx, &o)?,
         })),
     ))
 }
@@ -37,13 +37,13 @@ pub(crate) async fn list(
     Params(q): Params,
 ) -> Result<Json<Value>, ApiError> {
     let (page, limit) = uc::list(&s.app, &ctx, &q).await?;
-    Ok(Json(views::list(
+    Ok(Json(views::try_list(
         "orders",
         &page,
         limit,
         |o| o.order.order_id.clone(),
         |o| views_rentals::order(&ctx, o),
-    )))
+    )?))
 }
 
 /// getOrder.
@@ -53,7 +53,7 @@ pub(crate) async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let o = uc::get(&s.app, &ctx, &id).await?;
-    Ok(Json(views_rentals::order(&ctx, &o)))
+    Ok(Json(views_rentals::order(&ctx, &o)?))
 }
 
 /// updateOrderNotes.

@@ -42,13 +42,13 @@ pub(crate) async fn list(
     Params(q): Params,
 ) -> Result<Json<Value>, ApiError> {
     let (page, limit) = uc::list(&s.app, &ctx, &q).await?;
-    Ok(Json(views::list(
+    Ok(Json(views::try_list(
         "products",
         &page,
         limit,
         |r| r.product.product_id.clone(),
         |r| views::product(&r.product, None, Some(r.variant_count)),
-    )))
+    )?))
 }
 
 /// getProduct.
@@ -62,7 +62,7 @@ pub(crate) async fn get(
         .iter()
         .map(|v| views::variant(&ctx, v, &p.product_sku, None))
         .collect::<Result<_, _>>()?;
-    Ok(Json(views::product(&p, Some(variants), None)))
+    Ok(Json(views::product(&p, Some(variants), None)?))
 }
 
 /// updateProduct.

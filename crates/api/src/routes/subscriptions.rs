@@ -25,7 +25,7 @@ pub(crate) async fn create(
             "success": true,
             "message": "Subscription created",
             "rentalId": v.sub.rental_id,
-            "rental": views_rentals::subscription(&ctx, &v),
+            "rental": views_rentals::subscription(&ctx, &v)?,
         })),
     ))
 }
@@ -37,13 +37,13 @@ pub(crate) async fn list(
     Params(q): Params,
 ) -> Result<Json<Value>, ApiError> {
     let (page, limit) = uc::list(&s.app, &ctx, &q).await?;
-    Ok(Json(views::list(
+    Ok(Json(views::try_list(
         "rentals",
         &page,
         limit,
         |v| v.sub.rental_id.clone(),
         |v| views_rentals::subscription(&ctx, v),
-    )))
+    )?))
 }
 
 /// getSubscription.
@@ -53,7 +53,7 @@ pub(crate) async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let v = uc::get(&s.app, &ctx, &id).await?;
-    Ok(Json(views_rentals::subscription(&ctx, &v)))
+    Ok(Json(views_rentals::subscription(&ctx, &v)?))
 }
 
 /// updateSubscriptionNotes.

@@ -3,6 +3,7 @@
 mod assets;
 mod composition;
 mod concurrency;
+mod corrupt;
 mod customers;
 mod demo;
 mod imports;
