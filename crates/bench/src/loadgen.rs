@@ -1,5 +1,6 @@
 //! Load generator: keep-alive HTTP/1.1 connections (raw hyper client connections) to a server on
-//! this machine. A closed-loop run keeps N connections busy for a fixed time, each sending its
+//! this machine. A closed-loop run keeps N connections busy for a fixed time (or, with
+//! [`closed_loop_while`], until a flag is cleared, keeping when each answer came), each sending its
 //! next request as soon as the previous answer is read; a sequential run sends requests one by one
 //! on a single connection. A work-queue run sends a fixed list of requests (e.g. `POST`s that
 //! each create something once) over N connections, each taking the next request from a shared
@@ -7,7 +8,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full};
@@ -151,24 +152,58 @@ impl Connection {
     }
 }
 
+/// When the connections of a closed-loop run stop sending.
+#[derive(Clone)]
+enum Until {
+    /// At this instant.
+    Deadline(Instant),
+    /// When this flag is cleared.
+    Cleared(Arc<AtomicBool>),
+}
+
+impl Until {
+    fn running(&self) -> bool {
+        match self {
+            Until::Deadline(d) => Instant::now() < *d,
+            Until::Cleared(flag) => flag.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// One answered request of a closed-loop run.
+#[derive(Debug, Clone, Copy)]
+pub struct Timed {
+    /// When the answer was read, from the start of the run.
+    pub at: Duration,
+    /// Time from sending the request to the end of the body.
+    pub latency: Duration,
+}
+
 /// What one connection of a closed-loop run measured.
 #[derive(Default)]
 struct Tally {
-    latencies: Vec<Duration>,
-    errors: u64,
+    answers: Vec<Timed>,
+    /// When each failure (a non-200 answer or a transport error) happened, from the start.
+    failures: Vec<Duration>,
 }
 
-async fn drive(target: Arc<Target>, paths: Arc<Paths>, deadline: Instant, seed: u64) -> Tally {
+async fn drive(
+    target: Arc<Target>,
+    paths: Arc<Paths>,
+    until: Until,
+    started: Instant,
+    seed: u64,
+) -> Tally {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut tally = Tally::default();
     let mut conn: Option<Connection> = None;
-    while Instant::now() < deadline {
+    while until.running() {
         let c = match conn.as_mut() {
             Some(c) => c,
             None => match Connection::open(target.clone()).await {
                 Ok(c) => conn.insert(c),
                 Err(_) => {
-                    tally.errors += 1;
+                    tally.failures.push(started.elapsed());
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 }
@@ -176,18 +211,55 @@ async fn drive(target: Arc<Target>, paths: Arc<Paths>, deadline: Instant, seed: 
         };
         match c.get(&paths.next(&mut rng)).await {
             Ok(a) => {
+                let at = started.elapsed();
                 if a.status != StatusCode::OK {
-                    tally.errors += 1;
+                    tally.failures.push(at);
                 }
-                tally.latencies.push(a.latency);
+                tally.answers.push(Timed {
+                    at,
+                    latency: a.latency,
+                });
             }
             Err(_) => {
-                tally.errors += 1;
+                tally.failures.push(started.elapsed());
                 conn = None;
             }
         }
     }
     tally
+}
+
+/// Runs `connections` connections until `until` says stop and gathers what they measured (a
+/// request in flight at the end is still awaited and counted).
+async fn run_closed_loop(
+    target: Arc<Target>,
+    paths: Paths,
+    connections: usize,
+    until: Until,
+) -> Timeline {
+    let paths = Arc::new(paths);
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..connections {
+        tasks.spawn(drive(
+            target.clone(),
+            paths.clone(),
+            until.clone(),
+            started,
+            i as u64 + 1,
+        ));
+    }
+    let mut t = Tally::default();
+    while let Some(x) = tasks.join_next().await {
+        let x = x.expect("load task");
+        t.answers.extend(x.answers);
+        t.failures.extend(x.failures);
+    }
+    Timeline {
+        answers: t.answers,
+        failures: t.failures,
+        elapsed: started.elapsed(),
+    }
 }
 
 /// Keeps `connections` connections busy with requests for `duration` and summarises every
@@ -198,21 +270,55 @@ pub async fn closed_loop(
     connections: usize,
     duration: Duration,
 ) -> Summary {
-    let paths = Arc::new(paths);
-    let started = Instant::now();
-    let deadline = started + duration;
-    let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..connections {
-        tasks.spawn(drive(target.clone(), paths.clone(), deadline, i as u64 + 1));
+    let until = Until::Deadline(Instant::now() + duration);
+    run_closed_loop(target, paths, connections, until)
+        .await
+        .summary()
+}
+
+/// Every request of a closed-loop run with the time it was answered.
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    /// Every answered request (any status), in no particular order.
+    pub answers: Vec<Timed>,
+    /// When each failure (a non-200 answer or a transport error) happened, from the start.
+    pub failures: Vec<Duration>,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+}
+
+impl Timeline {
+    /// Summarises the whole run.
+    pub fn summary(&self) -> Summary {
+        let latencies = self.answers.iter().map(|a| a.latency).collect();
+        Summary::from_latencies(latencies, self.failures.len() as u64, self.elapsed)
     }
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    while let Some(t) = tasks.join_next().await {
-        let t = t.expect("load task");
-        latencies.extend(t.latencies);
-        errors += t.errors;
+
+    /// Summarises the requests answered in `[from, to)` (failures likewise) over that interval
+    /// (cut at the end of the run).
+    pub fn window(&self, from: Duration, to: Duration) -> Summary {
+        let inside = |at: &Duration| (from..to).contains(at);
+        let latencies = self
+            .answers
+            .iter()
+            .filter(|a| inside(&a.at))
+            .map(|a| a.latency)
+            .collect();
+        let errors = self.failures.iter().filter(|at| inside(at)).count() as u64;
+        Summary::from_latencies(latencies, errors, to.min(self.elapsed).saturating_sub(from))
     }
-    Summary::from_latencies(latencies, errors, started.elapsed())
+}
+
+/// Keeps `connections` connections busy with requests while `running` is set and returns every
+/// request with the time it was answered (a request in flight when the flag is cleared is still
+/// awaited and counted).
+pub async fn closed_loop_while(
+    target: Arc<Target>,
+    paths: Paths,
+    connections: usize,
+    running: Arc<AtomicBool>,
+) -> Timeline {
+    run_closed_loop(target, paths, connections, Until::Cleared(running)).await
 }
 
 /// Sends the `paths` in turn, `rounds` times, on one connection, and summarises each path's

@@ -11,12 +11,15 @@
 //!   the same rows with the same concurrency.
 //! - `rentals-http`: payment and subscription lists of one rental / one customer in a unit with
 //!   about a million payments, against `GET /healthz`, with the query plans.
+//! - `import-under-load`: `GET /v1/assets/{serialNumber}` latency while a bulk asset import runs on
+//!   the server's own runtime, against the same load on the idle server.
 
 mod catalog;
 mod dataset;
 mod fulfil;
 mod http;
 mod import;
+mod import_load;
 mod loadgen;
 mod plan;
 mod raw;
@@ -66,6 +69,8 @@ enum Scenario {
     FulfilHttp(fulfil::FulfilArgs),
     /// Payment and subscription lists over HTTP against /healthz, with their query plans.
     RentalsHttp(rentals::RentalsArgs),
+    /// Asset get over HTTP while a bulk asset import runs in the server's process, against idle.
+    ImportUnderLoad(import_load::ImportLoadArgs),
 }
 
 /// The machine's load average (`/proc/loadavg`), printed with each scenario: other processes
@@ -96,5 +101,6 @@ fn main() {
         Scenario::AssetsHttp(args) => http::run(args),
         Scenario::FulfilHttp(args) => fulfil::run(args),
         Scenario::RentalsHttp(args) => rentals::run(args),
+        Scenario::ImportUnderLoad(args) => import_load::run(args),
     }
 }

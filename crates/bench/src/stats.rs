@@ -17,6 +17,8 @@ pub struct Summary {
     pub p50: Duration,
     /// 99th percentile latency.
     pub p99: Duration,
+    /// Highest latency.
+    pub max: Duration,
 }
 
 impl Summary {
@@ -36,6 +38,7 @@ impl Summary {
             mean,
             p50: percentile(&latencies, 50.0),
             p99: percentile(&latencies, 99.0),
+            max: latencies.last().copied().unwrap_or(Duration::ZERO),
         }
     }
 
@@ -89,6 +92,7 @@ mod tests {
         let s = Summary::from_latencies(v, 1, Duration::from_secs(2));
         assert_eq!(s.p50, Duration::from_millis(1));
         assert_eq!(s.mean, Duration::from_millis(2));
+        assert_eq!(s.max, Duration::from_millis(3));
         assert!((s.rps() - 1.0).abs() < 1e-9);
     }
 }
