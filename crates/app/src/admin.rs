@@ -103,11 +103,11 @@ pub async fn create_key(
     Ok(IssuedKey { record, secret })
 }
 
-/// Revokes a key by id; later calls with it get 401 `INVALID_TOKEN`. Errors: 404 when no active
-/// key has this id.
-pub async fn revoke_key(app: &App, key_id: &str) -> AppResult<()> {
+/// Revokes a key of a business unit by id; later calls with it get 401 `INVALID_TOKEN`.
+/// Errors: 404 when the unit has no active key with this id.
+pub async fn revoke_key(app: &App, tenant_id: &str, key_id: &str) -> AppResult<()> {
     let mut tx = app.db.begin().await?;
-    if !api_keys::revoke(&mut tx, key_id, app.now()).await? {
+    if !api_keys::revoke(&mut tx, tenant_id, key_id, app.now()).await? {
         return Err(AppError::not_found("Active API key"));
     }
     tx.commit().await.map_err(AppError::from)

@@ -70,6 +70,9 @@ pub enum KeyCommand {
     Revoke {
         /// Key id (`key_…`).
         key_id: String,
+        /// The business unit the key belongs to.
+        #[arg(long)]
+        tenant: String,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -261,8 +264,12 @@ async fn keys(app: &App, cmd: KeyCommand) -> AnyResult {
                 }
             }
         }
-        KeyCommand::Revoke { key_id, json } => {
-            admin::revoke_key(app, &key_id).await?;
+        KeyCommand::Revoke {
+            key_id,
+            tenant,
+            json,
+        } => {
+            admin::revoke_key(app, &tenant, &key_id).await?;
             if json {
                 println!("{}", json!({"keyId": key_id, "status": "revoked"}));
             } else {

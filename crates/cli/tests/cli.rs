@@ -76,9 +76,28 @@ fn admin_commands(url: &str, dir: &std::path::Path) {
     assert_eq!(keys[0]["keyId"], key_id.as_str());
     assert_eq!(keys[0]["scope"], "read");
     assert!(keys[0].get("apiKey").is_none(), "secrets are never listed");
-    let r = json(url, &["keys", "revoke", &key_id, "--json"]);
+    // Another unit's id does not reach the key.
+    let other = json(
+        url,
+        &[
+            "tenants",
+            "create",
+            "--name",
+            "Other",
+            "--currency",
+            "EUR",
+            "--json",
+        ],
+    );
+    let other = other["tenantId"].as_str().unwrap().to_string();
+    let (ok, _, _) = flexportal(url, &["keys", "revoke", &key_id, "--tenant", &other]);
+    assert!(!ok, "a key is revoked only within its own business unit");
+    let r = json(
+        url,
+        &["keys", "revoke", &key_id, "--tenant", &tenant, "--json"],
+    );
     assert_eq!(r["status"], "revoked");
-    let (ok, _, _) = flexportal(url, &["keys", "revoke", &key_id]);
+    let (ok, _, _) = flexportal(url, &["keys", "revoke", &key_id, "--tenant", &tenant]);
     assert!(!ok, "revoking twice fails");
     let (ok, _, _) = flexportal(url, &["keys", "create", "--tenant", "bu_unknown"]);
     assert!(!ok);

@@ -4,7 +4,7 @@ use sea_query::{Expr, ExprTrait, Iden, Query};
 
 use crate::row::{FromRow, Row};
 use crate::tenants::Tenants;
-use crate::{Conn, Result};
+use crate::{Conn, Result, Scoped};
 
 #[derive(Iden, Clone, Copy)]
 enum ApiKeys {
@@ -101,10 +101,10 @@ impl FromRow for ApiKeyRecord {
 
 /// Inserts a key.
 pub async fn insert(conn: &mut Conn, k: &ApiKeyRecord) -> Result<()> {
-    let q = Query::insert()
-        .into_table(ApiKeys::Table)
-        .columns([
-            ApiKeys::TenantId,
+    let mut q = Scoped::insert(
+        ApiKeys::Table,
+        &k.tenant_id,
+        [
             ApiKeys::KeyId,
             ApiKeys::Name,
             ApiKeys::KeyHash,
@@ -113,79 +113,76 @@ pub async fn insert(conn: &mut Conn, k: &ApiKeyRecord) -> Result<()> {
             ApiKeys::UsageCount,
             ApiKeys::LastUsedAt,
             ApiKeys::CreatedAt,
-        ])
-        .values_panic([
-            k.tenant_id.clone().into(),
-            k.key_id.clone().into(),
-            k.name.clone().into(),
-            k.key_hash.clone().into(),
-            k.scope.clone().into(),
-            k.status.clone().into(),
-            k.usage_count.into(),
-            k.last_used_at.into(),
-            k.created_at.into(),
-        ])
-        .to_owned();
+        ],
+    );
+    q.row([
+        k.key_id.clone().into(),
+        k.name.clone().into(),
+        k.key_hash.clone().into(),
+        k.scope.clone().into(),
+        k.status.clone().into(),
+        k.usage_count.into(),
+        k.last_used_at.into(),
+        k.created_at.into(),
+    ]);
     conn.execute(&q).await.map(|_| ())
 }
 
 /// Looks a presented key up by the hash of its secret, with its business unit.
 pub async fn find_for_auth(conn: &mut Conn, key_hash: &str) -> Result<Option<KeyAuth>> {
-    let q = Query::select()
-        .columns([
-            (ApiKeys::Table, ApiKeys::KeyId),
-            (ApiKeys::Table, ApiKeys::Name),
-            (ApiKeys::Table, ApiKeys::Scope),
-            (ApiKeys::Table, ApiKeys::Status),
-        ])
-        .column((Tenants::Table, Tenants::TenantId))
-        .column((Tenants::Table, Tenants::Status))
-        .column((Tenants::Table, Tenants::Currency))
-        .column((Tenants::Table, Tenants::TimeZone))
-        .column((Tenants::Table, Tenants::Settings))
-        .from(ApiKeys::Table)
-        .inner_join(
-            Tenants::Table,
-            Expr::col((Tenants::Table, Tenants::TenantId))
-                .equals((ApiKeys::Table, ApiKeys::TenantId)),
-        )
-        .and_where(Expr::col((ApiKeys::Table, ApiKeys::KeyHash)).eq(key_hash))
-        .to_owned();
+    // Platform-wide: the business unit is what this lookup finds out.
+    let q = Scoped::platform(
+        Query::select()
+            .columns([
+                (ApiKeys::Table, ApiKeys::KeyId),
+                (ApiKeys::Table, ApiKeys::Name),
+                (ApiKeys::Table, ApiKeys::Scope),
+                (ApiKeys::Table, ApiKeys::Status),
+            ])
+            .column((Tenants::Table, Tenants::TenantId))
+            .column((Tenants::Table, Tenants::Status))
+            .column((Tenants::Table, Tenants::Currency))
+            .column((Tenants::Table, Tenants::TimeZone))
+            .column((Tenants::Table, Tenants::Settings))
+            .from(ApiKeys::Table)
+            .inner_join(
+                Tenants::Table,
+                Expr::col((Tenants::Table, Tenants::TenantId))
+                    .equals((ApiKeys::Table, ApiKeys::TenantId)),
+            )
+            .and_where(Expr::col((ApiKeys::Table, ApiKeys::KeyHash)).eq(key_hash))
+            .to_owned(),
+    );
     conn.fetch_optional(&q).await
 }
 
 /// Keys of a business unit.
 pub async fn list(conn: &mut Conn, tenant_id: &str) -> Result<Vec<ApiKeyRecord>> {
-    let q = Query::select()
-        .columns([
-            ApiKeys::TenantId,
-            ApiKeys::KeyId,
-            ApiKeys::Name,
-            ApiKeys::KeyHash,
-            ApiKeys::Scope,
-            ApiKeys::Status,
-            ApiKeys::UsageCount,
-            ApiKeys::LastUsedAt,
-            ApiKeys::CreatedAt,
-        ])
-        .from(ApiKeys::Table)
-        .and_where(Expr::col(ApiKeys::TenantId).eq(tenant_id))
-        .order_by(ApiKeys::CreatedAt, sea_query::Order::Asc)
-        .to_owned();
+    let mut q = Scoped::select(ApiKeys::Table, tenant_id);
+    q.columns([
+        ApiKeys::TenantId,
+        ApiKeys::KeyId,
+        ApiKeys::Name,
+        ApiKeys::KeyHash,
+        ApiKeys::Scope,
+        ApiKeys::Status,
+        ApiKeys::UsageCount,
+        ApiKeys::LastUsedAt,
+        ApiKeys::CreatedAt,
+    ])
+    .order_by(ApiKeys::CreatedAt, sea_query::Order::Asc);
     conn.fetch_all(&q).await
 }
 
-/// Revokes a key by id (any business unit). Returns whether an active key was revoked.
-pub async fn revoke(conn: &mut Conn, key_id: &str, now: i64) -> Result<bool> {
-    let q = Query::update()
-        .table(ApiKeys::Table)
-        .values([
-            (ApiKeys::Status, "revoked".into()),
-            (ApiKeys::RevokedAt, now.into()),
-        ])
-        .and_where(Expr::col(ApiKeys::KeyId).eq(key_id))
-        .and_where(Expr::col(ApiKeys::Status).eq("active"))
-        .to_owned();
+/// Revokes a key of a business unit by id. Returns whether an active key was revoked.
+pub async fn revoke(conn: &mut Conn, tenant_id: &str, key_id: &str, now: i64) -> Result<bool> {
+    let mut q = Scoped::update(ApiKeys::Table, tenant_id);
+    q.values([
+        (ApiKeys::Status, "revoked".into()),
+        (ApiKeys::RevokedAt, now.into()),
+    ])
+    .and_where(Expr::col(ApiKeys::KeyId).eq(key_id))
+    .and_where(Expr::col(ApiKeys::Status).eq("active"));
     Ok(conn.execute(&q).await? > 0)
 }
 
@@ -197,15 +194,12 @@ pub async fn record_usage(
     uses: i64,
     last_used_at: i64,
 ) -> Result<()> {
-    let q = Query::update()
-        .table(ApiKeys::Table)
-        .value(
-            ApiKeys::UsageCount,
-            Expr::col(ApiKeys::UsageCount).add(uses),
-        )
-        .value(ApiKeys::LastUsedAt, last_used_at)
-        .and_where(Expr::col(ApiKeys::TenantId).eq(tenant_id))
-        .and_where(Expr::col(ApiKeys::KeyId).eq(key_id))
-        .to_owned();
+    let mut q = Scoped::update(ApiKeys::Table, tenant_id);
+    q.value(
+        ApiKeys::UsageCount,
+        Expr::col(ApiKeys::UsageCount).add(uses),
+    )
+    .value(ApiKeys::LastUsedAt, last_used_at)
+    .and_where(Expr::col(ApiKeys::KeyId).eq(key_id));
     conn.execute(&q).await.map(|_| ())
 }

@@ -1,10 +1,10 @@
 //! Assets (SPEC §2.3), keyed by (tenant_id, serial_number).
 
-use sea_query::{Expr, ExprTrait, Iden, OnConflict, Query, SimpleExpr};
+use sea_query::{Expr, ExprTrait, Iden, OnConflict, SimpleExpr};
 
 use crate::page::{self, After, Page, SortDir};
 use crate::row::{FromRow, Row};
-use crate::{Conn, Result};
+use crate::{Conn, Result, Scoped};
 
 #[derive(Iden, Clone, Copy)]
 pub(crate) enum Assets {
@@ -173,11 +173,8 @@ impl AssetRecord {
 
 /// Inserts one asset; a taken serial number is [`crate::StoreError::Unique`].
 pub async fn insert(conn: &mut Conn, a: &AssetRecord) -> Result<()> {
-    let q = Query::insert()
-        .into_table(Assets::Table)
-        .columns(COLS)
-        .values_panic(a.values())
-        .to_owned();
+    let mut q = Scoped::insert(Assets::Table, &a.tenant_id, COLS[1..].iter().copied());
+    q.row(a.values().into_iter().skip(1));
     conn.execute(&q).await.map(|_| ())
 }
 
@@ -187,10 +184,14 @@ pub async fn insert_many_skip_existing(conn: &mut Conn, rows: &[AssetRecord]) ->
     if rows.is_empty() {
         return Ok(0);
     }
-    let mut q = Query::insert();
-    q.into_table(Assets::Table).columns(COLS);
+    let mut q = Scoped::insert(Assets::Table, &rows[0].tenant_id, COLS[1..].iter().copied());
     for a in rows {
-        q.values_panic(a.values());
+        if a.tenant_id != rows[0].tenant_id {
+            return Err(crate::StoreError::Config(
+                "one bulk insert writes one business unit".into(),
+            ));
+        }
+        q.row(a.values().into_iter().skip(1));
     }
     q.on_conflict(
         OnConflict::columns([Assets::TenantId, Assets::SerialNumber])
@@ -203,26 +204,23 @@ pub async fn insert_many_skip_existing(conn: &mut Conn, rows: &[AssetRecord]) ->
 /// Writes the mutable fields of a stored asset (not `lifetime_collected`, which changes only
 /// through [`add_collected`]).
 pub async fn update(conn: &mut Conn, a: &AssetRecord) -> Result<()> {
-    let q = Query::update()
-        .table(Assets::Table)
-        .values([
-            (Assets::Status, a.status.clone().into()),
-            (Assets::Location, a.location.clone().into()),
-            (Assets::ConditionNote, a.condition.clone().into()),
-            (Assets::Notes, a.notes.clone().into()),
-            (Assets::CustomerId, a.customer_id.clone().into()),
-            (Assets::RentalId, a.rental_id.clone().into()),
-            (Assets::AcquisitionCost, a.acquisition_cost.into()),
-            (
-                Assets::AcquisitionCostSource,
-                a.acquisition_cost_source.clone().into(),
-            ),
-            (Assets::AcquisitionDate, a.acquisition_date.clone().into()),
-            (Assets::UpdatedAt, a.updated_at.into()),
-        ])
-        .and_where(Expr::col(Assets::TenantId).eq(a.tenant_id.as_str()))
-        .and_where(Expr::col(Assets::SerialNumber).eq(a.serial_number.as_str()))
-        .to_owned();
+    let mut q = Scoped::update(Assets::Table, &a.tenant_id);
+    q.values([
+        (Assets::Status, a.status.clone().into()),
+        (Assets::Location, a.location.clone().into()),
+        (Assets::ConditionNote, a.condition.clone().into()),
+        (Assets::Notes, a.notes.clone().into()),
+        (Assets::CustomerId, a.customer_id.clone().into()),
+        (Assets::RentalId, a.rental_id.clone().into()),
+        (Assets::AcquisitionCost, a.acquisition_cost.into()),
+        (
+            Assets::AcquisitionCostSource,
+            a.acquisition_cost_source.clone().into(),
+        ),
+        (Assets::AcquisitionDate, a.acquisition_date.clone().into()),
+        (Assets::UpdatedAt, a.updated_at.into()),
+    ])
+    .and_where(Expr::col(Assets::SerialNumber).eq(a.serial_number.as_str()));
     conn.execute(&q).await.map(|_| ())
 }
 
@@ -243,17 +241,16 @@ pub async fn get_for_update(
     tenant_id: &str,
     serial_number: &str,
 ) -> Result<Option<AssetRecord>> {
-    conn.fetch_optional(get_query(tenant_id, serial_number).lock_exclusive())
-        .await
+    let mut q = get_query(tenant_id, serial_number);
+    q.lock_exclusive();
+    conn.fetch_optional(&q).await
 }
 
-fn get_query(tenant_id: &str, serial_number: &str) -> sea_query::SelectStatement {
-    Query::select()
-        .columns(COLS)
-        .from(Assets::Table)
-        .and_where(Expr::col(Assets::TenantId).eq(tenant_id))
-        .and_where(Expr::col(Assets::SerialNumber).eq(serial_number))
-        .to_owned()
+fn get_query(tenant_id: &str, serial_number: &str) -> Scoped<sea_query::SelectStatement> {
+    let mut q = Scoped::select(Assets::Table, tenant_id);
+    q.columns(COLS)
+        .and_where(Expr::col(Assets::SerialNumber).eq(serial_number));
+    q
 }
 
 /// Sort fields of listAssets (SPEC §2.3).
@@ -319,7 +316,6 @@ pub async fn cursor(
         conn,
         page::Keyed {
             table: Assets::Table,
-            tenant: Assets::TenantId,
             id: Assets::SerialNumber,
         },
         tenant_id,
@@ -353,11 +349,9 @@ pub fn list_query(
     dir: SortDir,
     after: Option<After>,
     limit: u64,
-) -> sea_query::SelectStatement {
-    let mut q = Query::select();
-    q.columns(COLS)
-        .from(Assets::Table)
-        .and_where(Expr::col(Assets::TenantId).eq(tenant_id));
+) -> Scoped<sea_query::SelectStatement> {
+    let mut q = Scoped::select(Assets::Table, tenant_id);
+    q.columns(COLS);
     if let Some(s) = &filter.status {
         q.and_where(Expr::col(Assets::Status).eq(s.as_str()));
     }
@@ -394,18 +388,15 @@ pub async fn assign(
     rental_id: &str,
     now: i64,
 ) -> Result<bool> {
-    let q = Query::update()
-        .table(Assets::Table)
-        .values([
-            (Assets::Status, "rented_out".into()),
-            (Assets::CustomerId, customer_id.into()),
-            (Assets::RentalId, rental_id.into()),
-            (Assets::UpdatedAt, now.into()),
-        ])
-        .and_where(Expr::col(Assets::TenantId).eq(tenant_id))
-        .and_where(Expr::col(Assets::SerialNumber).eq(serial_number))
-        .and_where(Expr::col(Assets::Status).eq("available"))
-        .to_owned();
+    let mut q = Scoped::update(Assets::Table, tenant_id);
+    q.values([
+        (Assets::Status, "rented_out".into()),
+        (Assets::CustomerId, customer_id.into()),
+        (Assets::RentalId, rental_id.into()),
+        (Assets::UpdatedAt, now.into()),
+    ])
+    .and_where(Expr::col(Assets::SerialNumber).eq(serial_number))
+    .and_where(Expr::col(Assets::Status).eq("available"));
     Ok(conn.execute(&q).await? == 1)
 }
 
@@ -417,15 +408,12 @@ pub async fn add_collected(
     amount: i64,
     now: i64,
 ) -> Result<()> {
-    let q = Query::update()
-        .table(Assets::Table)
-        .value(
-            Assets::LifetimeCollected,
-            Expr::col(Assets::LifetimeCollected).add(amount),
-        )
-        .value(Assets::UpdatedAt, now)
-        .and_where(Expr::col(Assets::TenantId).eq(tenant_id))
-        .and_where(Expr::col(Assets::SerialNumber).eq(serial_number))
-        .to_owned();
+    let mut q = Scoped::update(Assets::Table, tenant_id);
+    q.value(
+        Assets::LifetimeCollected,
+        Expr::col(Assets::LifetimeCollected).add(amount),
+    )
+    .value(Assets::UpdatedAt, now)
+    .and_where(Expr::col(Assets::SerialNumber).eq(serial_number));
     conn.execute(&q).await.map(|_| ())
 }

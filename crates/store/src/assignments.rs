@@ -4,10 +4,10 @@
 //! ([`flexportal_domain::assignment::asset_on`]).
 
 use flexportal_domain::assignment::Assignment;
-use sea_query::{Expr, ExprTrait, Order, Query};
+use sea_query::{Expr, ExprTrait, Order};
 
 use crate::row::{FromRow, Row};
-use crate::{Conn, Result, StoreError};
+use crate::{Conn, Result, Scoped, StoreError};
 
 const TABLE: &str = "asset_assignments";
 
@@ -36,25 +36,24 @@ pub async fn open(
     from: &str,
     now: i64,
 ) -> Result<()> {
-    let q = Query::insert()
-        .into_table(TABLE)
-        .columns([
-            "tenant_id",
+    let mut q = Scoped::insert(
+        TABLE,
+        tenant_id,
+        [
             "rental_id",
             "serial_number",
             "assigned_from",
             "assigned_to",
             "created_at",
-        ])
-        .values_panic([
-            tenant_id.into(),
-            rental_id.into(),
-            serial_number.into(),
-            from.into(),
-            Option::<String>::None.into(),
-            now.into(),
-        ])
-        .to_owned();
+        ],
+    );
+    q.row([
+        rental_id.into(),
+        serial_number.into(),
+        from.into(),
+        Option::<String>::None.into(),
+        now.into(),
+    ]);
     conn.execute(&q).await.map(|_| ())
 }
 
@@ -67,14 +66,11 @@ pub async fn close(
     serial_number: &str,
     to: &str,
 ) -> Result<bool> {
-    let q = Query::update()
-        .table(TABLE)
-        .value("assigned_to", to)
-        .and_where(Expr::col("tenant_id").eq(tenant_id))
+    let mut q = Scoped::update(TABLE, tenant_id);
+    q.value("assigned_to", to)
         .and_where(Expr::col("rental_id").eq(rental_id))
         .and_where(Expr::col("serial_number").eq(serial_number))
-        .and_where(Expr::col("assigned_to").is_null())
-        .to_owned();
+        .and_where(Expr::col("assigned_to").is_null());
     Ok(conn.execute(&q).await? > 0)
 }
 
@@ -84,13 +80,10 @@ pub async fn for_rental(
     tenant_id: &str,
     rental_id: &str,
 ) -> Result<Vec<Assignment>> {
-    let q = Query::select()
-        .columns(["serial_number", "assigned_from", "assigned_to"])
-        .from(TABLE)
-        .and_where(Expr::col("tenant_id").eq(tenant_id))
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(["serial_number", "assigned_from", "assigned_to"])
         .and_where(Expr::col("rental_id").eq(rental_id))
-        .order_by("assigned_from", Order::Asc)
-        .to_owned();
+        .order_by("assigned_from", Order::Asc);
     let rows: Vec<Stored> = conn.fetch_all(&q).await?;
     Ok(rows.into_iter().map(|s| s.0).collect())
 }

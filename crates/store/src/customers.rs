@@ -2,11 +2,11 @@
 //! The counters (orders, active rentals, monthly revenue, collected, cost) are columns kept current
 //! by the use cases that change them, in the same transaction.
 
-use sea_query::{Expr, ExprTrait, Iden, Query, SimpleExpr};
+use sea_query::{Expr, ExprTrait, Iden, SimpleExpr};
 
 use crate::page::{self, After, Page, SortDir};
 use crate::row::{FromRow, Row};
-use crate::{Conn, Result};
+use crate::{Conn, Result, Scoped};
 
 #[derive(Iden, Clone, Copy)]
 pub(crate) enum Customers {
@@ -171,11 +171,8 @@ impl CustomerRecord {
 
 /// Inserts a customer; a taken email is [`crate::StoreError::Unique`].
 pub async fn insert(conn: &mut Conn, c: &CustomerRecord) -> Result<()> {
-    let q = Query::insert()
-        .into_table(Customers::Table)
-        .columns(COLS)
-        .values_panic(c.values())
-        .to_owned();
+    let mut q = Scoped::insert(Customers::Table, &c.tenant_id, COLS[1..].iter().copied());
+    q.row(c.values().into_iter().skip(1));
     conn.execute(&q).await.map(|_| ())
 }
 
@@ -184,16 +181,12 @@ pub async fn insert(conn: &mut Conn, c: &CustomerRecord) -> Result<()> {
 /// transaction and then inserts nothing (`INSERT … ON CONFLICT DO NOTHING`), so callers never see
 /// a unique-key failure for the email.
 pub async fn insert_if_absent(conn: &mut Conn, c: &CustomerRecord) -> Result<bool> {
-    let q = Query::insert()
-        .into_table(Customers::Table)
-        .columns(COLS)
-        .values_panic(c.values())
-        .on_conflict(
-            sea_query::OnConflict::columns([Customers::TenantId, Customers::EmailKey])
-                .do_nothing()
-                .to_owned(),
-        )
-        .to_owned();
+    let mut q = Scoped::insert(Customers::Table, &c.tenant_id, COLS[1..].iter().copied());
+    q.row(c.values().into_iter().skip(1)).on_conflict(
+        sea_query::OnConflict::columns([Customers::TenantId, Customers::EmailKey])
+            .do_nothing()
+            .to_owned(),
+    );
     Ok(conn.execute(&q).await? == 1)
 }
 
@@ -220,12 +213,9 @@ pub async fn update(conn: &mut Conn, c: &CustomerRecord) -> Result<()> {
         })
         .map(|(col, v)| (*col, v))
         .collect();
-    let q = Query::update()
-        .table(Customers::Table)
-        .values(pairs)
-        .and_where(Expr::col(Customers::TenantId).eq(c.tenant_id.as_str()))
-        .and_where(Expr::col(Customers::CustomerId).eq(c.customer_id.as_str()))
-        .to_owned();
+    let mut q = Scoped::update(Customers::Table, c.tenant_id.as_str());
+    q.values(pairs)
+        .and_where(Expr::col(Customers::CustomerId).eq(c.customer_id.as_str()));
     conn.execute(&q).await.map(|_| ())
 }
 
@@ -236,11 +226,8 @@ async fn get_where(
     value: &str,
     lock: bool,
 ) -> Result<Option<CustomerRecord>> {
-    let mut q = Query::select();
-    q.columns(COLS)
-        .from(Customers::Table)
-        .and_where(Expr::col(Customers::TenantId).eq(tenant_id))
-        .and_where(Expr::col(col).eq(value));
+    let mut q = Scoped::select(Customers::Table, tenant_id);
+    q.columns(COLS).and_where(Expr::col(col).eq(value));
     if lock {
         q.lock_exclusive();
     }
@@ -367,7 +354,6 @@ pub async fn cursor(
         conn,
         page::Keyed {
             table: Customers::Table,
-            tenant: Customers::TenantId,
             id: Customers::CustomerId,
         },
         tenant_id,
@@ -388,10 +374,8 @@ pub async fn list(
     after: Option<After>,
     limit: u64,
 ) -> Result<Page<CustomerRecord>> {
-    let mut q = Query::select();
+    let mut q = Scoped::select(Customers::Table, tenant_id);
     q.columns(COLS)
-        .from(Customers::Table)
-        .and_where(Expr::col(Customers::TenantId).eq(tenant_id))
         .and_where(Expr::col(Customers::Status).eq(filter.status.as_str()));
     if let Some(t) = &filter.customer_type {
         q.and_where(Expr::col(Customers::CustomerType).eq(t.as_str()));
@@ -440,35 +424,32 @@ pub async fn add_counters(
     d: CounterDelta,
     now: i64,
 ) -> Result<()> {
-    let q = Query::update()
-        .table(Customers::Table)
-        .value(
-            Customers::TotalOrders,
-            Expr::col(Customers::TotalOrders).add(d.orders),
-        )
-        .value(
-            Customers::TotalDevicesRented,
-            Expr::col(Customers::TotalDevicesRented).add(d.devices),
-        )
-        .value(
-            Customers::TotalMonthlyRevenue,
-            Expr::col(Customers::TotalMonthlyRevenue).add(d.monthly_revenue),
-        )
-        .value(
-            Customers::LifetimeCollected,
-            Expr::col(Customers::LifetimeCollected).add(d.collected),
-        )
-        .value(
-            Customers::TotalAcquisitionCost,
-            Expr::col(Customers::TotalAcquisitionCost).add(d.acquisition_cost),
-        )
-        .value(
-            Customers::SubscriptionsTracked,
-            Expr::col(Customers::SubscriptionsTracked).add(d.tracked),
-        )
-        .value(Customers::UpdatedAt, now)
-        .and_where(Expr::col(Customers::TenantId).eq(tenant_id))
-        .and_where(Expr::col(Customers::CustomerId).eq(customer_id))
-        .to_owned();
+    let mut q = Scoped::update(Customers::Table, tenant_id);
+    q.value(
+        Customers::TotalOrders,
+        Expr::col(Customers::TotalOrders).add(d.orders),
+    )
+    .value(
+        Customers::TotalDevicesRented,
+        Expr::col(Customers::TotalDevicesRented).add(d.devices),
+    )
+    .value(
+        Customers::TotalMonthlyRevenue,
+        Expr::col(Customers::TotalMonthlyRevenue).add(d.monthly_revenue),
+    )
+    .value(
+        Customers::LifetimeCollected,
+        Expr::col(Customers::LifetimeCollected).add(d.collected),
+    )
+    .value(
+        Customers::TotalAcquisitionCost,
+        Expr::col(Customers::TotalAcquisitionCost).add(d.acquisition_cost),
+    )
+    .value(
+        Customers::SubscriptionsTracked,
+        Expr::col(Customers::SubscriptionsTracked).add(d.tracked),
+    )
+    .value(Customers::UpdatedAt, now)
+    .and_where(Expr::col(Customers::CustomerId).eq(customer_id));
     conn.execute(&q).await.map(|_| ())
 }

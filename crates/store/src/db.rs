@@ -7,6 +7,7 @@ use sea_query_postgres::PostgresBinder;
 use sea_query_rusqlite::RusqliteBinder;
 
 use crate::row::FromRow;
+use crate::scoped::Scoped;
 use crate::sqlite_pool::{ReadGuard, SqlitePool, WriteGuard};
 use crate::{Result, StoreError};
 
@@ -219,7 +220,10 @@ impl Conn {
     }
 
     /// Runs a query and decodes every row.
-    pub async fn fetch_all<T: FromRow, S: Statement>(&mut self, stmt: &S) -> Result<Vec<T>> {
+    pub async fn fetch_all<T: FromRow, S: Statement>(
+        &mut self,
+        stmt: &Scoped<S>,
+    ) -> Result<Vec<T>> {
         let sqlite = self.with_sqlite(|conn| -> Result<Vec<T>> {
             let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
             let mut st = conn.prepare_cached(&sql)?;
@@ -243,7 +247,7 @@ impl Conn {
     /// Runs a query and decodes the first row, if any.
     pub async fn fetch_optional<T: FromRow, S: Statement>(
         &mut self,
-        stmt: &S,
+        stmt: &Scoped<S>,
     ) -> Result<Option<T>> {
         Ok(self.fetch_all(stmt).await?.into_iter().next())
     }
@@ -266,7 +270,7 @@ impl Conn {
     }
 
     /// Runs a statement and returns the number of rows it changed.
-    pub async fn execute<S: Statement>(&mut self, stmt: &S) -> Result<u64> {
+    pub async fn execute<S: Statement>(&mut self, stmt: &Scoped<S>) -> Result<u64> {
         let sqlite = self.with_sqlite(|conn| -> Result<u64> {
             let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
             let mut st = conn.prepare_cached(&sql)?;

@@ -2,9 +2,9 @@
 //!
 //! Every statement is written once with `sea-query` and rendered for the active engine
 //! ([`Conn::fetch_all`], [`Conn::execute`]); every row type is decoded once through [`Row`].
-//! Every tenant-owned table is keyed by `tenant_id` first, and every query function of an
-//! aggregate module takes the tenant id as its first argument after the connection, so a query
-//! that forgets the tenant cannot be written by accident.
+//! Every tenant-owned table is keyed by `tenant_id` first, and a connection runs only [`Scoped`]
+//! statements, which carry their business unit, so a query that forgets the tenant does not
+//! compile.
 
 pub mod api_keys;
 pub mod assets;
@@ -18,6 +18,7 @@ pub mod page;
 pub mod payments;
 pub mod products;
 mod row;
+mod scoped;
 mod sqlite_pool;
 pub mod subscription_events;
 pub mod subscriptions;
@@ -27,6 +28,7 @@ pub mod variants;
 pub use db::{Conn, Db, Engine, Statement};
 pub use error::StoreError;
 pub use row::{FromRow, Row};
+pub use scoped::Scoped;
 pub use sea_query;
 
 /// Result of every storage call.

@@ -1,11 +1,11 @@
 //! Orders (SPEC §2.5), keyed by (tenant_id, order_id). Items, addresses and the customer snapshot
 //! are JSON documents written once at creation; progress and status change with fulfilment.
 
-use sea_query::{Expr, ExprTrait, Query, SimpleExpr};
+use sea_query::{Expr, ExprTrait, SimpleExpr};
 
 use crate::page::{self, After, Page, SortDir};
 use crate::row::{FromRow, Row};
-use crate::{Conn, Result};
+use crate::{Conn, Result, Scoped};
 
 const TABLE: &str = "orders";
 
@@ -159,29 +159,23 @@ impl OrderRecord {
 
 /// Inserts an order.
 pub async fn insert(conn: &mut Conn, o: &OrderRecord) -> Result<()> {
-    let q = Query::insert()
-        .into_table(TABLE)
-        .columns(COLS)
-        .values_panic(o.values())
-        .to_owned();
+    let mut q = Scoped::insert(TABLE, &o.tenant_id, COLS[1..].iter().copied());
+    q.row(o.values().into_iter().skip(1));
     conn.execute(&q).await.map(|_| ())
 }
 
 /// Writes the mutable fields: status, progress, notes, cancellation.
 pub async fn update(conn: &mut Conn, o: &OrderRecord) -> Result<()> {
-    let q = Query::update()
-        .table(TABLE)
-        .values([
-            ("status", o.status.clone().into()),
-            ("rented_devices", o.rented_devices.into()),
-            ("notes", o.notes.clone().into()),
-            ("cancellation_reason", o.cancellation_reason.clone().into()),
-            ("cancelled_at", o.cancelled_at.into()),
-            ("updated_at", o.updated_at.into()),
-        ])
-        .and_where(Expr::col("tenant_id").eq(o.tenant_id.as_str()))
-        .and_where(Expr::col("order_id").eq(o.order_id.as_str()))
-        .to_owned();
+    let mut q = Scoped::update(TABLE, o.tenant_id.as_str());
+    q.values([
+        ("status", o.status.clone().into()),
+        ("rented_devices", o.rented_devices.into()),
+        ("notes", o.notes.clone().into()),
+        ("cancellation_reason", o.cancellation_reason.clone().into()),
+        ("cancelled_at", o.cancelled_at.into()),
+        ("updated_at", o.updated_at.into()),
+    ])
+    .and_where(Expr::col("order_id").eq(o.order_id.as_str()));
     conn.execute(&q).await.map(|_| ())
 }
 
@@ -193,10 +187,8 @@ pub async fn get(
     order_id: &str,
     lock: bool,
 ) -> Result<Option<OrderRecord>> {
-    let mut q = Query::select();
+    let mut q = Scoped::select(TABLE, tenant_id);
     q.columns(COLS)
-        .from(TABLE)
-        .and_where(Expr::col("tenant_id").eq(tenant_id))
         .and_where(Expr::col("order_id").eq(order_id));
     if lock {
         q.lock_exclusive();
@@ -211,15 +203,12 @@ pub async fn recent_duplicate(
     dedupe_key: &str,
     since: i64,
 ) -> Result<Option<OrderRecord>> {
-    let q = Query::select()
-        .columns(COLS)
-        .from(TABLE)
-        .and_where(Expr::col("tenant_id").eq(tenant_id))
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(COLS)
         .and_where(Expr::col("dedupe_key").eq(dedupe_key))
         .and_where(Expr::col("created_at").gte(since))
         .order_by("created_at", sea_query::Order::Desc)
-        .limit(1)
-        .to_owned();
+        .limit(1);
     conn.fetch_optional(&q).await
 }
 
@@ -229,14 +218,11 @@ pub async fn ids_for_customer(
     tenant_id: &str,
     customer_id: &str,
 ) -> Result<Vec<String>> {
-    let q = Query::select()
-        .column("order_id")
-        .from(TABLE)
-        .and_where(Expr::col("tenant_id").eq(tenant_id))
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.column("order_id")
         .and_where(Expr::col("customer_id").eq(customer_id))
         .order_by("created_at", sea_query::Order::Asc)
-        .order_by("order_id", sea_query::Order::Asc)
-        .to_owned();
+        .order_by("order_id", sea_query::Order::Asc);
     conn.fetch_all(&q).await
 }
 
@@ -246,25 +232,19 @@ pub async fn open_count_for_customer(
     tenant_id: &str,
     customer_id: &str,
 ) -> Result<i64> {
-    let q = Query::select()
-        .expr(Expr::cust("COUNT(*)"))
-        .from(TABLE)
-        .and_where(Expr::col("tenant_id").eq(tenant_id))
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.expr(Expr::cust("COUNT(*)"))
         .and_where(Expr::col("customer_id").eq(customer_id))
-        .and_where(Expr::col("status").is_in(["pending", "confirmed", "partial"]))
-        .to_owned();
+        .and_where(Expr::col("status").is_in(["pending", "confirmed", "partial"]));
     Ok(conn.fetch_optional(&q).await?.unwrap_or(0))
 }
 
 /// Open orders (`pending`, `confirmed`, `partial`) of the business unit, with their items, for
 /// the rules that ask whether a SKU still has unfulfilled units.
 pub async fn open_orders(conn: &mut Conn, tenant_id: &str) -> Result<Vec<OrderRecord>> {
-    let q = Query::select()
-        .columns(COLS)
-        .from(TABLE)
-        .and_where(Expr::col("tenant_id").eq(tenant_id))
-        .and_where(Expr::col("status").is_in(["pending", "confirmed", "partial"]))
-        .to_owned();
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(COLS)
+        .and_where(Expr::col("status").is_in(["pending", "confirmed", "partial"]));
     conn.fetch_all(&q).await
 }
 
@@ -325,7 +305,6 @@ pub async fn cursor(
     let (col, is_int) = sort.column();
     let keyed = page::Keyed {
         table: TABLE,
-        tenant: "tenant_id",
         id: "order_id",
     };
     page::resolve_cursor(conn, keyed, tenant_id, order_id, col, is_int).await
@@ -342,10 +321,8 @@ pub async fn list(
     after: Option<After>,
     limit: u64,
 ) -> Result<Page<OrderRecord>> {
-    let mut q = Query::select();
-    q.columns(COLS)
-        .from(TABLE)
-        .and_where(Expr::col("tenant_id").eq(tenant_id));
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(COLS);
     if let Some(s) = &filter.status {
         q.and_where(Expr::col("status").eq(s.as_str()));
     }

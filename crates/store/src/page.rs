@@ -92,13 +92,12 @@ pub fn into_page<T>(mut rows: Vec<T>, limit: u64) -> Page<T> {
     }
 }
 
-/// A listable table: its name, tenant column and id column.
+/// A listable table: its name and id column (its tenant column is `tenant_id`, like every
+/// tenant-owned table).
 #[derive(Debug, Clone, Copy)]
 pub struct Keyed<T, C> {
     /// Table.
     pub table: T,
-    /// The tenant id column.
-    pub tenant: C,
     /// The id column (cursor and tie-breaker).
     pub id: C,
 }
@@ -113,12 +112,9 @@ pub async fn resolve_cursor<T: sea_query::IntoIden + Copy, C: IntoColumnRef + Co
     sort_col: C,
     sort_is_int: bool,
 ) -> crate::Result<Option<After>> {
-    let q = sea_query::Query::select()
-        .expr(Expr::col(sort_col))
-        .from(keyed.table)
-        .and_where(Expr::col(keyed.tenant).eq(tenant_id))
-        .and_where(Expr::col(keyed.id).eq(id))
-        .to_owned();
+    let mut q = crate::Scoped::select(keyed.table, tenant_id);
+    q.expr(Expr::col(sort_col))
+        .and_where(Expr::col(keyed.id).eq(id));
     let value = if sort_is_int {
         conn.fetch_optional::<i64, _>(&q).await?.map(Value::from)
     } else {

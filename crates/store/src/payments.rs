@@ -1,13 +1,13 @@
 //! Payments (SPEC §2.7), keyed by (tenant_id, payment_id); the idempotency key is unique per
 //! business unit among payments that are not cancelled.
 
-use sea_query::{Expr, ExprTrait, Query, SimpleExpr};
+use sea_query::{Expr, ExprTrait, SimpleExpr};
 
 use flexportal_domain::status::PaymentKind;
 
 use crate::page::{self, After, Page, SortDir};
 use crate::row::{FromRow, Row};
-use crate::{Conn, Result};
+use crate::{Conn, Result, Scoped};
 
 const TABLE: &str = "payments";
 
@@ -182,10 +182,15 @@ impl PaymentRecord {
 /// [`crate::StoreError::Unique`].
 pub async fn insert_many(conn: &mut Conn, rows: &[PaymentRecord]) -> Result<()> {
     for chunk in rows.chunks(500) {
-        let mut q = Query::insert();
-        q.into_table(TABLE).columns(COLUMNS);
+        let tenant_id = chunk.first().map_or("", |p| p.tenant_id.as_str());
+        let mut q = Scoped::insert(TABLE, tenant_id, COLUMNS[1..].iter().copied());
         for p in chunk {
-            q.values_panic(p.values());
+            if p.tenant_id != tenant_id {
+                return Err(crate::StoreError::Config(
+                    "one payment insert writes one business unit".into(),
+                ));
+            }
+            q.row(p.values().into_iter().skip(1));
         }
         conn.execute(&q).await?;
     }
@@ -194,21 +199,18 @@ pub async fn insert_many(conn: &mut Conn, rows: &[PaymentRecord]) -> Result<()> 
 
 /// Writes the mutable fields of a payment.
 pub async fn update(conn: &mut Conn, p: &PaymentRecord) -> Result<()> {
-    let q = Query::update()
-        .table(TABLE)
-        .values([
-            ("status", p.status.clone().into()),
-            ("provider", p.provider.clone().into()),
-            ("manually_marked", i64::from(p.manually_marked).into()),
-            ("payment_reference", p.payment_reference.clone().into()),
-            ("marked_by", p.marked_by.clone().into()),
-            ("paid_at", p.paid_at.into()),
-            ("notes", p.notes.clone().into()),
-            ("updated_at", p.updated_at.into()),
-        ])
-        .and_where(Expr::col("tenant_id").eq(p.tenant_id.as_str()))
-        .and_where(Expr::col("payment_id").eq(p.payment_id.as_str()))
-        .to_owned();
+    let mut q = Scoped::update(TABLE, p.tenant_id.as_str());
+    q.values([
+        ("status", p.status.clone().into()),
+        ("provider", p.provider.clone().into()),
+        ("manually_marked", i64::from(p.manually_marked).into()),
+        ("payment_reference", p.payment_reference.clone().into()),
+        ("marked_by", p.marked_by.clone().into()),
+        ("paid_at", p.paid_at.into()),
+        ("notes", p.notes.clone().into()),
+        ("updated_at", p.updated_at.into()),
+    ])
+    .and_where(Expr::col("payment_id").eq(p.payment_id.as_str()));
     conn.execute(&q).await.map(|_| ())
 }
 
@@ -219,10 +221,8 @@ pub async fn get(
     payment_id: &str,
     lock: bool,
 ) -> Result<Option<PaymentRecord>> {
-    let mut q = Query::select();
+    let mut q = Scoped::select(TABLE, tenant_id);
     q.columns(COLUMNS)
-        .from(TABLE)
-        .and_where(Expr::col("tenant_id").eq(tenant_id))
         .and_where(Expr::col("payment_id").eq(payment_id));
     if lock {
         q.lock_exclusive();
@@ -236,14 +236,11 @@ pub async fn for_rental(
     tenant_id: &str,
     rental_id: &str,
 ) -> Result<Vec<PaymentRecord>> {
-    let q = Query::select()
-        .columns(COLUMNS)
-        .from(TABLE)
-        .and_where(Expr::col("tenant_id").eq(tenant_id))
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(COLUMNS)
         .and_where(Expr::col("rental_id").eq(rental_id))
         .order_by("billing_date", sea_query::Order::Asc)
-        .order_by("payment_id", sea_query::Order::Asc)
-        .to_owned();
+        .order_by("payment_id", sea_query::Order::Asc);
     conn.fetch_all(&q).await
 }
 
@@ -308,7 +305,6 @@ pub async fn cursor(
     let (col, is_int) = sort.column();
     let keyed = page::Keyed {
         table: TABLE,
-        tenant: "tenant_id",
         id: "payment_id",
     };
     page::resolve_cursor(conn, keyed, tenant_id, payment_id, col, is_int).await
@@ -322,11 +318,9 @@ pub fn list_query(
     dir: SortDir,
     after: Option<After>,
     limit: u64,
-) -> sea_query::SelectStatement {
-    let mut q = Query::select();
-    q.columns(COLUMNS)
-        .from(TABLE)
-        .and_where(Expr::col("tenant_id").eq(tenant_id));
+) -> Scoped<sea_query::SelectStatement> {
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(COLUMNS);
     for (col, v) in [
         ("status", &f.status),
         ("customer_id", &f.customer_id),

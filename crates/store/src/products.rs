@@ -1,10 +1,10 @@
 //! Products (SPEC §2.2), keyed by (tenant_id, product_id), unique by (tenant_id, product_sku).
 
-use sea_query::{Expr, ExprTrait, Iden, Query, SimpleExpr};
+use sea_query::{Expr, ExprTrait, Iden, SimpleExpr};
 
 use crate::page::{self, After, Page, SortDir};
 use crate::row::{FromRow, Row};
-use crate::{Conn, Result};
+use crate::{Conn, Result, Scoped};
 
 #[derive(Iden, Clone, Copy)]
 pub(crate) enum Products {
@@ -137,11 +137,8 @@ impl ProductRecord {
 
 /// Inserts a product.
 pub async fn insert(conn: &mut Conn, p: &ProductRecord) -> Result<()> {
-    let q = Query::insert()
-        .into_table(Products::Table)
-        .columns(COLUMNS)
-        .values_panic(p.values())
-        .to_owned();
+    let mut q = Scoped::insert(Products::Table, &p.tenant_id, COLUMNS[1..].iter().copied());
+    q.row(p.values().into_iter().skip(1));
     conn.execute(&q).await.map(|_| ())
 }
 
@@ -162,12 +159,9 @@ pub async fn update(conn: &mut Conn, p: &ProductRecord) -> Result<()> {
         })
         .map(|(c, v)| (*c, v))
         .collect();
-    let q = Query::update()
-        .table(Products::Table)
-        .values(pairs)
-        .and_where(Expr::col(Products::TenantId).eq(p.tenant_id.as_str()))
-        .and_where(Expr::col(Products::ProductId).eq(p.product_id.as_str()))
-        .to_owned();
+    let mut q = Scoped::update(Products::Table, p.tenant_id.as_str());
+    q.values(pairs)
+        .and_where(Expr::col(Products::ProductId).eq(p.product_id.as_str()));
     conn.execute(&q).await.map(|_| ())
 }
 
@@ -178,11 +172,8 @@ async fn get_where(
     v: &str,
     lock: bool,
 ) -> Result<Option<ProductRecord>> {
-    let mut q = Query::select();
-    q.columns(COLUMNS)
-        .from(Products::Table)
-        .and_where(Expr::col(Products::TenantId).eq(tenant_id))
-        .and_where(Expr::col(col).eq(v));
+    let mut q = Scoped::select(Products::Table, tenant_id);
+    q.columns(COLUMNS).and_where(Expr::col(col).eq(v));
     if lock {
         q.lock_exclusive();
     }
@@ -284,7 +275,6 @@ pub async fn cursor(
         conn,
         page::Keyed {
             table: Products::Table,
-            tenant: Products::TenantId,
             id: Products::ProductId,
         },
         tenant_id,
@@ -305,14 +295,12 @@ pub async fn list(
     after: Option<After>,
     limit: u64,
 ) -> Result<Page<ProductListRow>> {
-    let mut q = Query::select();
+    let mut q = Scoped::select(Products::Table, tenant_id);
     q.columns(COLUMNS.map(|c| (Products::Table, c)))
         .expr(Expr::cust(
             "(SELECT COUNT(*) FROM variants v WHERE v.tenant_id = products.tenant_id \
              AND v.product_id = products.product_id)",
-        ))
-        .from(Products::Table)
-        .and_where(Expr::col((Products::Table, Products::TenantId)).eq(tenant_id));
+        ));
     if let Some(s) = &filter.status {
         q.and_where(Expr::col((Products::Table, Products::Status)).eq(s.as_str()));
     }

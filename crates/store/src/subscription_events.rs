@@ -3,10 +3,10 @@
 //! event ids are time-ordered, so the key order is the order of events.
 
 use flexportal_domain::status::SubscriptionEventKind;
-use sea_query::{Expr, ExprTrait, Order, Query};
+use sea_query::{Expr, ExprTrait, Order};
 
 use crate::row::{FromRow, Row};
-use crate::{Conn, Result, StoreError};
+use crate::{Conn, Result, Scoped, StoreError};
 
 const TABLE: &str = "subscription_events";
 
@@ -57,19 +57,15 @@ impl FromRow for SubscriptionEvent {
 
 /// Appends an event.
 pub async fn append(conn: &mut Conn, e: &SubscriptionEvent) -> Result<()> {
-    let q = Query::insert()
-        .into_table(TABLE)
-        .columns(COLUMNS)
-        .values_panic([
-            e.tenant_id.clone().into(),
-            e.rental_id.clone().into(),
-            e.event_id.clone().into(),
-            e.kind.as_str().into(),
-            e.actor.clone().into(),
-            e.details.clone().into(),
-            e.created_at.into(),
-        ])
-        .to_owned();
+    let mut q = Scoped::insert(TABLE, &e.tenant_id, COLUMNS[1..].iter().copied());
+    q.row([
+        e.rental_id.clone().into(),
+        e.event_id.clone().into(),
+        e.kind.as_str().into(),
+        e.actor.clone().into(),
+        e.details.clone().into(),
+        e.created_at.into(),
+    ]);
     conn.execute(&q).await.map(|_| ())
 }
 
@@ -79,12 +75,9 @@ pub async fn for_rental(
     tenant_id: &str,
     rental_id: &str,
 ) -> Result<Vec<SubscriptionEvent>> {
-    let q = Query::select()
-        .columns(COLUMNS)
-        .from(TABLE)
-        .and_where(Expr::col("tenant_id").eq(tenant_id))
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(COLUMNS)
         .and_where(Expr::col("rental_id").eq(rental_id))
-        .order_by("event_id", Order::Asc)
-        .to_owned();
+        .order_by("event_id", Order::Asc);
     conn.fetch_all(&q).await
 }

@@ -1,11 +1,11 @@
 //! Subscriptions (rentals, SPEC §2.6), keyed by (tenant_id, rental_id).
 
 use flexportal_domain::billing::BillingSettings;
-use sea_query::{Expr, ExprTrait, Query, SimpleExpr};
+use sea_query::{Expr, ExprTrait, SimpleExpr};
 
 use crate::page::{self, After, Page, SortDir};
 use crate::row::{FromRow, Row};
-use crate::{Conn, Result};
+use crate::{Conn, Result, Scoped};
 
 const TABLE: &str = "subscriptions";
 
@@ -220,11 +220,8 @@ fn insert_cols() -> &'static [&'static str] {
 
 /// Inserts a subscription.
 pub async fn insert(conn: &mut Conn, s: &SubscriptionRecord) -> Result<()> {
-    let q = Query::insert()
-        .into_table(TABLE)
-        .columns(insert_cols().iter().copied())
-        .values_panic(s.values())
-        .to_owned();
+    let mut q = Scoped::insert(TABLE, &s.tenant_id, insert_cols()[1..].iter().copied());
+    q.row(s.values().into_iter().skip(1));
     conn.execute(&q).await.map(|_| ())
 }
 
@@ -247,20 +244,16 @@ pub async fn update(conn: &mut Conn, s: &SubscriptionRecord) -> Result<()> {
             )
         })
         .collect();
-    let q = Query::update()
-        .table(TABLE)
-        .values(pairs)
-        .and_where(Expr::col("tenant_id").eq(s.tenant_id.as_str()))
-        .and_where(Expr::col("rental_id").eq(s.rental_id.as_str()))
-        .to_owned();
+    let mut q = Scoped::update(TABLE, s.tenant_id.as_str());
+    q.values(pairs)
+        .and_where(Expr::col("rental_id").eq(s.rental_id.as_str()));
     conn.execute(&q).await.map(|_| ())
 }
 
-fn select() -> sea_query::SelectStatement {
-    Query::select()
-        .columns(insert_cols().iter().copied())
-        .from(TABLE)
-        .to_owned()
+fn select(tenant_id: &str) -> Scoped<sea_query::SelectStatement> {
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(insert_cols().iter().copied());
+    q
 }
 
 /// One subscription by id.
@@ -269,10 +262,8 @@ pub async fn get(
     tenant_id: &str,
     rental_id: &str,
 ) -> Result<Option<SubscriptionRecord>> {
-    let q = select()
-        .and_where(Expr::col("tenant_id").eq(tenant_id))
-        .and_where(Expr::col("rental_id").eq(rental_id))
-        .to_owned();
+    let mut q = select(tenant_id);
+    q.and_where(Expr::col("rental_id").eq(rental_id));
     conn.fetch_optional(&q).await
 }
 
@@ -283,11 +274,9 @@ pub async fn get_for_update(
     tenant_id: &str,
     rental_id: &str,
 ) -> Result<Option<SubscriptionRecord>> {
-    let q = select()
-        .and_where(Expr::col("tenant_id").eq(tenant_id))
-        .and_where(Expr::col("rental_id").eq(rental_id))
-        .lock_exclusive()
-        .to_owned();
+    let mut q = select(tenant_id);
+    q.and_where(Expr::col("rental_id").eq(rental_id))
+        .lock_exclusive();
     conn.fetch_optional(&q).await
 }
 
@@ -303,14 +292,11 @@ pub async fn for_order(
             Ok(Pair(r.text(0)?, r.int(1)?))
         }
     }
-    let q = Query::select()
-        .columns(["rental_id", "order_item_index"])
-        .from(TABLE)
-        .and_where(Expr::col("tenant_id").eq(tenant_id))
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(["rental_id", "order_item_index"])
         .and_where(Expr::col("order_id").eq(order_id))
         .order_by("created_at", sea_query::Order::Asc)
-        .order_by("rental_id", sea_query::Order::Asc)
-        .to_owned();
+        .order_by("rental_id", sea_query::Order::Asc);
     Ok(conn
         .fetch_all::<Pair, _>(&q)
         .await?
@@ -325,14 +311,11 @@ pub async fn ids_for_customer(
     tenant_id: &str,
     customer_id: &str,
 ) -> Result<Vec<String>> {
-    let q = Query::select()
-        .column("rental_id")
-        .from(TABLE)
-        .and_where(Expr::col("tenant_id").eq(tenant_id))
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.column("rental_id")
         .and_where(Expr::col("customer_id").eq(customer_id))
         .order_by("created_at", sea_query::Order::Asc)
-        .order_by("rental_id", sea_query::Order::Asc)
-        .to_owned();
+        .order_by("rental_id", sea_query::Order::Asc);
     conn.fetch_all(&q).await
 }
 
@@ -409,7 +392,6 @@ pub async fn cursor(
     let (col, is_int) = sort.column();
     let keyed = page::Keyed {
         table: TABLE,
-        tenant: "tenant_id",
         id: "rental_id",
     };
     page::resolve_cursor(conn, keyed, tenant_id, rental_id, col, is_int).await
@@ -423,9 +405,8 @@ pub fn list_query(
     dir: SortDir,
     after: Option<After>,
     limit: u64,
-) -> sea_query::SelectStatement {
-    let mut q = select();
-    q.and_where(Expr::col("tenant_id").eq(tenant_id));
+) -> Scoped<sea_query::SelectStatement> {
+    let mut q = select(tenant_id);
     match f.statuses.len() {
         0 => {}
         1 => {
@@ -486,12 +467,9 @@ pub async fn add_collected(
     amount: i64,
     now: i64,
 ) -> Result<()> {
-    let q = Query::update()
-        .table(TABLE)
-        .value("total_collected", Expr::col("total_collected").add(amount))
+    let mut q = Scoped::update(TABLE, tenant_id);
+    q.value("total_collected", Expr::col("total_collected").add(amount))
         .value("updated_at", now)
-        .and_where(Expr::col("tenant_id").eq(tenant_id))
-        .and_where(Expr::col("rental_id").eq(rental_id))
-        .to_owned();
+        .and_where(Expr::col("rental_id").eq(rental_id));
     conn.execute(&q).await.map(|_| ())
 }

@@ -1,9 +1,9 @@
 //! Business units (tenants) and their settings (SPEC §2.1).
 
-use sea_query::{Expr, ExprTrait, Iden, Order, Query};
+use sea_query::{Iden, Order, Query};
 
 use crate::row::{FromRow, Row};
-use crate::{Conn, Result};
+use crate::{Conn, Result, Scoped};
 
 #[derive(Iden, Clone, Copy)]
 pub(crate) enum Tenants {
@@ -72,55 +72,48 @@ impl FromRow for TenantRecord {
 
 /// Inserts a business unit.
 pub async fn insert(conn: &mut Conn, t: &TenantRecord) -> Result<()> {
-    let q = Query::insert()
-        .into_table(Tenants::Table)
-        .columns(COLUMNS)
-        .values_panic([
-            t.tenant_id.clone().into(),
-            t.name.clone().into(),
-            t.currency.clone().into(),
-            t.time_zone.clone().into(),
-            t.status.clone().into(),
-            t.id_prefix.clone().into(),
-            t.settings.clone().into(),
-            t.created_at.into(),
-            t.updated_at.into(),
-        ])
-        .to_owned();
+    let mut q = Scoped::insert(Tenants::Table, &t.tenant_id, COLUMNS[1..].iter().copied());
+    q.row([
+        t.name.clone().into(),
+        t.currency.clone().into(),
+        t.time_zone.clone().into(),
+        t.status.clone().into(),
+        t.id_prefix.clone().into(),
+        t.settings.clone().into(),
+        t.created_at.into(),
+        t.updated_at.into(),
+    ]);
     conn.execute(&q).await.map(|_| ())
 }
 
 /// One business unit by id.
 pub async fn get(conn: &mut Conn, tenant_id: &str) -> Result<Option<TenantRecord>> {
-    let q = Query::select()
-        .columns(COLUMNS)
-        .from(Tenants::Table)
-        .and_where(Expr::col(Tenants::TenantId).eq(tenant_id))
-        .to_owned();
+    let mut q = Scoped::select(Tenants::Table, tenant_id);
+    q.columns(COLUMNS);
     conn.fetch_optional(&q).await
 }
 
 /// Every business unit, oldest first.
 pub async fn list(conn: &mut Conn) -> Result<Vec<TenantRecord>> {
-    let q = Query::select()
-        .columns(COLUMNS)
-        .from(Tenants::Table)
-        .order_by(Tenants::CreatedAt, Order::Asc)
-        .order_by(Tenants::TenantId, Order::Asc)
-        .to_owned();
+    // Platform-wide: the list of business units is not owned by one of them.
+    let q = Scoped::platform(
+        Query::select()
+            .columns(COLUMNS)
+            .from(Tenants::Table)
+            .order_by(Tenants::CreatedAt, Order::Asc)
+            .order_by(Tenants::TenantId, Order::Asc)
+            .to_owned(),
+    );
     conn.fetch_all(&q).await
 }
 
 /// Sets a business unit's status (`active` / `inactive`).
 pub async fn set_status(conn: &mut Conn, tenant_id: &str, status: &str, now: i64) -> Result<bool> {
-    let q = Query::update()
-        .table(Tenants::Table)
-        .values([
-            (Tenants::Status, status.into()),
-            (Tenants::UpdatedAt, now.into()),
-        ])
-        .and_where(Expr::col(Tenants::TenantId).eq(tenant_id))
-        .to_owned();
+    let mut q = Scoped::update(Tenants::Table, tenant_id);
+    q.values([
+        (Tenants::Status, status.into()),
+        (Tenants::UpdatedAt, now.into()),
+    ]);
     Ok(conn.execute(&q).await? > 0)
 }
 
@@ -131,13 +124,10 @@ pub async fn set_settings(
     settings: &str,
     now: i64,
 ) -> Result<bool> {
-    let q = Query::update()
-        .table(Tenants::Table)
-        .values([
-            (Tenants::Settings, settings.into()),
-            (Tenants::UpdatedAt, now.into()),
-        ])
-        .and_where(Expr::col(Tenants::TenantId).eq(tenant_id))
-        .to_owned();
+    let mut q = Scoped::update(Tenants::Table, tenant_id);
+    q.values([
+        (Tenants::Settings, settings.into()),
+        (Tenants::UpdatedAt, now.into()),
+    ]);
     Ok(conn.execute(&q).await? > 0)
 }

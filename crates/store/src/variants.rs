@@ -1,11 +1,11 @@
 //! Variants (SPEC §2.2), keyed by (tenant_id, variant_id), unique by (tenant_id, variant_sku).
 
-use sea_query::{Expr, ExprTrait, Iden, Order, Query, SimpleExpr};
+use sea_query::{Expr, ExprTrait, Iden, Order, SimpleExpr};
 
 use crate::page::{self, After, Page, SortDir};
 use crate::products::Products;
 use crate::row::{FromRow, Row};
-use crate::{Conn, Result};
+use crate::{Conn, Result, Scoped};
 
 #[derive(Iden, Clone, Copy)]
 pub(crate) enum Variants {
@@ -166,11 +166,8 @@ impl VariantRecord {
 
 /// Inserts a variant.
 pub async fn insert(conn: &mut Conn, v: &VariantRecord) -> Result<()> {
-    let q = Query::insert()
-        .into_table(Variants::Table)
-        .columns(COLUMNS)
-        .values_panic(v.values())
-        .to_owned();
+    let mut q = Scoped::insert(Variants::Table, &v.tenant_id, COLUMNS[1..].iter().copied());
+    q.row(v.values().into_iter().skip(1));
     conn.execute(&q).await.map(|_| ())
 }
 
@@ -191,12 +188,9 @@ pub async fn update(conn: &mut Conn, v: &VariantRecord) -> Result<()> {
         })
         .map(|(c, v)| (*c, v))
         .collect();
-    let q = Query::update()
-        .table(Variants::Table)
-        .values(pairs)
-        .and_where(Expr::col(Variants::TenantId).eq(v.tenant_id.as_str()))
-        .and_where(Expr::col(Variants::VariantId).eq(v.variant_id.as_str()))
-        .to_owned();
+    let mut q = Scoped::update(Variants::Table, v.tenant_id.as_str());
+    q.values(pairs)
+        .and_where(Expr::col(Variants::VariantId).eq(v.variant_id.as_str()));
     conn.execute(&q).await.map(|_| ())
 }
 
@@ -206,14 +200,11 @@ pub async fn for_product(
     tenant_id: &str,
     product_id: &str,
 ) -> Result<Vec<VariantRecord>> {
-    let q = Query::select()
-        .columns(COLUMNS)
-        .from(Variants::Table)
-        .and_where(Expr::col(Variants::TenantId).eq(tenant_id))
+    let mut q = Scoped::select(Variants::Table, tenant_id);
+    q.columns(COLUMNS)
         .and_where(Expr::col(Variants::ProductId).eq(product_id))
         .order_by(Variants::CreatedAt, Order::Asc)
-        .order_by(Variants::VariantId, Order::Asc)
-        .to_owned();
+        .order_by(Variants::VariantId, Order::Asc);
     conn.fetch_all(&q).await
 }
 
@@ -226,12 +217,9 @@ pub async fn by_skus(
     if skus.is_empty() {
         return Ok(Vec::new());
     }
-    let q = Query::select()
-        .columns(COLUMNS)
-        .from(Variants::Table)
-        .and_where(Expr::col(Variants::TenantId).eq(tenant_id))
-        .and_where(Expr::col(Variants::VariantSku).is_in(skus.iter().map(String::as_str)))
-        .to_owned();
+    let mut q = Scoped::select(Variants::Table, tenant_id);
+    q.columns(COLUMNS)
+        .and_where(Expr::col(Variants::VariantSku).is_in(skus.iter().map(String::as_str)));
     conn.fetch_all(&q).await
 }
 
@@ -248,14 +236,11 @@ pub async fn by_skus_for_update(
     if skus.is_empty() {
         return Ok(Vec::new());
     }
-    let q = Query::select()
-        .columns(COLUMNS)
-        .from(Variants::Table)
-        .and_where(Expr::col(Variants::TenantId).eq(tenant_id))
+    let mut q = Scoped::select(Variants::Table, tenant_id);
+    q.columns(COLUMNS)
         .and_where(Expr::col(Variants::VariantSku).is_in(skus.iter().map(String::as_str)))
         .order_by(Variants::VariantSku, Order::Asc)
-        .lock_exclusive()
-        .to_owned();
+        .lock_exclusive();
     conn.fetch_all(&q).await
 }
 
@@ -265,26 +250,22 @@ pub async fn for_product_for_update(
     tenant_id: &str,
     product_id: &str,
 ) -> Result<Vec<VariantRecord>> {
-    let q = Query::select()
-        .columns(COLUMNS)
-        .from(Variants::Table)
-        .and_where(Expr::col(Variants::TenantId).eq(tenant_id))
+    let mut q = Scoped::select(Variants::Table, tenant_id);
+    q.columns(COLUMNS)
         .and_where(Expr::col(Variants::ProductId).eq(product_id))
         .order_by(Variants::VariantSku, Order::Asc)
-        .lock_exclusive()
-        .to_owned();
+        .lock_exclusive();
     conn.fetch_all(&q).await
 }
 
-fn with_product_select() -> sea_query::SelectStatement {
-    Query::select()
-        .columns(COLUMNS.map(|c| (Variants::Table, c)))
+fn with_product_select(tenant_id: &str) -> Scoped<sea_query::SelectStatement> {
+    let mut q = Scoped::select(Variants::Table, tenant_id);
+    q.columns(COLUMNS.map(|c| (Variants::Table, c)))
         .column((Products::Table, Products::ProductSku))
         .column((Products::Table, Products::Name))
         .column((Products::Table, Products::Status))
         .column((Products::Table, Products::Category))
         .column((Products::Table, Products::Images))
-        .from(Variants::Table)
         .inner_join(
             Products::Table,
             Expr::col((Products::Table, Products::TenantId))
@@ -293,8 +274,8 @@ fn with_product_select() -> sea_query::SelectStatement {
                     Expr::col((Products::Table, Products::ProductId))
                         .equals((Variants::Table, Variants::ProductId)),
                 ),
-        )
-        .to_owned()
+        );
+    q
 }
 
 /// One variant by SKU with its product.
@@ -303,10 +284,8 @@ pub async fn get_with_product(
     tenant_id: &str,
     sku: &str,
 ) -> Result<Option<VariantWithProduct>> {
-    let q = with_product_select()
-        .and_where(Expr::col((Variants::Table, Variants::TenantId)).eq(tenant_id))
-        .and_where(Expr::col((Variants::Table, Variants::VariantSku)).eq(sku))
-        .to_owned();
+    let mut q = with_product_select(tenant_id);
+    q.and_where(Expr::col((Variants::Table, Variants::VariantSku)).eq(sku));
     conn.fetch_optional(&q).await
 }
 
@@ -318,11 +297,9 @@ pub async fn get_with_product_for_share(
     tenant_id: &str,
     sku: &str,
 ) -> Result<Option<VariantWithProduct>> {
-    let q = with_product_select()
-        .and_where(Expr::col((Variants::Table, Variants::TenantId)).eq(tenant_id))
-        .and_where(Expr::col((Variants::Table, Variants::VariantSku)).eq(sku))
-        .lock_with_tables(sea_query::LockType::Share, [Variants::Table])
-        .to_owned();
+    let mut q = with_product_select(tenant_id);
+    q.and_where(Expr::col((Variants::Table, Variants::VariantSku)).eq(sku))
+        .lock_with_tables(sea_query::LockType::Share, [Variants::Table]);
     conn.fetch_optional(&q).await
 }
 
@@ -334,16 +311,13 @@ pub async fn set_status_for_product(
     status: &str,
     now: i64,
 ) -> Result<u64> {
-    let q = Query::update()
-        .table(Variants::Table)
-        .values([
-            (Variants::Status, status.into()),
-            (Variants::UpdatedAt, now.into()),
-        ])
-        .and_where(Expr::col(Variants::TenantId).eq(tenant_id))
-        .and_where(Expr::col(Variants::ProductId).eq(product_id))
-        .and_where(Expr::col(Variants::Status).ne(status))
-        .to_owned();
+    let mut q = Scoped::update(Variants::Table, tenant_id);
+    q.values([
+        (Variants::Status, status.into()),
+        (Variants::UpdatedAt, now.into()),
+    ])
+    .and_where(Expr::col(Variants::ProductId).eq(product_id))
+    .and_where(Expr::col(Variants::Status).ne(status));
     conn.execute(&q).await
 }
 
@@ -403,7 +377,6 @@ pub async fn cursor(
         conn,
         page::Keyed {
             table: Variants::Table,
-            tenant: Variants::TenantId,
             id: Variants::VariantId,
         },
         tenant_id,
@@ -424,8 +397,7 @@ pub async fn list(
     after: Option<After>,
     limit: u64,
 ) -> Result<Page<VariantWithProduct>> {
-    let mut q = with_product_select();
-    q.and_where(Expr::col((Variants::Table, Variants::TenantId)).eq(tenant_id));
+    let mut q = with_product_select(tenant_id);
     if let Some(s) = &filter.status {
         q.and_where(Expr::col((Variants::Table, Variants::Status)).eq(s.as_str()));
     }

@@ -94,7 +94,7 @@ both_engines!(
 both_engines!(
     revoked_keys_and_inactive_units_are_refused,
     |app: TestApp| async move {
-        flexportal_app::admin::revoke_key(app.app(), &app.tenant.key_id)
+        flexportal_app::admin::revoke_key(app.app(), &app.tenant.tenant_id, &app.tenant.key_id)
             .await
             .unwrap();
         let (s, b) = app.get("/v1/assets").await;
