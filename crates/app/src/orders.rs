@@ -588,3 +588,7 @@ pub async fn skus_have_open_units(
     }
     Ok(false)
 }
+
+#[cfg(test)]
+#[path = "orders_tests.rs"]
+mod tests;
