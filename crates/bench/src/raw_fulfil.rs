@@ -664,8 +664,8 @@ mod tests {
         db.migrate().await.expect("migrate");
         let mut c = db.read().await.expect("read");
         for (table, expected) in [
-            ("subscriptions", &SUBSCRIPTION_COLUMNS[..]),
-            ("payments", &PAYMENT_COLUMNS[..]),
+            ("subscriptions", SUBSCRIPTION_COLUMNS),
+            ("payments", PAYMENT_COLUMNS),
         ] {
             let cols: Vec<String> = c
                 .fetch_all_sql(&format!(

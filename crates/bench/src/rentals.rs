@@ -319,7 +319,7 @@ async fn print_plans(app: &App, tenant_id: &str, rental: &str, customer: &str) {
     // The subscription list then loads each subscription's payments (payments::for_rental):
     // the same statement, built here as that function builds it.
     let q = Query::select()
-        .columns(PAYMENT_COLUMNS)
+        .columns(PAYMENT_COLUMNS.iter().copied())
         .from("payments")
         .and_where(Expr::col("tenant_id").eq(tenant_id))
         .and_where(Expr::col("rental_id").eq(rental))

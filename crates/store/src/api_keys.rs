@@ -21,27 +21,29 @@ enum ApiKeys {
     RevokedAt,
 }
 
-/// An API key as stored (without its secret).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApiKeyRecord {
-    /// The business unit the key may access.
-    pub tenant_id: String,
-    /// `key_…` id, shown in listings and used to revoke.
-    pub key_id: String,
-    /// Display name.
-    pub name: String,
-    /// Hex SHA-256 of the secret.
-    pub key_hash: String,
-    /// `read`, `write` or `all`.
-    pub scope: String,
-    /// `active` or `revoked`.
-    pub status: String,
-    /// Requests made with the key (flushed periodically).
-    pub usage_count: i64,
-    /// Epoch milliseconds of the last use.
-    pub last_used_at: Option<i64>,
-    /// Epoch milliseconds.
-    pub created_at: i64,
+crate::record! {
+    /// An API key as stored (without its secret).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct ApiKeyRecord {
+        /// The business unit the key may access.
+        tenant_id: String,
+        /// `key_…` id, shown in listings and used to revoke.
+        key_id: String,
+        /// Display name.
+        name: String,
+        /// Hex SHA-256 of the secret.
+        key_hash: String,
+        /// `read`, `write` or `all`.
+        scope: String,
+        /// `active` or `revoked`.
+        status: String,
+        /// Requests made with the key (flushed periodically).
+        usage_count: i64,
+        /// Epoch milliseconds of the last use.
+        last_used_at: Option<i64>,
+        /// Epoch milliseconds.
+        created_at: i64,
+    }
 }
 
 /// What authentication needs about a presented key and its business unit, read in one query.
@@ -83,48 +85,14 @@ impl FromRow for KeyAuth {
     }
 }
 
-impl FromRow for ApiKeyRecord {
-    fn from_row(r: &dyn Row) -> Result<Self> {
-        Ok(ApiKeyRecord {
-            tenant_id: r.text(0)?,
-            key_id: r.text(1)?,
-            name: r.text(2)?,
-            key_hash: r.text(3)?,
-            scope: r.text(4)?,
-            status: r.text(5)?,
-            usage_count: r.int(6)?,
-            last_used_at: r.opt_int(7)?,
-            created_at: r.int(8)?,
-        })
-    }
-}
-
 /// Inserts a key.
 pub async fn insert(conn: &mut Conn, k: &ApiKeyRecord) -> Result<()> {
     let mut q = Scoped::insert(
         ApiKeys::Table,
         &k.tenant_id,
-        [
-            ApiKeys::KeyId,
-            ApiKeys::Name,
-            ApiKeys::KeyHash,
-            ApiKeys::Scope,
-            ApiKeys::Status,
-            ApiKeys::UsageCount,
-            ApiKeys::LastUsedAt,
-            ApiKeys::CreatedAt,
-        ],
+        ApiKeyRecord::COLUMNS[1..].iter().copied(),
     );
-    q.row([
-        k.key_id.clone().into(),
-        k.name.clone().into(),
-        k.key_hash.clone().into(),
-        k.scope.clone().into(),
-        k.status.clone().into(),
-        k.usage_count.into(),
-        k.last_used_at.into(),
-        k.created_at.into(),
-    ]);
+    q.row(k.values().into_iter().skip(1));
     conn.execute(&q).await.map(|_| ())
 }
 
@@ -159,18 +127,8 @@ pub async fn find_for_auth(conn: &mut Conn, key_hash: &str) -> Result<Option<Key
 /// Keys of a business unit.
 pub async fn list(conn: &mut Conn, tenant_id: &str) -> Result<Vec<ApiKeyRecord>> {
     let mut q = Scoped::select(ApiKeys::Table, tenant_id);
-    q.columns([
-        ApiKeys::TenantId,
-        ApiKeys::KeyId,
-        ApiKeys::Name,
-        ApiKeys::KeyHash,
-        ApiKeys::Scope,
-        ApiKeys::Status,
-        ApiKeys::UsageCount,
-        ApiKeys::LastUsedAt,
-        ApiKeys::CreatedAt,
-    ])
-    .order_by(ApiKeys::CreatedAt, sea_query::Order::Asc);
+    q.columns(ApiKeyRecord::COLUMNS.iter().copied())
+        .order_by(ApiKeys::CreatedAt, sea_query::Order::Asc);
     conn.fetch_all(&q).await
 }
 

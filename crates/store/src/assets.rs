@@ -1,9 +1,8 @@
 //! Assets (SPEC §2.3), keyed by (tenant_id, serial_number).
 
-use sea_query::{Expr, ExprTrait, Iden, OnConflict, SimpleExpr};
+use sea_query::{Expr, ExprTrait, Iden, OnConflict};
 
 use crate::page::{self, After, Page, SortDir};
-use crate::row::{FromRow, Row};
 use crate::{Conn, Result, Scoped};
 
 #[derive(Iden, Clone, Copy)]
@@ -11,11 +10,7 @@ pub(crate) enum Assets {
     Table,
     TenantId,
     SerialNumber,
-    ProductId,
-    VariantId,
     Sku,
-    ProductName,
-    ProductImageUrl,
     Status,
     Location,
     ConditionNote,
@@ -30,150 +25,57 @@ pub(crate) enum Assets {
     UpdatedAt,
 }
 
-/// The asset columns in the order [`AssetRecord`] decodes them.
-pub const COLUMNS: [&str; 19] = [
-    "tenant_id",
-    "serial_number",
-    "product_id",
-    "variant_id",
-    "sku",
-    "product_name",
-    "product_image_url",
-    "status",
-    "location",
-    "condition_note",
-    "notes",
-    "customer_id",
-    "rental_id",
-    "acquisition_cost",
-    "acquisition_cost_source",
-    "acquisition_date",
-    "lifetime_collected",
-    "created_at",
-    "updated_at",
-];
-
-const COLS: [Assets; 19] = [
-    Assets::TenantId,
-    Assets::SerialNumber,
-    Assets::ProductId,
-    Assets::VariantId,
-    Assets::Sku,
-    Assets::ProductName,
-    Assets::ProductImageUrl,
-    Assets::Status,
-    Assets::Location,
-    Assets::ConditionNote,
-    Assets::Notes,
-    Assets::CustomerId,
-    Assets::RentalId,
-    Assets::AcquisitionCost,
-    Assets::AcquisitionCostSource,
-    Assets::AcquisitionDate,
-    Assets::LifetimeCollected,
-    Assets::CreatedAt,
-    Assets::UpdatedAt,
-];
-
-/// An asset as stored (money in minor units).
+crate::record! {
+    /// An asset as stored (money in minor units).
 #[derive(Debug, Clone, PartialEq)]
-pub struct AssetRecord {
-    /// Business unit.
-    pub tenant_id: String,
-    /// The asset's identifier, unique in the business unit (case-sensitive).
-    pub serial_number: String,
-    /// Product of the variant.
-    pub product_id: String,
-    /// Variant.
-    pub variant_id: String,
-    /// Variant SKU.
-    pub sku: String,
-    /// `"<product name> - <variant name>"`.
-    pub product_name: String,
-    /// First variant image, else first product image.
-    pub product_image_url: Option<String>,
-    /// One of the five asset statuses.
-    pub status: String,
-    /// Free text.
-    pub location: Option<String>,
-    /// Free text condition (e.g. "New in box").
-    pub condition: Option<String>,
-    /// Free text.
-    pub notes: Option<String>,
-    /// Set only by subscription operations.
-    pub customer_id: Option<String>,
-    /// Set only by subscription operations.
-    pub rental_id: Option<String>,
-    /// Acquisition cost in minor units.
-    pub acquisition_cost: Option<i64>,
-    /// `manual` (sent) or `variant` (copied from the variant).
-    pub acquisition_cost_source: Option<String>,
-    /// `YYYY-MM-DD`.
-    pub acquisition_date: String,
-    /// Σ net paid amounts attributed to the asset, minor units.
-    pub lifetime_collected: i64,
-    /// Epoch milliseconds.
-    pub created_at: i64,
-    /// Epoch milliseconds.
-    pub updated_at: i64,
-}
-
-impl FromRow for AssetRecord {
-    fn from_row(r: &dyn Row) -> Result<Self> {
-        Ok(AssetRecord {
-            tenant_id: r.text(0)?,
-            serial_number: r.text(1)?,
-            product_id: r.text(2)?,
-            variant_id: r.text(3)?,
-            sku: r.text(4)?,
-            product_name: r.text(5)?,
-            product_image_url: r.opt_text(6)?,
-            status: r.text(7)?,
-            location: r.opt_text(8)?,
-            condition: r.opt_text(9)?,
-            notes: r.opt_text(10)?,
-            customer_id: r.opt_text(11)?,
-            rental_id: r.opt_text(12)?,
-            acquisition_cost: r.opt_int(13)?,
-            acquisition_cost_source: r.opt_text(14)?,
-            acquisition_date: r.text(15)?,
-            lifetime_collected: r.int(16)?,
-            created_at: r.int(17)?,
-            updated_at: r.int(18)?,
-        })
+    pub struct AssetRecord {
+        /// Business unit.
+        tenant_id: String,
+        /// The asset's identifier, unique in the business unit (case-sensitive).
+        serial_number: String,
+        /// Product of the variant.
+        product_id: String,
+        /// Variant.
+        variant_id: String,
+        /// Variant SKU.
+        sku: String,
+        /// `"<product name> - <variant name>"`.
+        product_name: String,
+        /// First variant image, else first product image.
+        product_image_url: Option<String>,
+        /// One of the five asset statuses.
+        status: String,
+        /// Free text.
+        location: Option<String>,
+        /// Free text condition (e.g. "New in box").
+        condition: Option<String> = "condition_note",
+        /// Free text.
+        notes: Option<String>,
+        /// Set only by subscription operations.
+        customer_id: Option<String>,
+        /// Set only by subscription operations.
+        rental_id: Option<String>,
+        /// Acquisition cost in minor units.
+        acquisition_cost: Option<i64>,
+        /// `manual` (sent) or `variant` (copied from the variant).
+        acquisition_cost_source: Option<String>,
+        /// `YYYY-MM-DD`.
+        acquisition_date: String,
+        /// Σ net paid amounts attributed to the asset, minor units.
+        lifetime_collected: i64,
+        /// Epoch milliseconds.
+        created_at: i64,
+        /// Epoch milliseconds.
+        updated_at: i64,
     }
 }
 
-impl AssetRecord {
-    /// The column values in [`COLUMNS`] order.
-    pub fn values(&self) -> [SimpleExpr; 19] {
-        [
-            self.tenant_id.clone().into(),
-            self.serial_number.clone().into(),
-            self.product_id.clone().into(),
-            self.variant_id.clone().into(),
-            self.sku.clone().into(),
-            self.product_name.clone().into(),
-            self.product_image_url.clone().into(),
-            self.status.clone().into(),
-            self.location.clone().into(),
-            self.condition.clone().into(),
-            self.notes.clone().into(),
-            self.customer_id.clone().into(),
-            self.rental_id.clone().into(),
-            self.acquisition_cost.into(),
-            self.acquisition_cost_source.clone().into(),
-            self.acquisition_date.clone().into(),
-            self.lifetime_collected.into(),
-            self.created_at.into(),
-            self.updated_at.into(),
-        ]
-    }
-}
+/// The asset columns in table order (the columns of [`AssetRecord`]).
+pub const COLUMNS: &[&str] = AssetRecord::COLUMNS;
 
 /// Inserts one asset; a taken serial number is [`crate::StoreError::Unique`].
 pub async fn insert(conn: &mut Conn, a: &AssetRecord) -> Result<()> {
-    let mut q = Scoped::insert(Assets::Table, &a.tenant_id, COLS[1..].iter().copied());
+    let mut q = Scoped::insert(Assets::Table, &a.tenant_id, COLUMNS[1..].iter().copied());
     q.row(a.values().into_iter().skip(1));
     conn.execute(&q).await.map(|_| ())
 }
@@ -184,7 +86,11 @@ pub async fn insert_many_skip_existing(conn: &mut Conn, rows: &[AssetRecord]) ->
     if rows.is_empty() {
         return Ok(0);
     }
-    let mut q = Scoped::insert(Assets::Table, &rows[0].tenant_id, COLS[1..].iter().copied());
+    let mut q = Scoped::insert(
+        Assets::Table,
+        &rows[0].tenant_id,
+        COLUMNS[1..].iter().copied(),
+    );
     for a in rows {
         if a.tenant_id != rows[0].tenant_id {
             return Err(crate::StoreError::Config(
@@ -248,7 +154,7 @@ pub async fn get_for_update(
 
 fn get_query(tenant_id: &str, serial_number: &str) -> Scoped<sea_query::SelectStatement> {
     let mut q = Scoped::select(Assets::Table, tenant_id);
-    q.columns(COLS)
+    q.columns(COLUMNS.iter().copied())
         .and_where(Expr::col(Assets::SerialNumber).eq(serial_number));
     q
 }
@@ -351,7 +257,7 @@ pub fn list_query(
     limit: u64,
 ) -> Scoped<sea_query::SelectStatement> {
     let mut q = Scoped::select(Assets::Table, tenant_id);
-    q.columns(COLS);
+    q.columns(COLUMNS.iter().copied());
     if let Some(s) = &filter.status {
         q.and_where(Expr::col(Assets::Status).eq(s.as_str()));
     }

@@ -5,7 +5,6 @@
 use sea_query::{Expr, ExprTrait, Iden, SimpleExpr};
 
 use crate::page::{self, After, Page, SortDir};
-use crate::row::{FromRow, Row};
 use crate::{Conn, Result, Scoped};
 
 #[derive(Iden, Clone, Copy)]
@@ -13,125 +12,70 @@ pub(crate) enum Customers {
     Table,
     TenantId,
     CustomerId,
-    Email,
     EmailKey,
     FirstName,
     LastName,
-    Company,
-    Phone,
     CustomerType,
-    CustomFields,
     Status,
-    LastBillingAddress,
-    LastShippingAddress,
     TotalOrders,
     TotalDevicesRented,
     TotalMonthlyRevenue,
     LifetimeCollected,
     TotalAcquisitionCost,
     SubscriptionsTracked,
-    CreatedBy,
     CreatedAt,
     UpdatedAt,
 }
 
-const COLS: [Customers; 22] = [
-    Customers::TenantId,
-    Customers::CustomerId,
-    Customers::Email,
-    Customers::EmailKey,
-    Customers::FirstName,
-    Customers::LastName,
-    Customers::Company,
-    Customers::Phone,
-    Customers::CustomerType,
-    Customers::CustomFields,
-    Customers::Status,
-    Customers::LastBillingAddress,
-    Customers::LastShippingAddress,
-    Customers::TotalOrders,
-    Customers::TotalDevicesRented,
-    Customers::TotalMonthlyRevenue,
-    Customers::LifetimeCollected,
-    Customers::TotalAcquisitionCost,
-    Customers::SubscriptionsTracked,
-    Customers::CreatedBy,
-    Customers::CreatedAt,
-    Customers::UpdatedAt,
-];
-
-/// A customer as stored (money in minor units).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct CustomerRecord {
-    /// Business unit.
-    pub tenant_id: String,
-    /// `cust_…` (with the unit's id prefix, if any).
-    pub customer_id: String,
-    /// Email as written.
-    pub email: String,
-    /// First name.
-    pub first_name: String,
-    /// Last name.
-    pub last_name: String,
-    /// Company.
-    pub company: Option<String>,
-    /// Phone.
-    pub phone: Option<String>,
-    /// `individual` or `business`.
-    pub customer_type: String,
-    /// Customer-section custom fields, JSON object text.
-    pub custom_fields: Option<String>,
-    /// `active` or `inactive`.
-    pub status: String,
-    /// Address JSON text.
-    pub last_billing_address: Option<String>,
-    /// Address JSON text.
-    pub last_shipping_address: Option<String>,
-    /// Orders ever created for the customer.
-    pub total_orders: i64,
-    /// Subscriptions with status `active`.
-    pub total_devices_rented: i64,
-    /// Σ monthly amount of active subscriptions, minor units.
-    pub total_monthly_revenue: i64,
-    /// Σ net paid amounts, minor units.
-    pub lifetime_collected: i64,
-    /// Σ acquisition cost captured by the customer's subscriptions, minor units.
-    pub total_acquisition_cost: i64,
-    /// Subscriptions counted in `total_acquisition_cost`.
-    pub subscriptions_tracked: i64,
-    /// Actor of the order that created the customer.
-    pub created_by: String,
-    /// Epoch milliseconds.
-    pub created_at: i64,
-    /// Epoch milliseconds.
-    pub updated_at: i64,
-}
-
-impl FromRow for CustomerRecord {
-    fn from_row(r: &dyn Row) -> Result<Self> {
-        Ok(CustomerRecord {
-            tenant_id: r.text(0)?,
-            customer_id: r.text(1)?,
-            email: r.text(2)?,
-            first_name: r.text(4)?,
-            last_name: r.text(5)?,
-            company: r.opt_text(6)?,
-            phone: r.opt_text(7)?,
-            customer_type: r.text(8)?,
-            custom_fields: r.opt_text(9)?,
-            status: r.text(10)?,
-            last_billing_address: r.opt_text(11)?,
-            last_shipping_address: r.opt_text(12)?,
-            total_orders: r.int(13)?,
-            total_devices_rented: r.int(14)?,
-            total_monthly_revenue: r.int(15)?,
-            lifetime_collected: r.int(16)?,
-            total_acquisition_cost: r.int(17)?,
-            subscriptions_tracked: r.int(18)?,
-            created_by: r.text(19)?,
-            created_at: r.int(20)?,
-            updated_at: r.int(21)?,
-        })
+crate::record! {
+    /// A customer as stored (money in minor units).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct CustomerRecord {
+        /// Business unit.
+        tenant_id: String,
+        /// `cust_…` (with the unit's id prefix, if any).
+        customer_id: String,
+        /// Email as written.
+        email: String,
+        /// First name.
+        first_name: String,
+        /// Last name.
+        last_name: String,
+        /// Company.
+        company: Option<String>,
+        /// Phone.
+        phone: Option<String>,
+        /// `individual` or `business`.
+        customer_type: String,
+        /// Customer-section custom fields, JSON object text.
+        custom_fields: Option<String>,
+        /// `active` or `inactive`.
+        status: String,
+        /// Address JSON text.
+        last_billing_address: Option<String>,
+        /// Address JSON text.
+        last_shipping_address: Option<String>,
+        /// Orders ever created for the customer.
+        total_orders: i64,
+        /// Subscriptions with status `active`.
+        total_devices_rented: i64,
+        /// Σ monthly amount of active subscriptions, minor units.
+        total_monthly_revenue: i64,
+        /// Σ net paid amounts, minor units.
+        lifetime_collected: i64,
+        /// Σ acquisition cost captured by the customer's subscriptions, minor units.
+        total_acquisition_cost: i64,
+        /// Subscriptions counted in `total_acquisition_cost`.
+        subscriptions_tracked: i64,
+        /// Actor of the order that created the customer.
+        created_by: String,
+        /// Epoch milliseconds.
+        created_at: i64,
+        /// Epoch milliseconds.
+        updated_at: i64,
+    }
+    derived {
+        email_key: |r| email_key(&r.email),
     }
 }
 
@@ -140,38 +84,13 @@ pub fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-impl CustomerRecord {
-    fn values(&self) -> [SimpleExpr; 22] {
-        [
-            self.tenant_id.clone().into(),
-            self.customer_id.clone().into(),
-            self.email.clone().into(),
-            email_key(&self.email).into(),
-            self.first_name.clone().into(),
-            self.last_name.clone().into(),
-            self.company.clone().into(),
-            self.phone.clone().into(),
-            self.customer_type.clone().into(),
-            self.custom_fields.clone().into(),
-            self.status.clone().into(),
-            self.last_billing_address.clone().into(),
-            self.last_shipping_address.clone().into(),
-            self.total_orders.into(),
-            self.total_devices_rented.into(),
-            self.total_monthly_revenue.into(),
-            self.lifetime_collected.into(),
-            self.total_acquisition_cost.into(),
-            self.subscriptions_tracked.into(),
-            self.created_by.clone().into(),
-            self.created_at.into(),
-            self.updated_at.into(),
-        ]
-    }
-}
-
 /// Inserts a customer; a taken email is [`crate::StoreError::Unique`].
 pub async fn insert(conn: &mut Conn, c: &CustomerRecord) -> Result<()> {
-    let mut q = Scoped::insert(Customers::Table, &c.tenant_id, COLS[1..].iter().copied());
+    let mut q = Scoped::insert(
+        Customers::Table,
+        &c.tenant_id,
+        CustomerRecord::COLUMNS[1..].iter().copied(),
+    );
     q.row(c.values().into_iter().skip(1));
     conn.execute(&q).await.map(|_| ())
 }
@@ -181,7 +100,11 @@ pub async fn insert(conn: &mut Conn, c: &CustomerRecord) -> Result<()> {
 /// transaction and then inserts nothing (`INSERT … ON CONFLICT DO NOTHING`), so callers never see
 /// a unique-key failure for the email.
 pub async fn insert_if_absent(conn: &mut Conn, c: &CustomerRecord) -> Result<bool> {
-    let mut q = Scoped::insert(Customers::Table, &c.tenant_id, COLS[1..].iter().copied());
+    let mut q = Scoped::insert(
+        Customers::Table,
+        &c.tenant_id,
+        CustomerRecord::COLUMNS[1..].iter().copied(),
+    );
     q.row(c.values().into_iter().skip(1)).on_conflict(
         sea_query::OnConflict::columns([Customers::TenantId, Customers::EmailKey])
             .do_nothing()
@@ -193,25 +116,24 @@ pub async fn insert_if_absent(conn: &mut Conn, c: &CustomerRecord) -> Result<boo
 /// Writes the profile fields of a stored customer (not its keys, creation data or counters, which
 /// change only through [`add_counters`]); a taken email is [`crate::StoreError::Unique`].
 pub async fn update(conn: &mut Conn, c: &CustomerRecord) -> Result<()> {
-    let pairs: Vec<(Customers, SimpleExpr)> = COLS
+    // Keys, creation data and counters are not written here.
+    const KEPT: [&str; 10] = [
+        "tenant_id",
+        "customer_id",
+        "created_by",
+        "created_at",
+        "total_orders",
+        "total_devices_rented",
+        "total_monthly_revenue",
+        "lifetime_collected",
+        "total_acquisition_cost",
+        "subscriptions_tracked",
+    ];
+    let pairs: Vec<(&str, SimpleExpr)> = CustomerRecord::COLUMNS
         .iter()
+        .copied()
         .zip(c.values())
-        .filter(|(col, _)| {
-            !matches!(
-                col,
-                Customers::TenantId
-                    | Customers::CustomerId
-                    | Customers::CreatedBy
-                    | Customers::CreatedAt
-                    | Customers::TotalOrders
-                    | Customers::TotalDevicesRented
-                    | Customers::TotalMonthlyRevenue
-                    | Customers::LifetimeCollected
-                    | Customers::TotalAcquisitionCost
-                    | Customers::SubscriptionsTracked
-            )
-        })
-        .map(|(col, v)| (*col, v))
+        .filter(|(col, _)| !KEPT.contains(col))
         .collect();
     let mut q = Scoped::update(Customers::Table, c.tenant_id.as_str());
     q.values(pairs)
@@ -227,7 +149,8 @@ async fn get_where(
     lock: bool,
 ) -> Result<Option<CustomerRecord>> {
     let mut q = Scoped::select(Customers::Table, tenant_id);
-    q.columns(COLS).and_where(Expr::col(col).eq(value));
+    q.columns(CustomerRecord::COLUMNS.iter().copied())
+        .and_where(Expr::col(col).eq(value));
     if lock {
         q.lock_exclusive();
     }
@@ -375,7 +298,7 @@ pub async fn list(
     limit: u64,
 ) -> Result<Page<CustomerRecord>> {
     let mut q = Scoped::select(Customers::Table, tenant_id);
-    q.columns(COLS)
+    q.columns(CustomerRecord::COLUMNS.iter().copied())
         .and_where(Expr::col(Customers::Status).eq(filter.status.as_str()));
     if let Some(t) = &filter.customer_type {
         q.and_where(Expr::col(Customers::CustomerType).eq(t.as_str()));

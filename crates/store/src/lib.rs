@@ -17,6 +17,7 @@ pub mod orders;
 pub mod page;
 pub mod payments;
 pub mod products;
+pub mod record;
 mod row;
 mod scoped;
 mod sqlite_pool;

@@ -1,159 +1,70 @@
 //! Orders (SPEC §2.5), keyed by (tenant_id, order_id). Items, addresses and the customer snapshot
 //! are JSON documents written once at creation; progress and status change with fulfilment.
 
-use sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_query::{Expr, ExprTrait};
 
 use crate::page::{self, After, Page, SortDir};
-use crate::row::{FromRow, Row};
 use crate::{Conn, Result, Scoped};
 
 const TABLE: &str = "orders";
 
-/// The order columns in the order [`OrderRecord`] decodes them.
-const COLS: [&str; 25] = [
-    "tenant_id",
-    "order_id",
-    "status",
-    "order_type",
-    "customer_id",
-    "customer_snapshot",
-    "billing_address",
-    "shipping_address",
-    "items",
-    "subtotal",
-    "tax_amount",
-    "total",
-    "currency",
-    "total_devices",
-    "rented_devices",
-    "custom_fields",
-    "notes",
-    "extension_details",
-    "upgrade_details",
-    "dedupe_key",
-    "cancellation_reason",
-    "cancelled_at",
-    "created_by",
-    "created_at",
-    "updated_at",
-];
+/// The orders columns in table order (the columns of [`OrderRecord`]).
+const COLS: &[&str] = OrderRecord::COLUMNS;
 
-/// An order as stored (money in minor units).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct OrderRecord {
-    /// Business unit.
-    pub tenant_id: String,
-    /// `ord_…`.
-    pub order_id: String,
-    /// `pending`, `confirmed`, `partial`, `fulfilled` or `cancelled`.
-    pub status: String,
-    /// `standard`, `extension` or `upgrade`.
-    pub order_type: String,
-    /// The customer.
-    pub customer_id: String,
-    /// Customer snapshot JSON.
-    pub customer_snapshot: String,
-    /// Address JSON.
-    pub billing_address: String,
-    /// Address JSON (the billing address when none was sent).
-    pub shipping_address: String,
-    /// Items JSON (`Vec<OrderItem>` of the app crate).
-    pub items: String,
-    /// Σ unit price × quantity, net, minor units.
-    pub subtotal: i64,
-    /// Tax, minor units.
-    pub tax_amount: i64,
-    /// Total, minor units.
-    pub total: i64,
-    /// Business unit currency.
-    pub currency: String,
-    /// Σ quantity.
-    pub total_devices: i64,
-    /// Subscriptions created from the order.
-    pub rented_devices: i64,
-    /// Custom fields JSON object.
-    pub custom_fields: Option<String>,
-    /// Notes.
-    pub notes: Option<String>,
-    /// Extension details JSON.
-    pub extension_details: Option<String>,
-    /// Upgrade details JSON.
-    pub upgrade_details: Option<String>,
-    /// Email key and item multiset, for the duplicate window (SPEC §1.12).
-    pub dedupe_key: String,
-    /// Cancellation reason.
-    pub cancellation_reason: Option<String>,
-    /// Epoch milliseconds of the cancellation.
-    pub cancelled_at: Option<i64>,
-    /// Actor.
-    pub created_by: String,
-    /// Epoch milliseconds.
-    pub created_at: i64,
-    /// Epoch milliseconds.
-    pub updated_at: i64,
-}
-
-impl FromRow for OrderRecord {
-    fn from_row(r: &dyn Row) -> Result<Self> {
-        Ok(OrderRecord {
-            tenant_id: r.text(0)?,
-            order_id: r.text(1)?,
-            status: r.text(2)?,
-            order_type: r.text(3)?,
-            customer_id: r.text(4)?,
-            customer_snapshot: r.text(5)?,
-            billing_address: r.text(6)?,
-            shipping_address: r.text(7)?,
-            items: r.text(8)?,
-            subtotal: r.int(9)?,
-            tax_amount: r.int(10)?,
-            total: r.int(11)?,
-            currency: r.text(12)?,
-            total_devices: r.int(13)?,
-            rented_devices: r.int(14)?,
-            custom_fields: r.opt_text(15)?,
-            notes: r.opt_text(16)?,
-            extension_details: r.opt_text(17)?,
-            upgrade_details: r.opt_text(18)?,
-            dedupe_key: r.text(19)?,
-            cancellation_reason: r.opt_text(20)?,
-            cancelled_at: r.opt_int(21)?,
-            created_by: r.text(22)?,
-            created_at: r.int(23)?,
-            updated_at: r.int(24)?,
-        })
-    }
-}
-
-impl OrderRecord {
-    fn values(&self) -> [SimpleExpr; 25] {
-        [
-            self.tenant_id.clone().into(),
-            self.order_id.clone().into(),
-            self.status.clone().into(),
-            self.order_type.clone().into(),
-            self.customer_id.clone().into(),
-            self.customer_snapshot.clone().into(),
-            self.billing_address.clone().into(),
-            self.shipping_address.clone().into(),
-            self.items.clone().into(),
-            self.subtotal.into(),
-            self.tax_amount.into(),
-            self.total.into(),
-            self.currency.clone().into(),
-            self.total_devices.into(),
-            self.rented_devices.into(),
-            self.custom_fields.clone().into(),
-            self.notes.clone().into(),
-            self.extension_details.clone().into(),
-            self.upgrade_details.clone().into(),
-            self.dedupe_key.clone().into(),
-            self.cancellation_reason.clone().into(),
-            self.cancelled_at.into(),
-            self.created_by.clone().into(),
-            self.created_at.into(),
-            self.updated_at.into(),
-        ]
+crate::record! {
+    /// An order as stored (money in minor units).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct OrderRecord {
+        /// Business unit.
+        tenant_id: String,
+        /// `ord_…`.
+        order_id: String,
+        /// `pending`, `confirmed`, `partial`, `fulfilled` or `cancelled`.
+        status: String,
+        /// `standard`, `extension` or `upgrade`.
+        order_type: String,
+        /// The customer.
+        customer_id: String,
+        /// Customer snapshot JSON.
+        customer_snapshot: String,
+        /// Address JSON.
+        billing_address: String,
+        /// Address JSON (the billing address when none was sent).
+        shipping_address: String,
+        /// Items JSON (`Vec<OrderItem>` of the app crate).
+        items: String,
+        /// Σ unit price × quantity, net, minor units.
+        subtotal: i64,
+        /// Tax, minor units.
+        tax_amount: i64,
+        /// Total, minor units.
+        total: i64,
+        /// Business unit currency.
+        currency: String,
+        /// Σ quantity.
+        total_devices: i64,
+        /// Subscriptions created from the order.
+        rented_devices: i64,
+        /// Custom fields JSON object.
+        custom_fields: Option<String>,
+        /// Notes.
+        notes: Option<String>,
+        /// Extension details JSON.
+        extension_details: Option<String>,
+        /// Upgrade details JSON.
+        upgrade_details: Option<String>,
+        /// Email key and item multiset, for the duplicate window (SPEC §1.12).
+        dedupe_key: String,
+        /// Cancellation reason.
+        cancellation_reason: Option<String>,
+        /// Epoch milliseconds of the cancellation.
+        cancelled_at: Option<i64>,
+        /// Actor.
+        created_by: String,
+        /// Epoch milliseconds.
+        created_at: i64,
+        /// Epoch milliseconds.
+        updated_at: i64,
     }
 }
 
@@ -188,7 +99,7 @@ pub async fn get(
     lock: bool,
 ) -> Result<Option<OrderRecord>> {
     let mut q = Scoped::select(TABLE, tenant_id);
-    q.columns(COLS)
+    q.columns(COLS.iter().copied())
         .and_where(Expr::col("order_id").eq(order_id));
     if lock {
         q.lock_exclusive();
@@ -204,7 +115,7 @@ pub async fn recent_duplicate(
     since: i64,
 ) -> Result<Option<OrderRecord>> {
     let mut q = Scoped::select(TABLE, tenant_id);
-    q.columns(COLS)
+    q.columns(COLS.iter().copied())
         .and_where(Expr::col("dedupe_key").eq(dedupe_key))
         .and_where(Expr::col("created_at").gte(since))
         .order_by("created_at", sea_query::Order::Desc)
@@ -243,7 +154,7 @@ pub async fn open_count_for_customer(
 /// the rules that ask whether a SKU still has unfulfilled units.
 pub async fn open_orders(conn: &mut Conn, tenant_id: &str) -> Result<Vec<OrderRecord>> {
     let mut q = Scoped::select(TABLE, tenant_id);
-    q.columns(COLS)
+    q.columns(COLS.iter().copied())
         .and_where(Expr::col("status").is_in(["pending", "confirmed", "partial"]));
     conn.fetch_all(&q).await
 }
@@ -322,7 +233,7 @@ pub async fn list(
     limit: u64,
 ) -> Result<Page<OrderRecord>> {
     let mut q = Scoped::select(TABLE, tenant_id);
-    q.columns(COLS);
+    q.columns(COLS.iter().copied());
     if let Some(s) = &filter.status {
         q.and_where(Expr::col("status").eq(s.as_str()));
     }

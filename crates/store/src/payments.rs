@@ -1,180 +1,78 @@
 //! Payments (SPEC §2.7), keyed by (tenant_id, payment_id); the idempotency key is unique per
 //! business unit among payments that are not cancelled.
 
-use sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_query::{Expr, ExprTrait};
 
 use flexportal_domain::status::PaymentKind;
 
 use crate::page::{self, After, Page, SortDir};
-use crate::row::{FromRow, Row};
 use crate::{Conn, Result, Scoped};
 
 const TABLE: &str = "payments";
 
-/// The payments columns in table order, as the record decodes them.
-pub const COLUMNS: [&str; 28] = [
-    "tenant_id",
-    "payment_id",
-    "customer_id",
-    "rental_id",
-    "billing_group_id",
-    "payment_type",
-    "billing_date",
-    "service_start",
-    "stub",
-    "billing_period",
-    "due_date",
-    "subtotal",
-    "tax_amount",
-    "tax_rate_bp",
-    "total",
-    "currency",
-    "status",
-    "provider",
-    "manually_marked",
-    "payment_reference",
-    "marked_by",
-    "paid_at",
-    "idempotency_key",
-    "description",
-    "notes",
-    "created_at",
-    "updated_at",
-    "kind",
-];
+/// The payments columns in table order (the columns of [`PaymentRecord`]).
+pub const COLUMNS: &[&str] = PaymentRecord::COLUMNS;
 
-/// A payment as stored (money in minor units, dates `YYYY-MM-DD`).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct PaymentRecord {
-    /// Business unit.
-    pub tenant_id: String,
-    /// `pay_…`.
-    pub payment_id: String,
-    /// Customer.
-    pub customer_id: String,
-    /// Subscription of an individual payment.
-    pub rental_id: Option<String>,
-    /// Billing group of a consolidated payment.
-    pub billing_group_id: Option<String>,
-    /// `individual` or `consolidated`.
-    pub payment_type: String,
-    /// Billing date.
-    pub billing_date: String,
-    /// First day of the service period the charge pays for.
-    pub service_start: String,
-    /// Whether this is a pro-rated stub (not a contract month).
-    pub stub: bool,
-    /// `YYYY-MM` of the billing date.
-    pub billing_period: String,
-    /// Due date.
-    pub due_date: String,
-    /// Net amount, minor units.
-    pub subtotal: i64,
-    /// Tax, minor units.
-    pub tax_amount: i64,
-    /// VAT rate in basis points (2100 = 21 %).
-    pub tax_rate_bp: i64,
-    /// Total, minor units.
-    pub total: i64,
-    /// Currency.
-    pub currency: String,
-    /// `pending`, `processing`, `paid`, `failed`, `cancelled`.
-    pub status: String,
-    /// `manual` unless a provider collects.
-    pub provider: String,
-    /// Marked paid by an operator.
-    pub manually_marked: bool,
-    /// Bank reference etc.
-    pub payment_reference: Option<String>,
-    /// Actor who marked it paid.
-    pub marked_by: Option<String>,
-    /// Epoch milliseconds.
-    pub paid_at: Option<i64>,
-    /// Idempotency key (SPEC §2.7).
-    pub idempotency_key: String,
-    /// Line description, e.g. `"<productName> 2025-01"`.
-    pub description: String,
-    /// Notes.
-    pub notes: Option<String>,
-    /// Epoch milliseconds.
-    pub created_at: i64,
-    /// Epoch milliseconds.
-    pub updated_at: i64,
-    /// What the payment charges: a contract month, a setup fee, a buyout, … (SPEC §2.7).
-    pub kind: PaymentKind,
-}
-
-impl FromRow for PaymentRecord {
-    fn from_row(r: &dyn Row) -> Result<Self> {
-        Ok(PaymentRecord {
-            tenant_id: r.text(0)?,
-            payment_id: r.text(1)?,
-            customer_id: r.text(2)?,
-            rental_id: r.opt_text(3)?,
-            billing_group_id: r.opt_text(4)?,
-            payment_type: r.text(5)?,
-            billing_date: r.text(6)?,
-            service_start: r.text(7)?,
-            stub: r.int(8)? != 0,
-            billing_period: r.text(9)?,
-            due_date: r.text(10)?,
-            subtotal: r.int(11)?,
-            tax_amount: r.int(12)?,
-            tax_rate_bp: r.int(13)?,
-            total: r.int(14)?,
-            currency: r.text(15)?,
-            status: r.text(16)?,
-            provider: r.text(17)?,
-            manually_marked: r.int(18)? != 0,
-            payment_reference: r.opt_text(19)?,
-            marked_by: r.opt_text(20)?,
-            paid_at: r.opt_int(21)?,
-            idempotency_key: r.text(22)?,
-            description: r.text(23)?,
-            notes: r.opt_text(24)?,
-            created_at: r.int(25)?,
-            updated_at: r.int(26)?,
-            kind: {
-                let text = r.text(27)?;
-                PaymentKind::parse(&text)
-                    .ok_or_else(|| crate::StoreError::Decode(format!("payment kind {text:?}")))?
-            },
-        })
-    }
-}
-
-impl PaymentRecord {
-    fn values(&self) -> Vec<SimpleExpr> {
-        vec![
-            self.tenant_id.clone().into(),
-            self.payment_id.clone().into(),
-            self.customer_id.clone().into(),
-            self.rental_id.clone().into(),
-            self.billing_group_id.clone().into(),
-            self.payment_type.clone().into(),
-            self.billing_date.clone().into(),
-            self.service_start.clone().into(),
-            i64::from(self.stub).into(),
-            self.billing_period.clone().into(),
-            self.due_date.clone().into(),
-            self.subtotal.into(),
-            self.tax_amount.into(),
-            self.tax_rate_bp.into(),
-            self.total.into(),
-            self.currency.clone().into(),
-            self.status.clone().into(),
-            self.provider.clone().into(),
-            i64::from(self.manually_marked).into(),
-            self.payment_reference.clone().into(),
-            self.marked_by.clone().into(),
-            self.paid_at.into(),
-            self.idempotency_key.clone().into(),
-            self.description.clone().into(),
-            self.notes.clone().into(),
-            self.created_at.into(),
-            self.updated_at.into(),
-            self.kind.as_str().into(),
-        ]
+crate::record! {
+    /// A payment as stored (money in minor units, dates `YYYY-MM-DD`).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PaymentRecord {
+        /// Business unit.
+        tenant_id: String,
+        /// `pay_…`.
+        payment_id: String,
+        /// Customer.
+        customer_id: String,
+        /// Subscription of an individual payment.
+        rental_id: Option<String>,
+        /// Billing group of a consolidated payment.
+        billing_group_id: Option<String>,
+        /// `individual` or `consolidated`.
+        payment_type: String,
+        /// Billing date.
+        billing_date: String,
+        /// First day of the service period the charge pays for.
+        service_start: String,
+        /// Whether this is a pro-rated stub (not a contract month).
+        stub: bool,
+        /// `YYYY-MM` of the billing date.
+        billing_period: String,
+        /// Due date.
+        due_date: String,
+        /// Net amount, minor units.
+        subtotal: i64,
+        /// Tax, minor units.
+        tax_amount: i64,
+        /// VAT rate in basis points (2100 = 21 %).
+        tax_rate_bp: i64,
+        /// Total, minor units.
+        total: i64,
+        /// Currency.
+        currency: String,
+        /// `pending`, `processing`, `paid`, `failed`, `cancelled`.
+        status: String,
+        /// `manual` unless a provider collects.
+        provider: String,
+        /// Marked paid by an operator.
+        manually_marked: bool,
+        /// Bank reference etc.
+        payment_reference: Option<String>,
+        /// Actor who marked it paid.
+        marked_by: Option<String>,
+        /// Epoch milliseconds.
+        paid_at: Option<i64>,
+        /// Idempotency key (SPEC §2.7).
+        idempotency_key: String,
+        /// Line description, e.g. `"<productName> 2025-01"`.
+        description: String,
+        /// Notes.
+        notes: Option<String>,
+        /// Epoch milliseconds.
+        created_at: i64,
+        /// Epoch milliseconds.
+        updated_at: i64,
+        /// What the payment charges: a contract month, a setup fee, a buyout, … (SPEC §2.7).
+        kind: PaymentKind,
     }
 }
 
@@ -222,7 +120,7 @@ pub async fn get(
     lock: bool,
 ) -> Result<Option<PaymentRecord>> {
     let mut q = Scoped::select(TABLE, tenant_id);
-    q.columns(COLUMNS)
+    q.columns(COLUMNS.iter().copied())
         .and_where(Expr::col("payment_id").eq(payment_id));
     if lock {
         q.lock_exclusive();
@@ -237,7 +135,7 @@ pub async fn for_rental(
     rental_id: &str,
 ) -> Result<Vec<PaymentRecord>> {
     let mut q = Scoped::select(TABLE, tenant_id);
-    q.columns(COLUMNS)
+    q.columns(COLUMNS.iter().copied())
         .and_where(Expr::col("rental_id").eq(rental_id))
         .order_by("billing_date", sea_query::Order::Asc)
         .order_by("payment_id", sea_query::Order::Asc);
@@ -320,7 +218,7 @@ pub fn list_query(
     limit: u64,
 ) -> Scoped<sea_query::SelectStatement> {
     let mut q = Scoped::select(TABLE, tenant_id);
-    q.columns(COLUMNS);
+    q.columns(COLUMNS.iter().copied());
     for (col, v) in [
         ("status", &f.status),
         ("customer_id", &f.customer_id),

@@ -13,85 +13,52 @@ pub(crate) enum Products {
     ProductId,
     ProductSku,
     Name,
-    Specification,
     Category,
     CategoryKey,
-    Brand,
     BrandKey,
-    Description,
     Images,
     Status,
-    Sync,
     CreatedAt,
     UpdatedAt,
 }
 
-const COLUMNS: [Products; 15] = [
-    Products::TenantId,
-    Products::ProductId,
-    Products::ProductSku,
-    Products::Name,
-    Products::Specification,
-    Products::Category,
-    Products::CategoryKey,
-    Products::Brand,
-    Products::BrandKey,
-    Products::Description,
-    Products::Images,
-    Products::Status,
-    Products::Sync,
-    Products::CreatedAt,
-    Products::UpdatedAt,
-];
+/// The products columns (the columns of [`ProductRecord`]).
+const COLUMNS: &[&str] = ProductRecord::COLUMNS;
 
-/// A product as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProductRecord {
-    /// Business unit.
-    pub tenant_id: String,
-    /// `prod_…`.
-    pub product_id: String,
-    /// The product's natural key, unique in the business unit.
-    pub product_sku: String,
-    /// Name.
-    pub name: String,
-    /// Specification text (an object sent by a client is stored as its JSON text).
-    pub specification: String,
-    /// Category as written.
-    pub category: String,
-    /// Brand as written.
-    pub brand: String,
-    /// Optional description.
-    pub description: Option<String>,
-    /// Image URLs, JSON array text.
-    pub images: String,
-    /// `active` or `discontinued`.
-    pub status: String,
-    /// E-commerce sync metadata, JSON text (absent for API-created products).
-    pub sync: Option<String>,
-    /// Epoch milliseconds.
-    pub created_at: i64,
-    /// Epoch milliseconds.
-    pub updated_at: i64,
-}
-
-impl FromRow for ProductRecord {
-    fn from_row(r: &dyn Row) -> Result<Self> {
-        Ok(ProductRecord {
-            tenant_id: r.text(0)?,
-            product_id: r.text(1)?,
-            product_sku: r.text(2)?,
-            name: r.text(3)?,
-            specification: r.text(4)?,
-            category: r.text(5)?,
-            brand: r.text(7)?,
-            description: r.opt_text(9)?,
-            images: r.text(10)?,
-            status: r.text(11)?,
-            sync: r.opt_text(12)?,
-            created_at: r.int(13)?,
-            updated_at: r.int(14)?,
-        })
+crate::record! {
+    /// A product as stored.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct ProductRecord {
+        /// Business unit.
+        tenant_id: String,
+        /// `prod_…`.
+        product_id: String,
+        /// The product's natural key, unique in the business unit.
+        product_sku: String,
+        /// Name.
+        name: String,
+        /// Specification text (an object sent by a client is stored as its JSON text).
+        specification: String,
+        /// Category as written.
+        category: String,
+        /// Brand as written.
+        brand: String,
+        /// Optional description.
+        description: Option<String>,
+        /// Image URLs, JSON array text.
+        images: String,
+        /// `active` or `discontinued`.
+        status: String,
+        /// E-commerce sync metadata, JSON text (absent for API-created products).
+        sync: Option<String>,
+        /// Epoch milliseconds.
+        created_at: i64,
+        /// Epoch milliseconds.
+        updated_at: i64,
+    }
+    derived {
+        category_key: |r| r.category.to_lowercase(),
+        brand_key: |r| r.brand.to_lowercase(),
     }
 }
 
@@ -113,28 +80,6 @@ impl FromRow for ProductListRow {
     }
 }
 
-impl ProductRecord {
-    fn values(&self) -> [SimpleExpr; 15] {
-        [
-            self.tenant_id.clone().into(),
-            self.product_id.clone().into(),
-            self.product_sku.clone().into(),
-            self.name.clone().into(),
-            self.specification.clone().into(),
-            self.category.clone().into(),
-            self.category.to_lowercase().into(),
-            self.brand.clone().into(),
-            self.brand.to_lowercase().into(),
-            self.description.clone().into(),
-            self.images.clone().into(),
-            self.status.clone().into(),
-            self.sync.clone().into(),
-            self.created_at.into(),
-            self.updated_at.into(),
-        ]
-    }
-}
-
 /// Inserts a product.
 pub async fn insert(conn: &mut Conn, p: &ProductRecord) -> Result<()> {
     let mut q = Scoped::insert(Products::Table, &p.tenant_id, COLUMNS[1..].iter().copied());
@@ -145,19 +90,16 @@ pub async fn insert(conn: &mut Conn, p: &ProductRecord) -> Result<()> {
 /// Writes every mutable field of a stored product (matched by tenant and id).
 pub async fn update(conn: &mut Conn, p: &ProductRecord) -> Result<()> {
     let vals = p.values();
-    let pairs: Vec<(Products, SimpleExpr)> = COLUMNS
+    let pairs: Vec<(&str, SimpleExpr)> = COLUMNS
         .iter()
+        .copied()
         .zip(vals)
         .filter(|(c, _)| {
             !matches!(
-                c,
-                Products::TenantId
-                    | Products::ProductId
-                    | Products::ProductSku
-                    | Products::CreatedAt
+                *c,
+                "tenant_id" | "product_id" | "product_sku" | "created_at"
             )
         })
-        .map(|(c, v)| (*c, v))
         .collect();
     let mut q = Scoped::update(Products::Table, p.tenant_id.as_str());
     q.values(pairs)
@@ -173,7 +115,8 @@ async fn get_where(
     lock: bool,
 ) -> Result<Option<ProductRecord>> {
     let mut q = Scoped::select(Products::Table, tenant_id);
-    q.columns(COLUMNS).and_where(Expr::col(col).eq(v));
+    q.columns(COLUMNS.iter().copied())
+        .and_where(Expr::col(col).eq(v));
     if lock {
         q.lock_exclusive();
     }
@@ -296,7 +239,7 @@ pub async fn list(
     limit: u64,
 ) -> Result<Page<ProductListRow>> {
     let mut q = Scoped::select(Products::Table, tenant_id);
-    q.columns(COLUMNS.map(|c| (Products::Table, c)))
+    q.columns(COLUMNS.iter().map(|c| (Products::Table, *c)))
         .expr(Expr::cust(
             "(SELECT COUNT(*) FROM variants v WHERE v.tenant_id = products.tenant_id \
              AND v.product_id = products.product_id)",

@@ -15,6 +15,21 @@ pub trait Row {
     fn opt_int(&self, i: usize) -> Result<Option<i64>>;
     /// A non-null boolean column.
     fn boolean(&self, i: usize) -> Result<bool>;
+    /// The name of the column at position `i`, if there is one.
+    fn column_name(&self, i: usize) -> Option<&str>;
+    /// The position of the column `name`: `hint` when that column has this name (rows selected
+    /// in record order decode in one comparison per column), else the first column so named.
+    /// Errors: [`StoreError::Decode`] when the row has no such column.
+    fn index_of(&self, name: &str, hint: usize) -> Result<usize> {
+        if self.column_name(hint) == Some(name) {
+            return Ok(hint);
+        }
+        (0..)
+            .map_while(|i| self.column_name(i).map(|n| (i, n)))
+            .find(|(_, n)| *n == name)
+            .map(|(i, _)| i)
+            .ok_or_else(|| StoreError::Decode(format!("no column {name}")))
+    }
 }
 
 /// A record decoded from a row.
@@ -43,6 +58,9 @@ impl Row for rusqlite::Row<'_> {
     fn boolean(&self, i: usize) -> Result<bool> {
         self.get(i).map_err(dec(i))
     }
+    fn column_name(&self, i: usize) -> Option<&str> {
+        self.as_ref().column_name(i).ok()
+    }
 }
 
 impl Row for tokio_postgres::Row {
@@ -60,6 +78,9 @@ impl Row for tokio_postgres::Row {
     }
     fn boolean(&self, i: usize) -> Result<bool> {
         self.try_get(i).map_err(dec(i))
+    }
+    fn column_name(&self, i: usize) -> Option<&str> {
+        self.columns().get(i).map(|c| c.name())
     }
 }
 

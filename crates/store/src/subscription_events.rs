@@ -5,67 +5,37 @@
 use flexportal_domain::status::SubscriptionEventKind;
 use sea_query::{Expr, ExprTrait, Order};
 
-use crate::row::{FromRow, Row};
-use crate::{Conn, Result, Scoped, StoreError};
+use crate::{Conn, Result, Scoped};
 
 const TABLE: &str = "subscription_events";
 
-const COLUMNS: [&str; 7] = [
-    "tenant_id",
-    "rental_id",
-    "event_id",
-    "kind",
-    "actor",
-    "details",
-    "created_at",
-];
-
-/// One event of a subscription's history.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SubscriptionEvent {
-    /// Business unit.
-    pub tenant_id: String,
-    /// The subscription.
-    pub rental_id: String,
-    /// `evt_…`, time-ordered.
-    pub event_id: String,
-    /// What happened.
-    pub kind: SubscriptionEventKind,
-    /// Who did it (`apikey:<keyId>` or `system`).
-    pub actor: String,
-    /// The event's entry (JSON object text), e.g. an `extensionHistory` entry.
-    pub details: String,
-    /// Epoch milliseconds.
-    pub created_at: i64,
-}
-
-impl FromRow for SubscriptionEvent {
-    fn from_row(r: &dyn Row) -> Result<Self> {
-        let kind = r.text(3)?;
-        Ok(SubscriptionEvent {
-            tenant_id: r.text(0)?,
-            rental_id: r.text(1)?,
-            event_id: r.text(2)?,
-            kind: SubscriptionEventKind::parse(&kind)
-                .ok_or_else(|| StoreError::Decode(format!("subscription event kind {kind:?}")))?,
-            actor: r.text(4)?,
-            details: r.text(5)?,
-            created_at: r.int(6)?,
-        })
+crate::record! {
+    /// One event of a subscription's history.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct SubscriptionEvent {
+        /// Business unit.
+        tenant_id: String,
+        /// The subscription.
+        rental_id: String,
+        /// `evt_…`, time-ordered.
+        event_id: String,
+        /// What happened.
+        kind: SubscriptionEventKind,
+        /// Who did it (`apikey:<keyId>` or `system`).
+        actor: String,
+        /// The event's entry (JSON object text), e.g. an `extensionHistory` entry.
+        details: String,
+        /// Epoch milliseconds.
+        created_at: i64,
     }
 }
+
+const COLUMNS: &[&str] = SubscriptionEvent::COLUMNS;
 
 /// Appends an event.
 pub async fn append(conn: &mut Conn, e: &SubscriptionEvent) -> Result<()> {
     let mut q = Scoped::insert(TABLE, &e.tenant_id, COLUMNS[1..].iter().copied());
-    q.row([
-        e.rental_id.clone().into(),
-        e.event_id.clone().into(),
-        e.kind.as_str().into(),
-        e.actor.clone().into(),
-        e.details.clone().into(),
-        e.created_at.into(),
-    ]);
+    q.row(e.values().into_iter().skip(1));
     conn.execute(&q).await.map(|_| ())
 }
 
@@ -76,7 +46,7 @@ pub async fn for_rental(
     rental_id: &str,
 ) -> Result<Vec<SubscriptionEvent>> {
     let mut q = Scoped::select(TABLE, tenant_id);
-    q.columns(COLUMNS)
+    q.columns(COLUMNS.iter().copied())
         .and_where(Expr::col("rental_id").eq(rental_id))
         .order_by("event_id", Order::Asc);
     conn.fetch_all(&q).await

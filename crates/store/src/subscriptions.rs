@@ -9,213 +9,91 @@ use crate::{Conn, Result, Scoped};
 
 const TABLE: &str = "subscriptions";
 
-/// The subscriptions columns in table order, as the record decodes them.
-pub const COLUMNS: [&str; 36] = [
-    "tenant_id",
-    "rental_id",
-    "order_id",
-    "order_item_index",
-    "customer_id",
-    "customer_email",
-    "customer_name",
-    "asset_serial_number",
-    "sku",
-    "variant_id",
-    "product_id",
-    "product_name",
-    "product_image_url",
-    "monthly_amount",
-    "currency",
-    "status",
-    "billing_group_id",
-    "original_contract_length",
-    "contract_length",
-    "start_date",
-    "end_date",
-    "anchor_date",
-    "billing",
-    "last_modified_date",
-    "list_price",
-    "list_price_source",
-    "acquisition_cost",
-    "acquisition_cost_source",
-    "captured_at",
-    "total_collected",
-    "custom_fields",
-    "notes",
-    "upgrade_from_rental_id",
-    "created_by",
-    "created_at",
-    "updated_at",
-];
+/// The subscriptions columns in table order (the columns of [`SubscriptionRecord`]).
+pub const COLUMNS: &[&str] = SubscriptionRecord::COLUMNS;
 
-/// A subscription as stored (money in minor units, dates `YYYY-MM-DD`).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SubscriptionRecord {
-    /// Business unit.
-    pub tenant_id: String,
-    /// `sub_…` (the API's `rentalId`).
-    pub rental_id: String,
-    /// Order fulfilled.
-    pub order_id: String,
-    /// 0-based index of the order item fulfilled.
-    pub order_item_index: i64,
-    /// Customer.
-    pub customer_id: String,
-    /// Snapshot of the order's customer email.
-    pub customer_email: String,
-    /// `firstName lastName` of the order's customer.
-    pub customer_name: String,
-    /// Current asset.
-    pub asset_serial_number: String,
-    /// Variant SKU.
-    pub sku: String,
-    /// Variant.
-    pub variant_id: String,
-    /// Product.
-    pub product_id: String,
-    /// Display name.
-    pub product_name: String,
-    /// Image.
-    pub product_image_url: Option<String>,
-    /// Monthly amount, minor units.
-    pub monthly_amount: i64,
-    /// Currency.
-    pub currency: String,
-    /// Status.
-    pub status: String,
-    /// Billing group.
-    pub billing_group_id: Option<String>,
-    /// Months at activation.
-    pub original_contract_length: i64,
-    /// Current months.
-    pub contract_length: i64,
-    /// Start date.
-    pub start_date: String,
-    /// End date.
-    pub end_date: String,
-    /// Billing-cycle anchor `T` (SPEC §2.6.3).
-    pub anchor_date: String,
-    /// The billing settings the schedule was generated with (stored as the versioned document
-    /// of [`BillingSettings`]), so extensions continue the same cycle.
-    pub billing: BillingSettings,
-    /// Epoch milliseconds of the last lifecycle action.
-    pub last_modified_date: i64,
-    /// List price snapshot, minor units.
-    pub list_price: Option<i64>,
-    /// `variant`, `order_override`, `estimated`, `unknown`.
-    pub list_price_source: String,
-    /// Acquisition cost snapshot, minor units.
-    pub acquisition_cost: Option<i64>,
-    /// `order_override`, `manual`, `variant`, `list_price`, `unknown`.
-    pub acquisition_cost_source: String,
-    /// Epoch milliseconds of the snapshots.
-    pub captured_at: i64,
-    /// Σ net paid amounts, minor units.
-    pub total_collected: i64,
-    /// Custom fields JSON.
-    pub custom_fields: Option<String>,
-    /// Notes.
-    pub notes: Option<String>,
-    /// Previous subscription of an upgrade.
-    pub upgrade_from_rental_id: Option<String>,
-    /// Actor.
-    pub created_by: String,
-    /// Epoch milliseconds.
-    pub created_at: i64,
-    /// Epoch milliseconds.
-    pub updated_at: i64,
-}
-
-impl FromRow for SubscriptionRecord {
-    fn from_row(r: &dyn Row) -> Result<Self> {
-        Ok(SubscriptionRecord {
-            tenant_id: r.text(0)?,
-            rental_id: r.text(1)?,
-            order_id: r.text(2)?,
-            order_item_index: r.int(3)?,
-            customer_id: r.text(4)?,
-            customer_email: r.text(5)?,
-            customer_name: r.text(6)?,
-            asset_serial_number: r.text(7)?,
-            sku: r.text(8)?,
-            variant_id: r.text(9)?,
-            product_id: r.text(10)?,
-            product_name: r.text(11)?,
-            product_image_url: r.opt_text(12)?,
-            monthly_amount: r.int(13)?,
-            currency: r.text(14)?,
-            status: r.text(15)?,
-            billing_group_id: r.opt_text(16)?,
-            original_contract_length: r.int(17)?,
-            contract_length: r.int(18)?,
-            start_date: r.text(19)?,
-            end_date: r.text(20)?,
-            anchor_date: r.text(21)?,
-            billing: BillingSettings::from_json(&r.text(22)?)
-                .map_err(|e| crate::StoreError::Decode(e.to_string()))?,
-            last_modified_date: r.int(23)?,
-            list_price: r.opt_int(24)?,
-            list_price_source: r.text(25)?,
-            acquisition_cost: r.opt_int(26)?,
-            acquisition_cost_source: r.text(27)?,
-            captured_at: r.int(28)?,
-            total_collected: r.int(29)?,
-            custom_fields: r.opt_text(30)?,
-            notes: r.opt_text(31)?,
-            upgrade_from_rental_id: r.opt_text(32)?,
-            created_by: r.text(33)?,
-            created_at: r.int(34)?,
-            updated_at: r.int(35)?,
-        })
-    }
-}
-
-impl SubscriptionRecord {
-    fn values(&self) -> Vec<SimpleExpr> {
-        vec![
-            self.tenant_id.clone().into(),
-            self.rental_id.clone().into(),
-            self.order_id.clone().into(),
-            self.order_item_index.into(),
-            self.customer_id.clone().into(),
-            self.customer_email.clone().into(),
-            self.customer_name.clone().into(),
-            self.asset_serial_number.clone().into(),
-            self.sku.clone().into(),
-            self.variant_id.clone().into(),
-            self.product_id.clone().into(),
-            self.product_name.clone().into(),
-            self.product_image_url.clone().into(),
-            self.monthly_amount.into(),
-            self.currency.clone().into(),
-            self.status.clone().into(),
-            self.billing_group_id.clone().into(),
-            self.original_contract_length.into(),
-            self.contract_length.into(),
-            self.start_date.clone().into(),
-            self.end_date.clone().into(),
-            self.anchor_date.clone().into(),
-            self.billing.to_json().into(),
-            self.last_modified_date.into(),
-            self.list_price.into(),
-            self.list_price_source.clone().into(),
-            self.acquisition_cost.into(),
-            self.acquisition_cost_source.clone().into(),
-            self.captured_at.into(),
-            self.total_collected.into(),
-            self.custom_fields.clone().into(),
-            self.notes.clone().into(),
-            self.upgrade_from_rental_id.clone().into(),
-            self.created_by.clone().into(),
-            self.created_at.into(),
-            self.updated_at.into(),
-        ]
+crate::record! {
+    /// A subscription as stored (money in minor units, dates `YYYY-MM-DD`).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SubscriptionRecord {
+        /// Business unit.
+        tenant_id: String,
+        /// `sub_…` (the API's `rentalId`).
+        rental_id: String,
+        /// Order fulfilled.
+        order_id: String,
+        /// 0-based index of the order item fulfilled.
+        order_item_index: i64,
+        /// Customer.
+        customer_id: String,
+        /// Snapshot of the order's customer email.
+        customer_email: String,
+        /// `firstName lastName` of the order's customer.
+        customer_name: String,
+        /// Current asset.
+        asset_serial_number: String,
+        /// Variant SKU.
+        sku: String,
+        /// Variant.
+        variant_id: String,
+        /// Product.
+        product_id: String,
+        /// Display name.
+        product_name: String,
+        /// Image.
+        product_image_url: Option<String>,
+        /// Monthly amount, minor units.
+        monthly_amount: i64,
+        /// Currency.
+        currency: String,
+        /// Status.
+        status: String,
+        /// Billing group.
+        billing_group_id: Option<String>,
+        /// Months at activation.
+        original_contract_length: i64,
+        /// Current months.
+        contract_length: i64,
+        /// Start date.
+        start_date: String,
+        /// End date.
+        end_date: String,
+        /// Billing-cycle anchor `T` (SPEC §2.6.3).
+        anchor_date: String,
+        /// The billing settings the schedule was generated with (stored as the versioned document
+        /// of [`BillingSettings`]), so extensions continue the same cycle.
+        billing: BillingSettings,
+        /// Epoch milliseconds of the last lifecycle action.
+        last_modified_date: i64,
+        /// List price snapshot, minor units.
+        list_price: Option<i64>,
+        /// `variant`, `order_override`, `estimated`, `unknown`.
+        list_price_source: String,
+        /// Acquisition cost snapshot, minor units.
+        acquisition_cost: Option<i64>,
+        /// `order_override`, `manual`, `variant`, `list_price`, `unknown`.
+        acquisition_cost_source: String,
+        /// Epoch milliseconds of the snapshots.
+        captured_at: i64,
+        /// Σ net paid amounts, minor units.
+        total_collected: i64,
+        /// Custom fields JSON.
+        custom_fields: Option<String>,
+        /// Notes.
+        notes: Option<String>,
+        /// Previous subscription of an upgrade.
+        upgrade_from_rental_id: Option<String>,
+        /// Actor.
+        created_by: String,
+        /// Epoch milliseconds.
+        created_at: i64,
+        /// Epoch milliseconds.
+        updated_at: i64,
     }
 }
 
 fn insert_cols() -> &'static [&'static str] {
-    &COLUMNS
+    COLUMNS
 }
 
 /// Inserts a subscription.

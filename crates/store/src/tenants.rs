@@ -2,94 +2,59 @@
 
 use sea_query::{Iden, Order, Query};
 
-use crate::row::{FromRow, Row};
 use crate::{Conn, Result, Scoped};
 
 #[derive(Iden, Clone, Copy)]
 pub(crate) enum Tenants {
     Table,
     TenantId,
-    Name,
     Currency,
     TimeZone,
     Status,
-    IdPrefix,
     Settings,
     CreatedAt,
     UpdatedAt,
 }
 
-const COLUMNS: [Tenants; 9] = [
-    Tenants::TenantId,
-    Tenants::Name,
-    Tenants::Currency,
-    Tenants::TimeZone,
-    Tenants::Status,
-    Tenants::IdPrefix,
-    Tenants::Settings,
-    Tenants::CreatedAt,
-    Tenants::UpdatedAt,
-];
+/// The business unit columns in table order (the columns of [`TenantRecord`]).
+const COLUMNS: &[&str] = TenantRecord::COLUMNS;
 
-/// A business unit as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TenantRecord {
-    /// `bu_…` id, sent by clients as the `Tenant-ID` header.
-    pub tenant_id: String,
-    /// Display name.
-    pub name: String,
-    /// ISO 4217 code, immutable.
-    pub currency: String,
-    /// IANA time zone used for "today".
-    pub time_zone: String,
-    /// `active` or `inactive`.
-    pub status: String,
-    /// Optional 1–5 character prefix for order, subscription and customer ids.
-    pub id_prefix: Option<String>,
-    /// Settings document (JSON text, SPEC §2.1 settings table); `{}` means every default.
-    pub settings: String,
-    /// Epoch milliseconds.
-    pub created_at: i64,
-    /// Epoch milliseconds.
-    pub updated_at: i64,
-}
-
-impl FromRow for TenantRecord {
-    fn from_row(r: &dyn Row) -> Result<Self> {
-        Ok(TenantRecord {
-            tenant_id: r.text(0)?,
-            name: r.text(1)?,
-            currency: r.text(2)?,
-            time_zone: r.text(3)?,
-            status: r.text(4)?,
-            id_prefix: r.opt_text(5)?,
-            settings: r.text(6)?,
-            created_at: r.int(7)?,
-            updated_at: r.int(8)?,
-        })
+crate::record! {
+    /// A business unit as stored.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct TenantRecord {
+        /// `bu_…` id, sent by clients as the `Tenant-ID` header.
+        tenant_id: String,
+        /// Display name.
+        name: String,
+        /// ISO 4217 code, immutable.
+        currency: String,
+        /// IANA time zone used for "today".
+        time_zone: String,
+        /// `active` or `inactive`.
+        status: String,
+        /// Optional 1–5 character prefix for order, subscription and customer ids.
+        id_prefix: Option<String>,
+        /// Settings document (JSON text, SPEC §2.1 settings table); `{}` means every default.
+        settings: String,
+        /// Epoch milliseconds.
+        created_at: i64,
+        /// Epoch milliseconds.
+        updated_at: i64,
     }
 }
 
 /// Inserts a business unit.
 pub async fn insert(conn: &mut Conn, t: &TenantRecord) -> Result<()> {
     let mut q = Scoped::insert(Tenants::Table, &t.tenant_id, COLUMNS[1..].iter().copied());
-    q.row([
-        t.name.clone().into(),
-        t.currency.clone().into(),
-        t.time_zone.clone().into(),
-        t.status.clone().into(),
-        t.id_prefix.clone().into(),
-        t.settings.clone().into(),
-        t.created_at.into(),
-        t.updated_at.into(),
-    ]);
+    q.row(t.values().into_iter().skip(1));
     conn.execute(&q).await.map(|_| ())
 }
 
 /// One business unit by id.
 pub async fn get(conn: &mut Conn, tenant_id: &str) -> Result<Option<TenantRecord>> {
     let mut q = Scoped::select(Tenants::Table, tenant_id);
-    q.columns(COLUMNS);
+    q.columns(COLUMNS.iter().copied());
     conn.fetch_optional(&q).await
 }
 
@@ -98,7 +63,7 @@ pub async fn list(conn: &mut Conn) -> Result<Vec<TenantRecord>> {
     // Platform-wide: the list of business units is not owned by one of them.
     let q = Scoped::platform(
         Query::select()
-            .columns(COLUMNS)
+            .columns(COLUMNS.iter().copied())
             .from(Tenants::Table)
             .order_by(Tenants::CreatedAt, Order::Asc)
             .order_by(Tenants::TenantId, Order::Asc)

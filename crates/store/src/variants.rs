@@ -14,70 +14,50 @@ pub(crate) enum Variants {
     VariantId,
     ProductId,
     VariantSku,
-    VariantName,
     Grade,
-    ConditionCode,
-    ColorName,
-    Images,
-    ListPrice,
-    AcquisitionCost,
-    Pricing,
     Status,
     CreatedAt,
     UpdatedAt,
 }
 
-const COLUMNS: [Variants; 15] = [
-    Variants::TenantId,
-    Variants::VariantId,
-    Variants::ProductId,
-    Variants::VariantSku,
-    Variants::VariantName,
-    Variants::Grade,
-    Variants::ConditionCode,
-    Variants::ColorName,
-    Variants::Images,
-    Variants::ListPrice,
-    Variants::AcquisitionCost,
-    Variants::Pricing,
-    Variants::Status,
-    Variants::CreatedAt,
-    Variants::UpdatedAt,
-];
+/// The variants columns in table order (the columns of [`VariantRecord`]).
+const COLUMNS: &[&str] = VariantRecord::COLUMNS;
 
-/// A variant as stored (money in minor units).
-#[derive(Debug, Clone, PartialEq)]
-pub struct VariantRecord {
-    /// Business unit.
-    pub tenant_id: String,
-    /// `var_…`.
-    pub variant_id: String,
-    /// Owning product.
-    pub product_id: String,
-    /// The variant SKU, unique in the business unit; orders and assets refer to it.
-    pub variant_sku: String,
-    /// Variant name (configuration description).
-    pub variant_name: String,
-    /// Grade `A`–`E`.
-    pub grade: String,
-    /// Optional catalogue condition code.
-    pub condition: Option<String>,
-    /// Optional colour.
-    pub color_name: Option<String>,
-    /// Image URLs, JSON array text.
-    pub images: String,
-    /// List price (RRP) in minor units.
-    pub list_price: Option<i64>,
-    /// Default acquisition cost in minor units.
-    pub acquisition_cost: Option<i64>,
-    /// Pricing tiers, JSON text of `Vec<flexportal_domain::pricing::PricingTier>`.
-    pub pricing: String,
-    /// `active` or `inactive`.
-    pub status: String,
-    /// Epoch milliseconds.
-    pub created_at: i64,
-    /// Epoch milliseconds.
-    pub updated_at: i64,
+crate::record! {
+    /// A variant as stored (money in minor units).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct VariantRecord {
+        /// Business unit.
+        tenant_id: String,
+        /// `var_…`.
+        variant_id: String,
+        /// Owning product.
+        product_id: String,
+        /// The variant SKU, unique in the business unit; orders and assets refer to it.
+        variant_sku: String,
+        /// Variant name (configuration description).
+        variant_name: String,
+        /// Grade `A`–`E`.
+        grade: String,
+        /// Optional catalogue condition code.
+        condition: Option<String> = "condition_code",
+        /// Optional colour.
+        color_name: Option<String>,
+        /// Image URLs, JSON array text.
+        images: String,
+        /// List price (RRP) in minor units.
+        list_price: Option<i64>,
+        /// Default acquisition cost in minor units.
+        acquisition_cost: Option<i64>,
+        /// Pricing tiers, JSON text of `Vec<flexportal_domain::pricing::PricingTier>`.
+        pricing: String,
+        /// `active` or `inactive`.
+        status: String,
+        /// Epoch milliseconds.
+        created_at: i64,
+        /// Epoch milliseconds.
+        updated_at: i64,
+    }
 }
 
 impl VariantRecord {
@@ -86,28 +66,6 @@ impl VariantRecord {
     pub fn tiers(&self) -> Result<Vec<flexportal_domain::pricing::PricingTier>> {
         flexportal_domain::pricing::tiers_from_json(&self.pricing)
             .map_err(|e| crate::StoreError::Decode(format!("variant {}: {e}", self.variant_id)))
-    }
-}
-
-impl FromRow for VariantRecord {
-    fn from_row(r: &dyn Row) -> Result<Self> {
-        Ok(VariantRecord {
-            tenant_id: r.text(0)?,
-            variant_id: r.text(1)?,
-            product_id: r.text(2)?,
-            variant_sku: r.text(3)?,
-            variant_name: r.text(4)?,
-            grade: r.text(5)?,
-            condition: r.opt_text(6)?,
-            color_name: r.opt_text(7)?,
-            images: r.text(8)?,
-            list_price: r.opt_int(9)?,
-            acquisition_cost: r.opt_int(10)?,
-            pricing: r.text(11)?,
-            status: r.text(12)?,
-            created_at: r.int(13)?,
-            updated_at: r.int(14)?,
-        })
     }
 }
 
@@ -142,28 +100,6 @@ impl FromRow for VariantWithProduct {
     }
 }
 
-impl VariantRecord {
-    fn values(&self) -> [SimpleExpr; 15] {
-        [
-            self.tenant_id.clone().into(),
-            self.variant_id.clone().into(),
-            self.product_id.clone().into(),
-            self.variant_sku.clone().into(),
-            self.variant_name.clone().into(),
-            self.grade.clone().into(),
-            self.condition.clone().into(),
-            self.color_name.clone().into(),
-            self.images.clone().into(),
-            self.list_price.into(),
-            self.acquisition_cost.into(),
-            self.pricing.clone().into(),
-            self.status.clone().into(),
-            self.created_at.into(),
-            self.updated_at.into(),
-        ]
-    }
-}
-
 /// Inserts a variant.
 pub async fn insert(conn: &mut Conn, v: &VariantRecord) -> Result<()> {
     let mut q = Scoped::insert(Variants::Table, &v.tenant_id, COLUMNS[1..].iter().copied());
@@ -173,20 +109,16 @@ pub async fn insert(conn: &mut Conn, v: &VariantRecord) -> Result<()> {
 
 /// Writes every mutable field of a stored variant (matched by tenant and id).
 pub async fn update(conn: &mut Conn, v: &VariantRecord) -> Result<()> {
-    let pairs: Vec<(Variants, SimpleExpr)> = COLUMNS
+    let pairs: Vec<(&str, SimpleExpr)> = COLUMNS
         .iter()
+        .copied()
         .zip(v.values())
         .filter(|(c, _)| {
             !matches!(
-                c,
-                Variants::TenantId
-                    | Variants::VariantId
-                    | Variants::ProductId
-                    | Variants::VariantSku
-                    | Variants::CreatedAt
+                *c,
+                "tenant_id" | "variant_id" | "product_id" | "variant_sku" | "created_at"
             )
         })
-        .map(|(c, v)| (*c, v))
         .collect();
     let mut q = Scoped::update(Variants::Table, v.tenant_id.as_str());
     q.values(pairs)
@@ -201,7 +133,7 @@ pub async fn for_product(
     product_id: &str,
 ) -> Result<Vec<VariantRecord>> {
     let mut q = Scoped::select(Variants::Table, tenant_id);
-    q.columns(COLUMNS)
+    q.columns(COLUMNS.iter().copied())
         .and_where(Expr::col(Variants::ProductId).eq(product_id))
         .order_by(Variants::CreatedAt, Order::Asc)
         .order_by(Variants::VariantId, Order::Asc);
@@ -218,7 +150,7 @@ pub async fn by_skus(
         return Ok(Vec::new());
     }
     let mut q = Scoped::select(Variants::Table, tenant_id);
-    q.columns(COLUMNS)
+    q.columns(COLUMNS.iter().copied())
         .and_where(Expr::col(Variants::VariantSku).is_in(skus.iter().map(String::as_str)));
     conn.fetch_all(&q).await
 }
@@ -237,7 +169,7 @@ pub async fn by_skus_for_update(
         return Ok(Vec::new());
     }
     let mut q = Scoped::select(Variants::Table, tenant_id);
-    q.columns(COLUMNS)
+    q.columns(COLUMNS.iter().copied())
         .and_where(Expr::col(Variants::VariantSku).is_in(skus.iter().map(String::as_str)))
         .order_by(Variants::VariantSku, Order::Asc)
         .lock_exclusive();
@@ -251,7 +183,7 @@ pub async fn for_product_for_update(
     product_id: &str,
 ) -> Result<Vec<VariantRecord>> {
     let mut q = Scoped::select(Variants::Table, tenant_id);
-    q.columns(COLUMNS)
+    q.columns(COLUMNS.iter().copied())
         .and_where(Expr::col(Variants::ProductId).eq(product_id))
         .order_by(Variants::VariantSku, Order::Asc)
         .lock_exclusive();
@@ -260,7 +192,7 @@ pub async fn for_product_for_update(
 
 fn with_product_select(tenant_id: &str) -> Scoped<sea_query::SelectStatement> {
     let mut q = Scoped::select(Variants::Table, tenant_id);
-    q.columns(COLUMNS.map(|c| (Variants::Table, c)))
+    q.columns(COLUMNS.iter().map(|c| (Variants::Table, *c)))
         .column((Products::Table, Products::ProductSku))
         .column((Products::Table, Products::Name))
         .column((Products::Table, Products::Status))
