@@ -265,6 +265,10 @@ pub async fn create_in(
     now: i64,
 ) -> AppResult<UpsertOutcome> {
     let sku = input.product_sku.clone().unwrap_or_default();
+    // A product that does not exist yet cannot be row-locked: creates and imports of one product
+    // SKU take this lock first, so the second sees what the first wrote.
+    tx.lock_key(&ctx.tenant_id, &format!("product:{sku}"))
+        .await?;
     let existing = products::get_by_sku_for_update(tx, &ctx.tenant_id, &sku).await?;
     write_product(tx, ctx, existing, input, now).await
 }

@@ -461,6 +461,9 @@ pub async fn import_in(
         error,
     };
     for group in &parsed.products {
+        // The lock of `products::create_in`, taken before the product and its variants are read.
+        tx.lock_key(tenant, &format!("product:{}", group.product_sku))
+            .await?;
         let existing = products::get_by_sku(tx, tenant, &group.product_sku).await?;
         let skus: Vec<String> = group.rows.iter().map(|r| r.variant.sku.clone()).collect();
         let stored = variants::by_skus(tx, tenant, &skus).await?;

@@ -294,6 +294,22 @@ impl Conn {
         Ok(obj.batch_execute(sql).await?)
     }
 
+    /// Serialises the transactions that take the same `key` in one business unit until they
+    /// end: PostgreSQL `pg_advisory_xact_lock` on a hash of the tenant and key; nothing on
+    /// SQLite, whose write transaction already excludes every other writer. For rows that do not
+    /// exist yet (a product SKU about to be created), which `FOR UPDATE` cannot lock.
+    pub async fn lock_key(&mut self, tenant_id: &str, key: &str) -> Result<()> {
+        let Some(obj) = self.pg() else {
+            return Ok(());
+        };
+        let key = format!("{tenant_id}/{key}");
+        let st = obj
+            .prepare_cached("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .await?;
+        obj.query(&st, &[&key]).await?;
+        Ok(())
+    }
+
     /// Renders a statement for this connection's engine (for `EXPLAIN` and diagnostics).
     pub fn render<S: Statement>(&self, stmt: &S) -> String {
         match self.engine() {

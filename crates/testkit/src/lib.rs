@@ -296,8 +296,7 @@ impl TestApp {
         &self,
         requests: Vec<(&str, String, Option<Value>)>,
     ) -> Vec<(StatusCode, Value)> {
-        let barrier = Arc::new(tokio::sync::Barrier::new(requests.len()));
-        let handles: Vec<_> = requests
+        let requests = requests
             .into_iter()
             .map(|(method, path, body)| {
                 let mut b = Request::builder()
@@ -312,7 +311,19 @@ impl TestApp {
                     }
                     None => Body::empty(),
                 };
-                let req = b.body(body).expect("request");
+                b.body(body).expect("request")
+            })
+            .collect();
+        self.concurrently_raw(requests).await
+    }
+
+    /// Sends every request at once, each on its own task, released together; answers in request
+    /// order with the JSON body (or `Null`).
+    pub async fn concurrently_raw(&self, requests: Vec<Request<Body>>) -> Vec<(StatusCode, Value)> {
+        let barrier = Arc::new(tokio::sync::Barrier::new(requests.len()));
+        let handles: Vec<_> = requests
+            .into_iter()
+            .map(|req| {
                 let router = self.router.clone();
                 let barrier = barrier.clone();
                 tokio::spawn(async move {

@@ -441,3 +441,106 @@ both_engines!(
         );
     }
 );
+
+both_engines!(
+    csv_imports_of_one_catalog_at_once_make_it_once,
+    |app: TestApp| async move {
+        let csv = "Product Name,Product SKU,Category,Brand,Specification,Variant SKU,List Price,\
+                   Acquisition Cost,12mo_Price,24mo_Price\n\
+                   Desk,DESK,Furniture,Ergo,Oak,DESK-OAK,899,400,49,39\n\
+                   Desk,DESK,Furniture,Ergo,Walnut,DESK-WAL,999,450,55,45\n\
+                   Chair,CHAIR,Furniture,Ergo,Mesh,CHAIR-1,300,100,19,\n";
+        let reqs = (0..4)
+            .map(|_| {
+                axum::http::Request::builder()
+                    .method("POST")
+                    .uri("/v1/products/csv")
+                    .header("authorization", format!("Bearer {}", app.tenant.key))
+                    .header("tenant-id", &app.tenant.tenant_id)
+                    .header("content-type", "text/csv")
+                    .body(axum::body::Body::from(csv))
+                    .unwrap()
+            })
+            .collect();
+        let results = app.concurrently_raw(reqs).await;
+        assert_no_5xx(&results);
+        let mut created = 0;
+        for (s, b) in &results {
+            assert_eq!(*s, 201, "{b}");
+            assert_eq!(b["errors"].as_array().map(Vec::len), Some(0), "{b}");
+            created += b["summary"]["productsCreated"].as_i64().unwrap();
+        }
+        // Exactly one import created each product; the others updated them.
+        assert_eq!(created, 2);
+        let (_, p) = app.get("/v1/products?limit=10").await;
+        assert_eq!(p["count"], 2, "{p}");
+        let (_, v) = app.get("/v1/products/variants?limit=10").await;
+        assert_eq!(v["count"], 3, "{v}");
+    }
+);
+
+both_engines!(
+    deletions_and_their_competitors_exclude_each_other,
+    |app: TestApp| async move {
+        laptop(&app, "P", "P-1").await;
+        for round in 0..6 {
+            // deleteProduct against an order for its variant.
+            let sku = format!("D{round}-1");
+            let id = laptop(&app, &format!("D{round}"), &sku).await;
+            let results = app
+                .concurrently(vec![
+                    ("DELETE", format!("/v1/products/{id}"), None),
+                    (
+                        "POST",
+                        "/v1/orders".into(),
+                        Some(order_body(&format!("d{round}@example.com"), &sku, 1)),
+                    ),
+                ])
+                .await;
+            assert_no_5xx(&results);
+            let (deleted, ordered) = (&results[0], &results[1]);
+            match (deleted.0.as_u16(), ordered.0.as_u16()) {
+                (200, 400) => assert_eq!(ordered.1["error"]["code"], "VARIANT_INACTIVE"),
+                (409, 201) => {
+                    assert_eq!(deleted.1["error"]["code"], "PRODUCT_HAS_ACTIVE_ORDERS")
+                }
+                other => panic!("round {round}: {other:?} {deleted:?} {ordered:?}"),
+            }
+            // deleteAsset against a fulfilment with it.
+            let serial = format!("A{round}");
+            app.post("/v1/assets", json!({"serialNumber": serial, "sku": "P-1"}))
+                .await;
+            let (_, b) = app
+                .post(
+                    "/v1/orders",
+                    order_body(&format!("a{round}@example.com"), "P-1", 1),
+                )
+                .await;
+            let order_id = b["orderId"].as_str().unwrap().to_string();
+            let results = app
+                .concurrently(vec![
+                    ("DELETE", format!("/v1/assets/{serial}"), None),
+                    (
+                        "POST",
+                        "/v1/subscriptions".into(),
+                        Some(json!({"orderId": order_id, "assetSerialNumber": serial})),
+                    ),
+                ])
+                .await;
+            assert_no_5xx(&results);
+            let (deleted, fulfilled) = (&results[0], &results[1]);
+            let (_, a) = app.get(&format!("/v1/assets/{serial}")).await;
+            match (deleted.0.as_u16(), fulfilled.0.as_u16()) {
+                (200, 400) => {
+                    assert_eq!(fulfilled.1["error"]["code"], "ASSET_NOT_AVAILABLE");
+                    assert_eq!(a["status"], "unavailable");
+                }
+                (409, 201) => {
+                    assert_eq!(deleted.1["error"]["code"], "ASSET_IN_USE");
+                    assert_eq!(a["status"], "rented_out");
+                }
+                other => panic!("round {round}: {other:?} {deleted:?} {fulfilled:?}"),
+            }
+        }
+    }
+);
