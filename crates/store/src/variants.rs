@@ -146,13 +146,7 @@ pub async fn by_skus(
     tenant_id: &str,
     skus: &[String],
 ) -> Result<Vec<VariantRecord>> {
-    if skus.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut q = Scoped::select(Variants::Table, tenant_id);
-    q.columns(COLUMNS.iter().copied())
-        .and_where(Expr::col(Variants::VariantSku).is_in(skus.iter().map(String::as_str)));
-    conn.fetch_all(&q).await
+    by_skus_locked(conn, tenant_id, skus, false).await
 }
 
 /// [`by_skus`], the rows locked until the transaction ends (PostgreSQL `FOR UPDATE`, in SKU
@@ -165,14 +159,25 @@ pub async fn by_skus_for_update(
     tenant_id: &str,
     skus: &[String],
 ) -> Result<Vec<VariantRecord>> {
+    by_skus_locked(conn, tenant_id, skus, true).await
+}
+
+async fn by_skus_locked(
+    conn: &mut Conn,
+    tenant_id: &str,
+    skus: &[String],
+    lock: bool,
+) -> Result<Vec<VariantRecord>> {
     if skus.is_empty() {
         return Ok(Vec::new());
     }
     let mut q = Scoped::select(Variants::Table, tenant_id);
     q.columns(COLUMNS.iter().copied())
         .and_where(Expr::col(Variants::VariantSku).is_in(skus.iter().map(String::as_str)))
-        .order_by(Variants::VariantSku, Order::Asc)
-        .lock_exclusive();
+        .order_by(Variants::VariantSku, Order::Asc);
+    if lock {
+        q.lock_exclusive();
+    }
     conn.fetch_all(&q).await
 }
 
