@@ -138,6 +138,11 @@ pub async fn backoff(attempt: u32) {
     tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
 }
 
+/// Logs that an attempt lost to a concurrent transaction and runs again (used by [`crate::transact!`]).
+pub fn log_retry(attempt: u32, e: &AppError) {
+    tracing::debug!(attempt, error = %e, "retrying the transaction");
+}
+
 /// Runs a use case body in a write transaction and commits it, running the whole body again when
 /// it (or the commit) fails with a retryable error, up to [`MAX_ATTEMPTS`] times:
 ///
@@ -164,7 +169,7 @@ macro_rules! transact {
             .await;
             match result {
                 Err(e) if e.is_retryable() && attempt < $crate::error::MAX_ATTEMPTS => {
-                    tracing::debug!(attempt, error = %e, "retrying the transaction");
+                    $crate::error::log_retry(attempt, &e);
                     $crate::error::backoff(attempt).await;
                     attempt += 1;
                 }

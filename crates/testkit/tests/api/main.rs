@@ -14,6 +14,7 @@ mod pagination;
 mod payments;
 mod platform;
 mod products;
+mod retries;
 mod schema;
 mod subscriptions;
 
