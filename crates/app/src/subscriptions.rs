@@ -515,10 +515,23 @@ pub async fn list(
     )
     .await?;
     let today = today_in(&ctx.time_zone, app.now());
-    let mut items = Vec::with_capacity(page.items.len());
-    for s in page.items {
-        items.push(load(&mut c, ctx, s, today).await?);
+    // One query for the payments of the whole page, not one per subscription.
+    let ids: Vec<String> = page.items.iter().map(|s| s.rental_id.clone()).collect();
+    let mut by_rental: std::collections::HashMap<String, Vec<PaymentRecord>> =
+        std::collections::HashMap::with_capacity(ids.len());
+    for p in payments::for_rentals(&mut c, &ctx.tenant_id, &ids).await? {
+        let rental = p.rental_id.clone().unwrap_or_default();
+        by_rental.entry(rental).or_default().push(p);
     }
+    let items = page
+        .items
+        .into_iter()
+        .map(|sub| SubscriptionView {
+            payments: by_rental.remove(&sub.rental_id).unwrap_or_default(),
+            sub,
+            today,
+        })
+        .collect();
     Ok((
         Page {
             items,

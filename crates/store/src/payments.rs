@@ -142,6 +142,25 @@ pub async fn for_rental(
     conn.fetch_all(&q).await
 }
 
+/// The payments of several subscriptions in one query (a page of subscriptions), by rental id,
+/// then billing date and id.
+pub async fn for_rentals(
+    conn: &mut Conn,
+    tenant_id: &str,
+    rental_ids: &[String],
+) -> Result<Vec<PaymentRecord>> {
+    if rental_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(COLUMNS.iter().copied())
+        .and_where(Expr::col("rental_id").is_in(rental_ids.iter().map(String::as_str)))
+        .order_by("rental_id", sea_query::Order::Asc)
+        .order_by("billing_date", sea_query::Order::Asc)
+        .order_by("payment_id", sea_query::Order::Asc);
+    conn.fetch_all(&q).await
+}
+
 /// Sort fields of listPayments (SPEC §2.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaymentSort {
