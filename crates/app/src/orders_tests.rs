@@ -37,7 +37,8 @@ fn exact(lines: &[(i64, i64)], vat: Vat) -> (i128, i128, i128) {
         .sum();
     let rate = i128::from(vat.rate_bp);
     let round = |n: i128, d: i128| flexportal_domain::money::div_round_half_away(n, d);
-    if rate == 0 {
+    if rate == 0 || gross > i128::from(MAX_AMOUNT) {
+        // Beyond the limit the order is refused whatever its tax; the products stay within i128.
         (gross, 0, gross)
     } else if vat.inclusive {
         let subtotal = round(gross * 10_000, 10_000 + rate);
