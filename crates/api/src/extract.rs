@@ -119,7 +119,8 @@ impl<S: Send + Sync> FromRequest<S> for CsvUpload {
     }
 }
 
-/// Query parameters as strings; unknown ones are ignored by the handlers (SPEC §1.9).
+/// Query parameters as strings; unknown ones are ignored by the handlers (SPEC §1.9), empty ones
+/// are absent.
 pub(crate) struct Params(pub HashMap<String, String>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Params {
@@ -134,6 +135,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
                 format!("Malformed query string: {e}"),
             ))
         })?;
-        Ok(Params(pairs.into_iter().collect()))
+        // A parameter given empty (`?status=`) is absent, as on the rest of the web.
+        Ok(Params(
+            pairs
+                .into_iter()
+                .filter(|(_, v)| !v.trim().is_empty())
+                .collect(),
+        ))
     }
 }

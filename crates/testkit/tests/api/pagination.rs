@@ -273,3 +273,25 @@ both_engines!(
         assert_eq!(ids.len(), 255);
     }
 );
+
+both_engines!(
+    empty_query_parameters_are_absent,
+    |app: TestApp| async move {
+        for path in [
+            "/v1/products?status=&category=&brand=&sortBy=&sortDir=&limit=&startAfter=",
+            "/v1/products/variants?status=&grade=&sku=&productSku=&limit=",
+            "/v1/assets?status=&sku=&customerId=&rentalId=&sortBy=&sortDir=&limit=&startAfter=",
+            "/v1/customers?status=&customerType=&email=&hasActiveRentals=&sortBy=&limit=",
+            "/v1/orders?status=&customerId=&sortBy=&sortDir=&limit=&startAfter=",
+            "/v1/subscriptions?status=&customerId=&orderId=&startDateFrom=&endDateTo=&limit=",
+            "/v1/payments?status=&rentalId=&customerId=&dueDateFrom=&dueDateTo=&sortBy=&limit=",
+        ] {
+            let (s, b) = app.get(path).await;
+            assert_eq!(s, 200, "{path}: {b}");
+            assert_eq!(b["limit"], 50, "{path}: {b}");
+        }
+        // A value that is given is still checked.
+        let (s, _) = app.get("/v1/assets?status=lost").await;
+        assert_eq!(s, 400);
+    }
+);
