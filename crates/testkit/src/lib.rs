@@ -6,6 +6,8 @@
 //! the server cannot be reached the PostgreSQL half of each test is skipped with a loud message,
 //! unless `FLEXPORTAL_TEST_REQUIRE_POSTGRES=1`, which makes it a failure.
 
+pub mod contract;
+
 use std::sync::{Arc, OnceLock};
 
 use axum::Router;
@@ -254,7 +256,10 @@ impl TestApp {
     }
 
     /// Sends a request with explicit headers and raw body; returns status and JSON (or `Null`).
+    /// Every `/v1` answer is checked against the official contract ([`contract::check`]).
     pub async fn raw(&self, req: Request<Body>) -> (StatusCode, Value) {
+        let method = req.method().to_string();
+        let path = req.uri().path().to_string();
         let resp = self
             .router
             .clone()
@@ -264,6 +269,9 @@ impl TestApp {
         let status = resp.status();
         let bytes = resp.into_body().collect().await.expect("body").to_bytes();
         let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if let Err(violations) = contract::check(&method, &path, status.as_u16(), &v) {
+            panic!("{method} {path} answered {status} outside the contract:\n{violations}\n{v}");
+        }
         (status, v)
     }
 
