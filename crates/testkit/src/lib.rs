@@ -201,6 +201,13 @@ pub async fn open_unmigrated_db(engine: EngineKind) -> Option<(Db, Option<std::p
     }
 }
 
+/// Fails the test when a `/v1` answer is outside the official contract ([`contract::check`]).
+fn assert_contract(method: &str, path: &str, status: StatusCode, body: &Value) {
+    if let Err(violations) = contract::check(method, path, status.as_u16(), body) {
+        panic!("{method} {path} answered {status} outside the contract:\n{violations}\n{body}");
+    }
+}
+
 impl TestApp {
     /// A new application on `engine`, with one EUR business unit; `None` when PostgreSQL is
     /// skipped. Each test gets its own business units, so tests sharing the PostgreSQL database
@@ -269,9 +276,7 @@ impl TestApp {
         let status = resp.status();
         let bytes = resp.into_body().collect().await.expect("body").to_bytes();
         let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if let Err(violations) = contract::check(&method, &path, status.as_u16(), &v) {
-            panic!("{method} {path} answered {status} outside the contract:\n{violations}\n{v}");
-        }
+        assert_contract(&method, &path, status, &v);
         (status, v)
     }
 
@@ -334,15 +339,15 @@ impl TestApp {
             .map(|req| {
                 let router = self.router.clone();
                 let barrier = barrier.clone();
+                let (method, path) = (req.method().to_string(), req.uri().path().to_string());
                 tokio::spawn(async move {
                     barrier.wait().await;
                     let resp = router.oneshot(req).await.expect("router never fails");
                     let status = resp.status();
                     let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-                    (
-                        status,
-                        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-                    )
+                    let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                    assert_contract(&method, &path, status, &v);
+                    (status, v)
                 })
             })
             .collect();
