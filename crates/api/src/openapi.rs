@@ -479,10 +479,20 @@ pub const OPERATIONS: &[Operation] = &[
     },
 ];
 
-/// The OpenAPI 3.1 document of [`OPERATIONS`].
+/// The OpenAPI 3.1 document of the server: the typed operations as their handlers describe them,
+/// and the [`OPERATIONS`] not typed yet, with the security scheme, servers and tags.
 pub fn document() -> Value {
-    let mut paths: Map<String, Value> = Map::new();
+    let typed = crate::routes::typed().into_openapi();
+    let mut doc = serde_json::to_value(&typed).unwrap_or_else(|_| json!({}));
+    let paths = doc["paths"].as_object().cloned().unwrap_or_default();
+    let mut paths: Map<String, Value> = paths;
     for op in OPERATIONS {
+        if paths
+            .get(op.path)
+            .is_some_and(|p| p.get(op.method).is_some())
+        {
+            continue;
+        }
         let mut params: Vec<Value> = op
             .path
             .split('/')
@@ -508,16 +518,20 @@ pub fn document() -> Value {
                 op.status: {"description": "Success", "content": {"application/json": {"schema": {"type": "object", "properties": props}}}},
                 "default": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             },
-            "security": [{"bearerAuth": []}],
         });
     }
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "FlexPortal API", "version": env!("CARGO_PKG_VERSION")},
-        "paths": paths,
-        "components": {
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "array"}}}}}}
-        }
-    })
+    doc["paths"] = Value::Object(paths);
+    doc["openapi"] = json!("3.1.0");
+    doc["info"] = json!({
+        "title": "FlexPortal API",
+        "version": env!("CARGO_PKG_VERSION"),
+        "description": "Rental of physical products on monthly contracts: catalog, assets, customers, orders, subscriptions and payments, per business unit.",
+        "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+    });
+    doc["servers"] = json!([{"url": "/", "description": "This server"}]);
+    doc["security"] = json!([{"bearerAuth": []}]);
+    doc["components"]["securitySchemes"] = json!({
+        "bearerAuth": {"type": "http", "scheme": "bearer", "description": "An API key of the business unit (`flexportal keys create`)"}
+    });
+    doc
 }

@@ -5,7 +5,6 @@ use flexportal_app::AppError as DomainError;
 use flexportal_app::TenantContext;
 use flexportal_domain::money::{amount_json, percent_json};
 use flexportal_domain::time::format_timestamp;
-use flexportal_store::assets::AssetRecord;
 use flexportal_store::customers::CustomerRecord;
 use flexportal_store::page::Page;
 use flexportal_store::products::ProductRecord;
@@ -192,46 +191,6 @@ pub(crate) fn product(
     m.insert("createdAt".into(), json!(format_timestamp(p.created_at)));
     m.insert("updatedAt".into(), json!(format_timestamp(p.updated_at)));
     Ok(Value::Object(m))
-}
-
-/// An asset (OpenAPI shape plus `acquisitionCost`, `acquisitionDate`, `condition`, and the
-/// lifetime metrics `lifetimeCollected`, `costRecoveryPercent`, SPEC §2.3, §2.13).
-pub(crate) fn asset(ctx: &TenantContext, a: &AssetRecord) -> Value {
-    let exp = ctx.exponent();
-    let mut m = Map::new();
-    m.insert("serialNumber".into(), json!(a.serial_number));
-    m.insert("tenantId".into(), json!(a.tenant_id));
-    m.insert("productId".into(), json!(a.product_id));
-    put(&mut m, "productImageUrl", text(&a.product_image_url));
-    m.insert("variantId".into(), json!(a.variant_id));
-    m.insert("sku".into(), json!(a.sku));
-    m.insert("productName".into(), json!(a.product_name));
-    m.insert("status".into(), json!(a.status));
-    put(&mut m, "location", text(&a.location));
-    put(&mut m, "customerId", text(&a.customer_id));
-    put(&mut m, "rentalId", text(&a.rental_id));
-    put(&mut m, "notes", text(&a.notes));
-    put(&mut m, "condition", text(&a.condition));
-    put(
-        &mut m,
-        "acquisitionCost",
-        a.acquisition_cost.map(|c| amount_json(c, exp)),
-    );
-    m.insert("acquisitionDate".into(), json!(a.acquisition_date));
-    m.insert(
-        "lifetimeCollected".into(),
-        amount_json(a.lifetime_collected, exp),
-    );
-    if let Some(cost) = a.acquisition_cost {
-        put(
-            &mut m,
-            "costRecoveryPercent",
-            percent_json(a.lifetime_collected, cost, 1),
-        );
-    }
-    m.insert("createdAt".into(), json!(format_timestamp(a.created_at)));
-    m.insert("updatedAt".into(), json!(format_timestamp(a.updated_at)));
-    Value::Object(m)
 }
 
 /// A customer with its server-maintained fields (SPEC §2.4). `order_ids` and `rental_ids` list

@@ -3,77 +3,152 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::routing::patch;
 use flexportal_app::assets as uc;
-use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Params};
-use crate::views;
+use crate::model::assets::{
+    Asset, AssetDeleted, AssetList, AssetListQuery, AssetSaved, CreateAssetBody, UpdateAssetBody,
+};
+use crate::model::{ErrorEnvelope, TenantHeader};
+use crate::routes::CommonErrors;
+
+/// The asset operations; PATCH is an accepted alias of PUT (SPEC §2.3), not documented.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get, update, delete))
+        .route("/v1/assets/{serialNumber}", patch(update))
+}
 
 /// createAsset: 201 `{success, message, asset}`.
+#[utoipa::path(
+    post, path = "/v1/assets", operation_id = "createAsset", tag = "Assets",
+    summary = "Create an asset",
+    params(TenantHeader),
+    request_body = CreateAssetBody,
+    responses(
+        (status = 201, description = "Asset created", body = AssetSaved),
+        (status = 400, description = "Invalid body, unknown or inactive SKU, invalid status", body = ErrorEnvelope),
+        (status = 409, description = "Serial number already exists (`ASSET_EXISTS`)", body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
 pub(crate) async fn create(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
     JsonBody(body): JsonBody,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<AssetSaved>), ApiError> {
     let a = uc::create(&s.app, &ctx, &body).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"success": true, "message": "Asset created", "asset": views::asset(&ctx, &a)})),
+        Json(AssetSaved {
+            success: true,
+            message: "Asset created",
+            asset: Asset::new(&ctx, &a)?,
+        }),
     ))
 }
 
 /// listAssets; the cursor is the serial number of the last item.
+#[utoipa::path(
+    get, path = "/v1/assets", operation_id = "listAssets", tag = "Assets",
+    summary = "List assets",
+    params(AssetListQuery, TenantHeader),
+    responses(
+        (status = 200, description = "A page of assets", body = AssetList),
+        (status = 400, description = "Invalid query parameter or cursor", body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
 pub(crate) async fn list(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
     Params(q): Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AssetList>, ApiError> {
     let (page, limit) = uc::list(&s.app, &ctx, &q).await?;
-    Ok(Json(views::list(
-        "assets",
+    Ok(Json(AssetList::from_page(
         &page,
         limit,
         |a| a.serial_number.clone(),
-        |a| views::asset(&ctx, a),
-    )))
+        |a| Asset::new(&ctx, a),
+    )?))
 }
 
 /// getAsset.
+#[utoipa::path(
+    get, path = "/v1/assets/{serialNumber}", operation_id = "getAsset", tag = "Assets",
+    summary = "Get an asset",
+    params(("serialNumber" = String, Path, description = "The asset serial number"), TenantHeader),
+    responses(
+        (status = 200, description = "The asset", body = Asset),
+        (status = 404, description = "Asset not found", body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
 pub(crate) async fn get(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
     Path(serial): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Asset>, ApiError> {
     let a = uc::get(&s.app, &ctx, &serial).await?;
-    Ok(Json(views::asset(&ctx, &a)))
+    Ok(Json(Asset::new(&ctx, &a)?))
 }
 
 /// updateAsset (PUT, with PATCH as an alias).
+#[utoipa::path(
+    put, path = "/v1/assets/{serialNumber}", operation_id = "updateAsset", tag = "Assets",
+    summary = "Update an asset",
+    params(("serialNumber" = String, Path, description = "The asset serial number"), TenantHeader),
+    request_body = UpdateAssetBody,
+    responses(
+        (status = 200, description = "Asset updated", body = AssetSaved),
+        (status = 400, description = "Invalid body or status transition", body = ErrorEnvelope),
+        (status = 404, description = "Asset not found", body = ErrorEnvelope),
+        (status = 409, description = "The asset is linked to an active subscription (`ASSET_IN_USE`)", body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
 pub(crate) async fn update(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
     Path(serial): Path<String>,
     JsonBody(body): JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AssetSaved>, ApiError> {
     let a = uc::update(&s.app, &ctx, &serial, &body).await?;
-    Ok(Json(
-        json!({"success": true, "message": "Asset updated", "asset": views::asset(&ctx, &a)}),
-    ))
+    Ok(Json(AssetSaved {
+        success: true,
+        message: "Asset updated",
+        asset: Asset::new(&ctx, &a)?,
+    }))
 }
 
-/// deleteAsset (soft).
+/// deleteAsset (soft: the asset becomes `unavailable`).
+#[utoipa::path(
+    delete, path = "/v1/assets/{serialNumber}", operation_id = "deleteAsset", tag = "Assets",
+    summary = "Delete an asset",
+    params(("serialNumber" = String, Path, description = "The asset serial number"), TenantHeader),
+    responses(
+        (status = 200, description = "Asset marked unavailable", body = AssetDeleted),
+        (status = 404, description = "Asset not found", body = ErrorEnvelope),
+        (status = 409, description = "The asset is linked to an active subscription (`ASSET_IN_USE`)", body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
 pub(crate) async fn delete(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
     Path(serial): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AssetDeleted>, ApiError> {
     let a = uc::delete(&s.app, &ctx, &serial).await?;
-    Ok(Json(json!({
-        "success": true,
-        "message": "Asset marked unavailable",
-        "serialNumber": a.serial_number,
-    })))
+    Ok(Json(AssetDeleted {
+        success: true,
+        message: "Asset marked unavailable",
+        serial_number: a.serial_number,
+    }))
 }

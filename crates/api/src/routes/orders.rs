@@ -81,3 +81,8 @@ pub(crate) async fn cancel(
         json!({"success": true, "message": "Order cancelled", "orderId": o.order_id}),
     ))
 }
+
+/// The typed operations of this resource (routes and their OpenAPI description).
+pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new()
+}

@@ -66,3 +66,8 @@ pub(crate) async fn cancel(
         json!({"success": true, "message": "Payment cancelled", "payment": views_rentals::payment(&ctx, &p)}),
     ))
 }
+
+/// The typed operations of this resource (routes and their OpenAPI description).
+pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new()
+}

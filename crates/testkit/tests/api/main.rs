@@ -1,6 +1,7 @@
 //! Integration tests through the real HTTP router, each on SQLite and on PostgreSQL.
 
 mod assets;
+mod compat;
 mod composition;
 mod concurrency;
 mod corrupt;

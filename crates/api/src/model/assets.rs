@@ -1,0 +1,260 @@
+//! Assets on the wire (SPEC §2.3; the official `Asset` shape plus the additive `condition`,
+//! `acquisitionCost`, `acquisitionDate`, `lifetimeCollected` and `costRecoveryPercent`).
+
+use flexportal_app::{AppError, TenantContext};
+use flexportal_domain::status::AssetStatus;
+use flexportal_store::assets::AssetRecord;
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{Decimal, Instant, SortDirection, list_envelope, stored_enum};
+
+/// An asset: one physical unit identified by its serial number.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Asset {
+    /// The serial number (or IMEI), unique in the business unit.
+    pub serial_number: String,
+    /// Business unit.
+    pub tenant_id: String,
+    /// Product of the variant.
+    pub product_id: String,
+    /// First variant image, else first product image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub product_image_url: Option<String>,
+    /// Variant.
+    pub variant_id: String,
+    /// Variant SKU.
+    pub sku: String,
+    /// `"<product name> - <variant name>"`.
+    pub product_name: String,
+    /// Status (SPEC §2.3 transitions).
+    pub status: AssetStatus,
+    /// Free text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub location: Option<String>,
+    /// Customer holding the asset (set by subscription operations only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub customer_id: Option<String>,
+    /// Subscription the asset is assigned to (set by subscription operations only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub rental_id: Option<String>,
+    /// Free text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub notes: Option<String>,
+    /// Condition (a code of the business unit's catalog, or free text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub condition: Option<String>,
+    /// Acquisition cost, major units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub acquisition_cost: Option<Decimal>,
+    /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
+    pub acquisition_date: String,
+    /// Net income attributed to the asset over every rental it served, major units (SPEC §2.13).
+    pub lifetime_collected: Decimal,
+    /// `lifetimeCollected ÷ acquisitionCost × 100`, 1 decimal; absent without a cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub cost_recovery_percent: Option<Decimal>,
+    /// Creation instant.
+    pub created_at: Instant,
+    /// Last change.
+    pub updated_at: Instant,
+}
+
+impl Asset {
+    /// Renders a stored asset. Errors: 500 when its stored status is not one of the five.
+    pub fn new(ctx: &TenantContext, a: &AssetRecord) -> Result<Self, AppError> {
+        let exp = ctx.exponent();
+        Ok(Asset {
+            serial_number: a.serial_number.clone(),
+            tenant_id: a.tenant_id.clone(),
+            product_id: a.product_id.clone(),
+            product_image_url: a.product_image_url.clone(),
+            variant_id: a.variant_id.clone(),
+            sku: a.sku.clone(),
+            product_name: a.product_name.clone(),
+            status: stored_enum(&a.status, AssetStatus::parse)?,
+            location: a.location.clone(),
+            customer_id: a.customer_id.clone(),
+            rental_id: a.rental_id.clone(),
+            notes: a.notes.clone(),
+            condition: a.condition.clone(),
+            acquisition_cost: Decimal::money_opt(a.acquisition_cost, exp),
+            acquisition_date: a.acquisition_date.clone(),
+            lifetime_collected: Decimal::money(a.lifetime_collected, exp),
+            cost_recovery_percent: a
+                .acquisition_cost
+                .and_then(|cost| Decimal::percent(a.lifetime_collected, cost, 1)),
+            created_at: Instant(a.created_at),
+            updated_at: Instant(a.updated_at),
+        })
+    }
+}
+
+list_envelope!(
+    /// listAssets.
+    AssetList,
+    "assets",
+    Asset
+);
+
+/// createAsset and updateAsset: `{success, message, asset}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssetSaved {
+    /// Always `true`.
+    pub success: bool,
+    /// Human text.
+    pub message: &'static str,
+    /// The asset as stored.
+    pub asset: Asset,
+}
+
+/// deleteAsset: `{success, message, serialNumber}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetDeleted {
+    /// Always `true`.
+    pub success: bool,
+    /// Human text.
+    pub message: &'static str,
+    /// The asset marked `unavailable`.
+    pub serial_number: String,
+}
+
+/// The body of createAsset. Server-set fields of the official shape (`tenantId`, `productId`,
+/// `variantId`, `productName`, `productImageUrl`, `customerId`, `rentalId`, `createdAt`,
+/// `updatedAt`) are accepted and ignored (SPEC §1.3).
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct CreateAssetBody {
+    /// Serial number or IMEI (an IMEI is checked for phones, SPEC §2.3); at most 200 characters.
+    pub serial_number: String,
+    /// SKU of an active variant of an active product.
+    pub sku: String,
+    /// `available` (default), `unavailable` or `returned`.
+    pub status: Option<AssetStatus>,
+    /// Free text.
+    pub location: Option<String>,
+    /// Free text.
+    pub notes: Option<String>,
+    /// Condition code or text.
+    pub condition: Option<String>,
+    /// Major units; defaults to the variant's acquisition cost.
+    pub acquisition_cost: Option<Decimal>,
+    /// `YYYY-MM-DD` (a date-time's date part is used); defaults to today.
+    #[schema(format = Date)]
+    pub acquisition_date: Option<String>,
+    /// Ignored (server-set).
+    pub tenant_id: Option<String>,
+    /// Ignored (from the variant).
+    pub product_id: Option<String>,
+    /// Ignored (from the variant).
+    pub variant_id: Option<String>,
+    /// Ignored (from the variant).
+    pub product_name: Option<String>,
+    /// Ignored (from the variant).
+    pub product_image_url: Option<String>,
+    /// Ignored (set by subscription operations).
+    pub customer_id: Option<String>,
+    /// Ignored (set by subscription operations).
+    pub rental_id: Option<String>,
+    /// Ignored (server-set).
+    pub created_at: Option<String>,
+    /// Ignored (server-set).
+    pub updated_at: Option<String>,
+}
+
+/// The body of updateAsset: only the fields sent change; `null` clears an optional field.
+/// Server-set fields of the official shape are accepted and ignored (SPEC §1.3).
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct UpdateAssetBody {
+    /// A manual target status (never `rented_out`; SPEC §2.3 transitions).
+    pub status: Option<AssetStatus>,
+    /// Free text.
+    pub location: Option<String>,
+    /// Free text.
+    pub notes: Option<String>,
+    /// Condition code or text; needed to make a returned asset available when the business unit
+    /// requires inspection.
+    pub condition: Option<String>,
+    /// Major units.
+    pub acquisition_cost: Option<Decimal>,
+    /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
+    pub acquisition_date: Option<String>,
+    /// Ignored (immutable).
+    pub serial_number: Option<String>,
+    /// Ignored (immutable).
+    pub sku: Option<String>,
+    /// Ignored (server-set).
+    pub tenant_id: Option<String>,
+    /// Ignored (from the variant).
+    pub product_id: Option<String>,
+    /// Ignored (from the variant).
+    pub variant_id: Option<String>,
+    /// Ignored (from the variant).
+    pub product_name: Option<String>,
+    /// Ignored (from the variant).
+    pub product_image_url: Option<String>,
+    /// Ignored (set by subscription operations).
+    pub customer_id: Option<String>,
+    /// Ignored (set by subscription operations).
+    pub rental_id: Option<String>,
+    /// Ignored (server-set).
+    pub created_at: Option<String>,
+    /// Ignored (server-set).
+    pub updated_at: Option<String>,
+}
+
+/// Sort fields of listAssets.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub enum AssetSortBy {
+    /// Creation instant (default).
+    CreatedAt,
+    /// Last change.
+    UpdatedAt,
+    /// Serial number.
+    SerialNumber,
+    /// Status.
+    Status,
+    /// Variant SKU.
+    Sku,
+}
+
+/// Query parameters of listAssets (SPEC §1.8, §1.9). Empty values are absent.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct AssetListQuery {
+    /// Items per page (default 50; larger values are clamped to 100).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// Cursor: the `nextCursor` of the previous page (a serial number).
+    pub start_after: Option<String>,
+    /// Exact status.
+    pub status: Option<AssetStatus>,
+    /// Exact variant SKU.
+    pub sku: Option<String>,
+    /// Customer holding the asset.
+    pub customer_id: Option<String>,
+    /// Subscription the asset is assigned to.
+    pub rental_id: Option<String>,
+    /// Sort field (default `createdAt`).
+    pub sort_by: Option<AssetSortBy>,
+    /// Sort direction (default `desc`).
+    pub sort_dir: Option<SortDirection>,
+}

@@ -1,0 +1,1 @@
+//! catalog on the wire.

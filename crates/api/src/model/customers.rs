@@ -1,0 +1,1 @@
+//! customers on the wire.

@@ -1,0 +1,1 @@
+//! orders on the wire.

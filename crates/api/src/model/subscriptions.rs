@@ -1,0 +1,1 @@
+//! subscriptions on the wire.
