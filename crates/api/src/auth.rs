@@ -5,7 +5,6 @@ use axum::extract::FromRequestParts;
 use axum::http::Method;
 use axum::http::request::Parts;
 use flexportal_app::{Actor, TenantContext};
-use flexportal_domain::Currency;
 use flexportal_domain::status::KeyScope;
 
 use crate::AppState;
@@ -35,12 +34,13 @@ impl FromRequestParts<AppState> for Ctx {
                     "Authorization: Bearer <api key> is required",
                 )
             })?;
-        let key = flexportal_app::admin::find_key(&state.app, token)
+        let creds = flexportal_app::admin::find_key(&state.app, token)
             .await?
-            .filter(|k| k.status == "active")
+            .filter(|c| c.key.status == "active")
             .ok_or_else(|| {
                 ApiError::new(401, "INVALID_TOKEN", "The API key is unknown or revoked")
             })?;
+        let key = &creds.key;
         let tenant = parts
             .headers
             .get("tenant-id")
@@ -69,22 +69,14 @@ impl FromRequestParts<AppState> for Ctx {
         state
             .usage
             .record(&key.tenant_id, &key.key_id, state.app.now());
-        let currency = Currency::parse(&key.currency).ok_or_else(|| {
-            tracing::error!(tenant = %key.tenant_id, "stored currency is invalid");
-            ApiError::new(500, "INTERNAL_ERROR", "Internal error")
-        })?;
-        let settings = serde_json::from_str(&key.settings).map_err(|e| {
-            tracing::error!(tenant = %key.tenant_id, error = %e, "stored settings are invalid");
-            ApiError::new(500, "INTERNAL_ERROR", "Internal error")
-        })?;
         Ok(Ctx(TenantContext {
-            tenant_id: key.tenant_id,
-            currency,
-            time_zone: key.time_zone,
-            settings,
+            tenant_id: key.tenant_id.clone(),
+            currency: creds.currency.clone(),
+            time_zone: key.time_zone.clone(),
+            settings: creds.settings.clone(),
             actor: Actor {
                 user_id: format!("apikey:{}", key.key_id),
-                display_name: key.name,
+                display_name: key.name.clone(),
             },
         }))
     }

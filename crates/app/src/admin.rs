@@ -4,11 +4,13 @@ use crate::AppError;
 use flexportal_domain::Currency;
 use flexportal_domain::ids::{self, prefix};
 use flexportal_domain::status::KeyScope;
-use flexportal_store::api_keys::{self, ApiKeyRecord, KeyAuth};
+use flexportal_store::api_keys::{self, ApiKeyRecord};
 use flexportal_store::tenants::{self, TenantRecord};
 use sha2::{Digest, Sha256};
 
+use crate::keycache::{Credentials, Mode};
 use crate::{App, AppResult};
+use std::sync::Arc;
 
 /// A new API key: its stored record and the secret, shown once.
 #[derive(Debug, Clone)]
@@ -103,22 +105,50 @@ pub async fn create_key(
     Ok(IssuedKey { record, secret })
 }
 
-/// Revokes a key of a business unit by id; later calls with it get 401 `INVALID_TOKEN`.
+/// Revokes a key of a business unit by id; later calls with it get 401 `INVALID_TOKEN`, in this
+/// process at once and in others through the credentials epoch or notification.
 /// Errors: 404 when the unit has no active key with this id.
 pub async fn revoke_key(app: &App, tenant_id: &str, key_id: &str) -> AppResult<()> {
     let mut tx = app.db.begin().await?;
     if !api_keys::revoke(&mut tx, tenant_id, key_id, app.now()).await? {
         return Err(AppError::not_found("Active API key"));
     }
-    tx.commit().await.map_err(AppError::from)
+    tx.commit().await?;
+    app.keys.clear();
+    Ok(())
 }
 
-/// Looks up a presented secret (SPEC §1.2). `None` when no key has this secret.
-pub async fn find_key(app: &App, secret: &str) -> AppResult<Option<KeyAuth>> {
+/// Looks up a presented secret (SPEC §1.2), from the process's key cache when it holds it (see
+/// [`crate::keycache`]). `None` when no key has this secret. Errors: 500 when the key's business
+/// unit has a stored currency or settings document that cannot be decoded.
+pub async fn find_key(app: &App, secret: &str) -> AppResult<Option<Arc<Credentials>>> {
+    let hash = hash_key(secret);
+    let cache = &app.keys;
+    let mode = cache.mode();
+    if mode == Mode::Notified
+        && let (Some(hit), _) = cache.get(&hash, None)
+    {
+        return Ok(Some(hit));
+    }
     let mut c = app.db.read().await?;
-    api_keys::find_for_auth(&mut c, &hash_key(secret))
-        .await
-        .map_err(AppError::from)
+    let epoch = match mode {
+        Mode::Epoch => Some(api_keys::auth_epoch(&mut c).await?),
+        _ => None,
+    };
+    let (hit, generation) = cache.get(&hash, epoch);
+    if mode == Mode::Epoch
+        && let Some(hit) = hit
+    {
+        return Ok(Some(hit));
+    }
+    let Some(key) = api_keys::find_for_auth(&mut c, &hash).await? else {
+        return Ok(None);
+    };
+    let creds = Arc::new(Credentials::resolve(key)?);
+    if mode != Mode::Off {
+        cache.insert(generation, epoch, hash, creds.clone());
+    }
+    Ok(Some(creds))
 }
 
 /// Every business unit.

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod fulfilment;
 pub mod input;
+pub mod keycache;
 pub mod list;
 pub mod orders;
 pub mod orders_input;
@@ -77,12 +78,31 @@ pub struct App {
     pub db: Db,
     /// "Now".
     pub clock: Arc<dyn Clock>,
+    /// Resolved API keys of this process.
+    pub keys: Arc<keycache::KeyCache>,
 }
 
 impl App {
-    /// Builds the application over a migrated database.
+    /// Builds the application over a migrated database. On SQLite the key cache works at once
+    /// (epoch mode); on PostgreSQL it waits for [`App::watch_credentials`].
     pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
-        App { db, clock }
+        let mode = match db.engine() {
+            flexportal_store::Engine::Sqlite => keycache::Mode::Epoch,
+            flexportal_store::Engine::Postgres => keycache::Mode::Off,
+        };
+        App {
+            db,
+            clock,
+            keys: Arc::new(keycache::KeyCache::new(mode)),
+        }
+    }
+
+    /// On PostgreSQL, starts listening for credential changes made by any process, which enables
+    /// the key cache while the listener is connected. `None` on SQLite.
+    pub fn watch_credentials(&self) -> Option<tokio::task::JoinHandle<()>> {
+        let keys = self.keys.clone();
+        self.db
+            .spawn_listener(keycache::CHANNEL, move |e| keys.on_listen_event(e))
     }
     /// Current time in epoch milliseconds.
     pub fn now(&self) -> i64 {
@@ -109,7 +129,7 @@ pub struct TenantContext {
     /// The unit's IANA time zone.
     pub time_zone: String,
     /// The unit's settings document (SPEC §2.1); `{}` means defaults.
-    pub settings: serde_json::Value,
+    pub settings: Arc<serde_json::Value>,
     /// The caller.
     pub actor: Actor,
 }

@@ -83,7 +83,9 @@ pub async fn create_tenant(app: &App) -> BenchTenant {
     let ctx = TenantContext {
         currency: Currency::parse(&t.currency).expect("stored currency is valid"),
         time_zone: t.time_zone,
-        settings: serde_json::from_str(&t.settings).unwrap_or_else(|_| json!({})),
+        settings: std::sync::Arc::new(
+            serde_json::from_str(&t.settings).unwrap_or_else(|_| json!({})),
+        ),
         tenant_id: t.tenant_id,
         actor: Actor {
             user_id: "system".into(),

@@ -175,6 +175,8 @@ async fn serve(url: &str, addr: &str) -> AnyResult {
         usage: Arc::new(UsageBuffer::default()),
     };
     let flusher = flexportal_api::spawn_usage_flusher(state.clone(), Duration::from_secs(5));
+    // PostgreSQL: key revocations by any process reach this one's key cache.
+    let _credentials = app.watch_credentials();
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, engine = ?app.db.engine(), "listening");
     axum::serve(listener, flexportal_api::router(state.clone()))
@@ -298,7 +300,9 @@ async fn context(
     Ok(TenantContext {
         currency: Currency::parse(&t.currency).ok_or("invalid stored currency")?,
         time_zone: t.time_zone,
-        settings: serde_json::from_str(&t.settings).unwrap_or_else(|_| json!({})),
+        settings: std::sync::Arc::new(
+            serde_json::from_str(&t.settings).unwrap_or_else(|_| json!({})),
+        ),
         tenant_id: t.tenant_id,
         actor: Actor {
             user_id: "system".into(),

@@ -161,3 +161,24 @@ pub async fn record_usage(
     .and_where(Expr::col(ApiKeys::KeyId).eq(key_id));
     conn.execute(&q).await.map(|_| ())
 }
+
+#[derive(Iden, Clone, Copy)]
+enum AuthEpoch {
+    Table,
+    Id,
+    N,
+}
+
+/// The credentials epoch: a counter that grows with every change to a key's status, scope, hash
+/// or business unit and every change to a business unit, whichever process makes it (database
+/// triggers, migration V4). Credentials read at one epoch stay valid while it does not move.
+pub async fn auth_epoch(conn: &mut Conn) -> Result<i64> {
+    let q = Scoped::platform(
+        Query::select()
+            .column(AuthEpoch::N)
+            .from(AuthEpoch::Table)
+            .and_where(Expr::col(AuthEpoch::Id).eq(1))
+            .to_owned(),
+    );
+    Ok(conn.fetch_optional::<i64, _>(&q).await?.unwrap_or(0))
+}

@@ -6,6 +6,7 @@ use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
 use sea_query_postgres::PostgresBinder;
 use sea_query_rusqlite::RusqliteBinder;
 
+pub use crate::notify::ListenEvent;
 use crate::row::FromRow;
 use crate::scoped::Scoped;
 use crate::sqlite_pool::{ReadGuard, SqlitePool, WriteGuard};
@@ -33,7 +34,7 @@ pub struct Db {
 
 enum Inner {
     Sqlite(SqlitePool),
-    Postgres(deadpool_postgres::Pool),
+    Postgres(deadpool_postgres::Pool, Box<tokio_postgres::Config>),
 }
 
 /// One connection: a SQLite reader, the SQLite writer in a transaction, or a pooled PostgreSQL
@@ -59,7 +60,7 @@ impl Db {
                 .parse()
                 .map_err(|e| StoreError::Config(format!("invalid PostgreSQL URL: {e}")))?;
             let mgr = deadpool_postgres::Manager::from_config(
-                cfg,
+                cfg.clone(),
                 tokio_postgres::NoTls,
                 deadpool_postgres::ManagerConfig {
                     recycling_method: deadpool_postgres::RecyclingMethod::Fast,
@@ -74,7 +75,7 @@ impl Db {
                 .map_err(|e| StoreError::Config(e.to_string()))?;
             // Fail now, not on the first request, when the server is unreachable.
             drop(pool.get().await?);
-            Inner::Postgres(pool)
+            Inner::Postgres(pool, Box::new(cfg))
         } else {
             let path = url
                 .strip_prefix("sqlite://")
@@ -92,11 +93,35 @@ impl Db {
         })
     }
 
+    /// On PostgreSQL, spawns a task that holds a connection of its own listening on `channel`
+    /// and reports to `on_event`: [`ListenEvent::Listening`] once `LISTEN` is in place,
+    /// [`ListenEvent::Notified`] for each notification, [`ListenEvent::Lost`] when the connection
+    /// ends (then it reconnects every second). `None` on SQLite, which has no notifications.
+    pub fn spawn_listener(
+        &self,
+        channel: &'static str,
+        on_event: impl Fn(ListenEvent) + Send + Sync + 'static,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        let Inner::Postgres(_, cfg) = &*self.inner else {
+            return None;
+        };
+        let cfg = (**cfg).clone();
+        Some(tokio::spawn(async move {
+            loop {
+                if let Err(e) = crate::notify::listen(&cfg, channel, &on_event).await {
+                    tracing::warn!(channel, error = %e, "notification listener lost");
+                }
+                on_event(ListenEvent::Lost);
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }))
+    }
+
     /// The engine in use.
     pub fn engine(&self) -> Engine {
         match &*self.inner {
             Inner::Sqlite(_) => Engine::Sqlite,
-            Inner::Postgres(_) => Engine::Postgres,
+            Inner::Postgres(..) => Engine::Postgres,
         }
     }
 
@@ -113,7 +138,7 @@ impl Db {
                 let mut w = pool.write().await;
                 crate::migrate::sqlite(&mut w, version)
             }
-            Inner::Postgres(pool) => {
+            Inner::Postgres(pool, _) => {
                 let mut obj = pool.get().await?;
                 crate::migrate::postgres(&mut obj, version).await
             }
@@ -124,7 +149,7 @@ impl Db {
     pub async fn read(&self) -> Result<Conn> {
         let kind = match &*self.inner {
             Inner::Sqlite(pool) => Kind::SqliteRead(pool.read().await?),
-            Inner::Postgres(pool) => Kind::Postgres(pool.get().await?),
+            Inner::Postgres(pool, _) => Kind::Postgres(pool.get().await?),
         };
         Ok(Conn {
             kind: Some(kind),
@@ -141,7 +166,7 @@ impl Db {
                 w.execute_batch("BEGIN IMMEDIATE")?;
                 Kind::SqliteWrite(w)
             }
-            Inner::Postgres(pool) => {
+            Inner::Postgres(pool, _) => {
                 let obj = pool.get().await?;
                 obj.batch_execute("BEGIN").await?;
                 Kind::Postgres(obj)
@@ -177,7 +202,7 @@ impl Db {
     pub fn sqlite_path(&self) -> Option<&std::path::Path> {
         match &*self.inner {
             Inner::Sqlite(p) => Some(&p.path),
-            Inner::Postgres(_) => None,
+            Inner::Postgres(..) => None,
         }
     }
 }

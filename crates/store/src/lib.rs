@@ -13,6 +13,7 @@ pub mod customers;
 mod db;
 mod error;
 mod migrate;
+mod notify;
 pub mod orders;
 pub mod page;
 pub mod payments;
@@ -26,7 +27,7 @@ pub mod subscriptions;
 pub mod tenants;
 pub mod variants;
 
-pub use db::{Conn, Db, Engine, Statement};
+pub use db::{Conn, Db, Engine, ListenEvent, Statement};
 pub use error::StoreError;
 pub use row::{FromRow, Row};
 pub use scoped::Scoped;

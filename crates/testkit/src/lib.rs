@@ -216,6 +216,17 @@ impl TestApp {
         let (db, sqlite_dir) = open_db(engine).await?;
         let clock = Arc::new(ManualClock::new(T0));
         let app = App::new(db, clock.clone());
+        // As `serve` does: on PostgreSQL the key cache follows the credential notifications.
+        if app.watch_credentials().is_some() {
+            let ready = async {
+                while app.keys.mode() != flexportal_app::keycache::Mode::Notified {
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+            };
+            tokio::time::timeout(std::time::Duration::from_secs(10), ready)
+                .await
+                .expect("the credentials listener starts");
+        }
         let state = AppState {
             app,
             usage: Arc::new(UsageBuffer::default()),
@@ -370,6 +381,35 @@ impl TestApp {
         .await
         .expect("settings");
         tx.commit().await.expect("commit");
+        self.app().keys.clear();
+    }
+
+    /// Another handle on this test's database, as another process would open it (its own SQLite
+    /// connections, or its own PostgreSQL pool).
+    pub async fn other_process_db(&self) -> Db {
+        let url = match (&self.sqlite_dir, self.engine) {
+            (Some(dir), _) => format!("sqlite://{}", dir.join("test.db").display()),
+            (None, _) => pg_test_url().expect("PostgreSQL URL"),
+        };
+        Db::connect(&url).await.expect("open the database again")
+    }
+
+    /// Waits until this process has seen a credentials change made elsewhere after its cache's
+    /// invalidation count was `before` (PostgreSQL notifications arrive asynchronously); returns
+    /// at once on SQLite, where every request checks the credentials epoch. Panics after 10 s.
+    pub async fn await_credentials_change(&self, before: u64) {
+        if self.engine != EngineKind::Postgres {
+            return;
+        }
+        let keys = self.app().keys.clone();
+        let seen = async {
+            while keys.invalidations() <= before {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), seen)
+            .await
+            .expect("the credentials notification arrives");
     }
 
     /// Sets the clock to midnight UTC of a `YYYY-MM-DD` date plus `hour` hours.
@@ -394,7 +434,7 @@ impl TestApp {
             tenant_id: t.tenant_id,
             currency: flexportal_domain::Currency::parse(&t.currency).expect("currency"),
             time_zone: t.time_zone,
-            settings: serde_json::from_str(&t.settings).unwrap_or_default(),
+            settings: std::sync::Arc::new(serde_json::from_str(&t.settings).unwrap_or_default()),
             actor: flexportal_app::Actor {
                 user_id: "system".into(),
                 display_name: "test".into(),

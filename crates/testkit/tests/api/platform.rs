@@ -117,6 +117,54 @@ both_engines!(
     }
 );
 
+both_engines!(
+    a_revocation_by_another_process_applies_to_the_next_request,
+    |app: TestApp| async move {
+        // The key is cached once used: later requests do not read it from the store.
+        let hits = app.app().keys.hits();
+        for _ in 0..20 {
+            assert_eq!(app.get("/v1/assets").await.0, 200);
+        }
+        assert!(app.app().keys.hits() > hits, "the key cache is never hit");
+        // Another process (the CLI, another node) revokes the key: this process has no part in
+        // it, yet its next request is refused.
+        let before = app.app().keys.invalidations();
+        let other = app.other_process_db().await;
+        let mut tx = other.begin().await.unwrap();
+        let revoked = flexportal_store::api_keys::revoke(
+            &mut tx,
+            &app.tenant.tenant_id,
+            &app.tenant.key_id,
+            1,
+        )
+        .await
+        .unwrap();
+        assert!(revoked);
+        tx.commit().await.unwrap();
+        app.await_credentials_change(before).await;
+        let (s, b) = app.get("/v1/assets").await;
+        assert_eq!(
+            (s.as_u16(), b["error"]["code"].as_str()),
+            (401, Some("INVALID_TOKEN"))
+        );
+        // A unit deactivated elsewhere is refused at once too.
+        let t = app.new_tenant("EUR").await;
+        assert_eq!(app.call_as(&t, "GET", "/v1/assets", None).await.0, 200);
+        let before = app.app().keys.invalidations();
+        let mut tx = other.begin().await.unwrap();
+        flexportal_store::tenants::set_status(&mut tx, &t.tenant_id, "inactive", 1)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        app.await_credentials_change(before).await;
+        let (s, b) = app.call_as(&t, "GET", "/v1/assets", None).await;
+        assert_eq!(
+            (s.as_u16(), b["error"]["code"].as_str()),
+            (403, Some("NO_TENANT_ACCESS"))
+        );
+    }
+);
+
 both_engines!(scopes_split_reads_and_writes, |app: TestApp| async move {
     let reader = app.new_tenant_with_scope("EUR", KeyScope::Read).await;
     let (s, _) = app.call_as(&reader, "GET", "/v1/products", None).await;

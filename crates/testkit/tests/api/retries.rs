@@ -48,7 +48,7 @@ both_engines!(
         let wire = e.into_wire();
         assert_eq!((wire.status, wire.code), (409, "CONFLICT"));
         let ctx = app.context(&app.tenant).await;
-        assert_eq!(ctx.settings, serde_json::json!({"kept": true}));
+        assert_eq!(*ctx.settings, serde_json::json!({"kept": true}));
 
         // Other failures are not retried.
         let attempts = AtomicU32::new(0);

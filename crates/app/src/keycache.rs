@@ -1,0 +1,227 @@
+//! The process's cache of resolved API keys (SPEC §1.2): a request whose key is cached skips the
+//! store lookup and the parsing of its business unit's settings, and a revocation still applies to
+//! the very next request.
+//!
+//! How a cached key learns that it changed depends on the engine:
+//! - PostgreSQL: a listener on the `flexportal_auth` channel (notified by triggers on `api_keys`
+//!   and `tenants` when a change commits, from any process) drops the whole cache. Until the
+//!   listener is in place, and whenever its connection is lost, nothing is cached.
+//! - SQLite: each request reads the credentials epoch (a one-row counter the same triggers move)
+//!   and a cache filled at another epoch is dropped, so a revocation by the CLI in another process
+//!   is seen at once.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use flexportal_domain::Currency;
+use flexportal_store::ListenEvent;
+use flexportal_store::api_keys::KeyAuth;
+use serde_json::Value;
+
+use crate::AppError;
+
+/// Keys cached at most; a full cache is emptied (keys are few; this bounds memory).
+const CAPACITY: usize = 10_000;
+
+/// The channel the credential triggers notify (migration V4).
+pub const CHANNEL: &str = "flexportal_auth";
+
+/// A presented key resolved with its business unit, the unit's currency and settings parsed.
+#[derive(Debug)]
+pub struct Credentials {
+    /// The key and its business unit as stored.
+    pub key: KeyAuth,
+    /// The unit's currency.
+    pub currency: Currency,
+    /// The unit's settings document (SPEC §2.1).
+    pub settings: Arc<Value>,
+}
+
+impl Credentials {
+    /// Parses the stored currency and settings. Errors: 500 when either cannot be decoded.
+    pub fn resolve(key: KeyAuth) -> Result<Self, AppError> {
+        let currency = Currency::parse(&key.currency)
+            .ok_or_else(|| AppError::corrupt(format!("currency {:?}", key.currency)))?;
+        let settings = serde_json::from_str(&key.settings).map_err(AppError::corrupt)?;
+        Ok(Credentials {
+            key,
+            currency,
+            settings: Arc::new(settings),
+        })
+    }
+}
+
+/// How the cache is kept right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Nothing is cached (PostgreSQL before its listener is in place or after it was lost).
+    Off = 0,
+    /// Entries are valid while the credentials epoch does not move (SQLite).
+    Epoch = 1,
+    /// Entries are valid until a notification (PostgreSQL with its listener).
+    Notified = 2,
+}
+
+#[derive(Default)]
+struct Entries {
+    /// Bumped by every invalidation; a lookup that started before one does not fill the cache.
+    generation: u64,
+    /// The epoch the entries were read at (epoch mode).
+    epoch: i64,
+    keys: HashMap<String, Arc<Credentials>>,
+}
+
+/// The cache, keyed by the hash of the secret.
+#[derive(Default)]
+pub struct KeyCache {
+    mode: AtomicU8,
+    entries: RwLock<Entries>,
+    hits: AtomicU64,
+    invalidations: AtomicU64,
+}
+
+impl KeyCache {
+    /// A cache in `mode`.
+    pub fn new(mode: Mode) -> Self {
+        let c = KeyCache::default();
+        c.mode.store(mode as u8, Ordering::SeqCst);
+        c
+    }
+
+    /// The current mode.
+    pub fn mode(&self) -> Mode {
+        match self.mode.load(Ordering::SeqCst) {
+            1 => Mode::Epoch,
+            2 => Mode::Notified,
+            _ => Mode::Off,
+        }
+    }
+
+    /// Lookups answered from the cache so far.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    /// Invalidations so far (notifications, listener losses).
+    pub fn invalidations(&self) -> u64 {
+        self.invalidations.load(Ordering::SeqCst)
+    }
+
+    /// Drops every entry.
+    pub fn clear(&self) {
+        let mut e = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        e.generation += 1;
+        e.keys.clear();
+        self.invalidations.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Applies what the PostgreSQL listener reports: caching starts once it listens, every
+    /// notification empties the cache, a lost connection empties it and stops caching.
+    pub fn on_listen_event(&self, event: ListenEvent) {
+        match event {
+            ListenEvent::Listening => {
+                self.clear();
+                self.mode.store(Mode::Notified as u8, Ordering::SeqCst);
+            }
+            ListenEvent::Notified => self.clear(),
+            ListenEvent::Lost => {
+                self.mode.store(Mode::Off as u8, Ordering::SeqCst);
+                self.clear();
+            }
+        }
+    }
+
+    /// A cached key, if it is valid at `epoch` (epoch mode) or at all (notified mode), with the
+    /// generation to pass to [`KeyCache::insert`] on a miss.
+    pub fn get(&self, hash: &str, epoch: Option<i64>) -> (Option<Arc<Credentials>>, u64) {
+        let e = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let valid = epoch.is_none_or(|at| at == e.epoch);
+        let hit = if valid {
+            e.keys.get(hash).cloned()
+        } else {
+            None
+        };
+        if hit.is_some() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        (hit, e.generation)
+    }
+
+    /// Caches a key read from the store at `generation` (and `epoch` in epoch mode), unless an
+    /// invalidation happened since: a key read before a revocation is never cached after it.
+    pub fn insert(&self, generation: u64, epoch: Option<i64>, hash: String, c: Arc<Credentials>) {
+        let mut e = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if e.generation != generation || self.mode() == Mode::Off {
+            return;
+        }
+        if let Some(at) = epoch
+            && at != e.epoch
+        {
+            e.keys.clear();
+            e.epoch = at;
+        }
+        if e.keys.len() >= CAPACITY {
+            e.keys.clear();
+        }
+        e.keys.insert(hash, c);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds() -> Arc<Credentials> {
+        Arc::new(
+            Credentials::resolve(KeyAuth {
+                key_id: "k".into(),
+                name: "n".into(),
+                scope: "all".into(),
+                status: "active".into(),
+                tenant_id: "t".into(),
+                tenant_status: "active".into(),
+                currency: "EUR".into(),
+                time_zone: "UTC".into(),
+                settings: "{}".into(),
+            })
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_lookup_that_started_before_an_invalidation_does_not_fill_the_cache() {
+        let c = KeyCache::new(Mode::Notified);
+        let (_, generation) = c.get("h", None);
+        c.on_listen_event(ListenEvent::Notified);
+        c.insert(generation, None, "h".into(), creds());
+        assert!(c.get("h", None).0.is_none());
+        let (_, generation) = c.get("h", None);
+        c.insert(generation, None, "h".into(), creds());
+        assert!(c.get("h", None).0.is_some());
+    }
+
+    #[test]
+    fn epoch_entries_are_valid_only_at_their_epoch() {
+        let c = KeyCache::new(Mode::Epoch);
+        let (_, generation) = c.get("h", Some(3));
+        c.insert(generation, Some(3), "h".into(), creds());
+        assert!(c.get("h", Some(3)).0.is_some());
+        assert!(c.get("h", Some(4)).0.is_none());
+    }
+
+    #[test]
+    fn a_lost_listener_stops_caching() {
+        let c = KeyCache::new(Mode::Off);
+        c.on_listen_event(ListenEvent::Listening);
+        let (_, generation) = c.get("h", None);
+        c.insert(generation, None, "h".into(), creds());
+        assert!(c.get("h", None).0.is_some());
+        c.on_listen_event(ListenEvent::Lost);
+        assert_eq!(c.mode(), Mode::Off);
+        assert!(c.get("h", None).0.is_none());
+        let (_, generation) = c.get("h", None);
+        c.insert(generation, None, "h".into(), creds());
+        assert!(c.get("h", None).0.is_none());
+    }
+}
