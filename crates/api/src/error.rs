@@ -4,7 +4,8 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use flexportal_domain::DomainError;
-use serde_json::json;
+
+use crate::model::{ErrorBody, ErrorDetail, ErrorEnvelope};
 
 /// An error answered to the client.
 #[derive(Debug)]
@@ -36,13 +37,24 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = self.0;
         let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut body = json!({ "code": e.code, "message": e.message });
-        if !e.details.is_empty() {
-            body["details"] = json!(e.details);
-        }
         if status.is_server_error() {
             tracing::error!(code = e.code, "request failed");
         }
-        (status, Json(json!({ "error": body }))).into_response()
+        let body = ErrorEnvelope {
+            error: ErrorBody {
+                code: e.code.to_string(),
+                message: e.message,
+                details: e
+                    .details
+                    .into_iter()
+                    .map(|d| ErrorDetail {
+                        path: d.path,
+                        message: d.message,
+                        code: d.code.to_string(),
+                    })
+                    .collect(),
+            },
+        };
+        (status, Json(body)).into_response()
     }
 }

@@ -9,8 +9,6 @@ pub mod model;
 pub mod openapi;
 mod routes;
 mod usage;
-mod views;
-mod views_rentals;
 
 use std::sync::Arc;
 use std::time::Duration;

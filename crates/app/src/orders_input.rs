@@ -2,11 +2,12 @@
 //! the result a typed [`OrderInput`].
 
 use flexportal_domain::Detail;
+use flexportal_domain::money::amount_json;
 use flexportal_domain::status::CustomerType;
 use serde_json::{Map, Value};
 
 use crate::customers::{is_email, parse_address};
-use crate::input::{self, Fields, MAX_LONG, MAX_SHORT, body_object};
+use crate::input::{self, Fields, MAX_LONG, MAX_SHORT, Patch, body_object};
 use crate::{AppError, AppResult, TenantContext, settings};
 
 /// One validated item of a createOrder body.
@@ -64,22 +65,89 @@ fn address(
     parse_address(&v, path, errors).and_then(|s| serde_json::from_str(&s).ok())
 }
 
-fn details_object(f: &mut Fields<'_>, key: &str, required: &[&str]) -> Option<Value> {
-    let v = f.raw(key)?.clone();
-    match v.as_object() {
-        Some(obj) => {
-            for r in required {
-                if obj.get(*r).is_none_or(Value::is_null) {
-                    f.fail(&format!("{key}.{r}"), "required", "Required");
-                }
-            }
-            Some(v)
-        }
-        None => {
+/// The object at `key`, or a failure when it is sent and not an object (`null` reads as absent).
+fn details_object<'a>(f: &mut Fields<'a>, key: &str) -> Option<&'a Map<String, Value>> {
+    match f.raw(key)? {
+        Value::Object(obj) => Some(obj),
+        _ => {
             f.fail(key, "invalid_type", "Expected an object");
             None
         }
     }
+}
+
+/// A required whole number ≥ 1.
+fn req_positive_int(f: &mut Fields<'_>, key: &str) -> Option<i64> {
+    match f.raw(key) {
+        None => {
+            f.fail(key, "required", "Required");
+            None
+        }
+        Some(v) => match whole_number(v) {
+            Some(n) if n >= 1 => Some(n),
+            Some(_) => {
+                f.fail(key, "too_small", "Must be at least 1");
+                None
+            }
+            None => {
+                f.fail(key, "invalid_type", "Expected an integer");
+                None
+            }
+        },
+    }
+}
+
+/// A JSON number with no fractional part (`24` or `24.0`) as an integer.
+fn whole_number(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| {
+        v.as_f64()
+            .filter(|x| x.fract() == 0.0 && x.abs() < 1e15)
+            .map(|x| x as i64)
+    })
+}
+
+/// `extensionDetails` (SPEC §2.5, fields and types per the OpenAPI): stored with only these
+/// fields, texts trimmed.
+fn extension_details(f: &mut Fields<'_>) -> Option<Value> {
+    let obj = details_object(f, "extensionDetails")?;
+    let mut d = Fields::new(obj, "extensionDetails", f.errors);
+    let mut out = Map::new();
+    for key in ["originalOrderId", "previousEndDate", "newEndDate"] {
+        if let Some(s) = d.req_text(key, MAX_SHORT) {
+            out.insert(key.into(), Value::String(s));
+        }
+    }
+    if let Some(n) = req_positive_int(&mut d, "extensionMonths") {
+        out.insert("extensionMonths".into(), Value::from(n));
+    }
+    if let Some(s) = d.opt_text("reason", MAX_LONG) {
+        out.insert("reason".into(), Value::String(s));
+    }
+    Some(Value::Object(out))
+}
+
+/// `upgradeDetails` (SPEC §2.5, fields and types per the OpenAPI): stored with only these
+/// fields, texts trimmed, `previousMonthlyAmount` in major units with the currency's decimals.
+fn upgrade_details(f: &mut Fields<'_>, exp: u32) -> Option<Value> {
+    let obj = details_object(f, "upgradeDetails")?;
+    let mut d = Fields::new(obj, "upgradeDetails", f.errors);
+    let mut out = Map::new();
+    for key in ["previousDevice", "previousSerialNumber", "previousRentalId"] {
+        if let Some(s) = d.req_text(key, MAX_SHORT) {
+            out.insert(key.into(), Value::String(s));
+        }
+    }
+    match d.money_patch("previousMonthlyAmount", exp) {
+        Patch::Value(m) => {
+            out.insert("previousMonthlyAmount".into(), amount_json(m, exp));
+        }
+        Patch::Absent if d.has("previousMonthlyAmount") => {}
+        _ => d.fail("previousMonthlyAmount", "required", "Required"),
+    }
+    if let Some(s) = d.opt_text("upgradeReason", MAX_LONG) {
+        out.insert("upgradeReason".into(), Value::String(s));
+    }
+    Some(Value::Object(out))
 }
 
 /// Validates a createOrder body, collecting every failing field. Errors: 400
@@ -94,26 +162,8 @@ pub fn parse(ctx: &TenantContext, body: &Value) -> AppResult<OrderInput> {
             matches!(s, "standard" | "extension" | "upgrade").then(|| s.to_string())
         })
         .unwrap_or_else(|| "standard".into());
-    let extension_details = details_object(
-        &mut f,
-        "extensionDetails",
-        &[
-            "originalOrderId",
-            "extensionMonths",
-            "previousEndDate",
-            "newEndDate",
-        ],
-    );
-    let upgrade_details = details_object(
-        &mut f,
-        "upgradeDetails",
-        &[
-            "previousDevice",
-            "previousSerialNumber",
-            "previousMonthlyAmount",
-            "previousRentalId",
-        ],
-    );
+    let extension_details = extension_details(&mut f);
+    let upgrade_details = upgrade_details(&mut f, exp);
     let notes = f.opt_text("notes", MAX_LONG);
     let custom_fields = match obj.get("customFields") {
         None | Some(Value::Null) => None,
@@ -199,7 +249,7 @@ pub fn parse(ctx: &TenantContext, body: &Value) -> AppResult<OrderInput> {
                 let mut itf = Fields::new(io, path.clone(), f.errors);
                 let sku = itf.req_text("sku", MAX_SHORT);
                 let quantity = match io.get("quantity") {
-                    Some(v) => match v.as_i64() {
+                    Some(v) => match whole_number(v) {
                         Some(q)
                             if q >= 1
                                 && min_q.is_none_or(|m| q >= m)
@@ -227,7 +277,7 @@ pub fn parse(ctx: &TenantContext, body: &Value) -> AppResult<OrderInput> {
                 };
                 let contract_length = match io.get("contractLength") {
                     None | Some(Value::Null) => None,
-                    Some(v) => match v.as_i64() {
+                    Some(v) => match whole_number(v) {
                         Some(n) => Some(n),
                         None => {
                             itf.fail(

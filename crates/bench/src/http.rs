@@ -5,9 +5,11 @@
 //! (`flexportal_api::router` served by axum on 127.0.0.1:0, with the key-usage flusher) runs on
 //! its own multi-thread runtime; the load generator runs on another.
 //!
-//! Measured, each for `--seconds` after a warm-up: `GET /healthz` (the baseline: no store),
-//! `GET /v1/assets?limit=50&status=available` and `GET /v1/assets/{serialNumber}` with random
-//! existing serials. Then the first page and the page at depth 0.9 × rows of
+//! Measured, each for `--seconds` after a warm-up: `GET /healthz` (no store), two bare axum
+//! handlers on the same server that answer a fixed body of the size of a real page and of a real
+//! asset (the baselines of the two asset reads: HTTP, routing and the body's bytes, nothing of
+//! the application), `GET /v1/assets?limit=50&status=available` and `GET /v1/assets/{serialNumber}`
+//! with random existing serials. Then the first page and the page at depth 0.9 × rows of
 //! `GET /v1/assets?limit=50`, sequentially on one connection.
 
 use std::net::SocketAddr;
@@ -85,7 +87,31 @@ struct DeepCursor {
 pub(crate) struct Server {
     /// Where it listens (127.0.0.1, a free port).
     pub addr: SocketAddr,
+    /// The bodies of the bare handlers `/bench/bare/{page,asset}`.
+    pub bare: BareBodies,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// The fixed JSON bodies answered by the bare handlers, set once the real answers are known.
+#[derive(Clone, Default)]
+pub(crate) struct BareBodies {
+    /// Served at `/bench/bare/page`.
+    pub page: Arc<std::sync::RwLock<axum::body::Bytes>>,
+    /// Served at `/bench/bare/asset`.
+    pub asset: Arc<std::sync::RwLock<axum::body::Bytes>>,
+}
+
+/// A bare axum handler: the stored bytes as `application/json`, nothing else.
+fn bare_route(body: Arc<std::sync::RwLock<axum::body::Bytes>>) -> axum::routing::MethodRouter {
+    axum::routing::get(move || {
+        let bytes = body.read().map(|b| b.clone()).unwrap_or_default();
+        async move {
+            (
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                bytes,
+            )
+        }
+    })
 }
 
 impl Server {
@@ -140,7 +166,7 @@ pub fn run(args: HttpArgs) {
 
     let client_rt = client_runtime(args.client_threads);
     let target = Arc::new(Target::new(server.addr, auth_headers(&setup.tenant)));
-    client_rt.block_on(load(&args, &setup, target));
+    client_rt.block_on(load(&args, &setup, target, &server.bare));
     drop(client_rt);
 
     server.stop();
@@ -309,7 +335,12 @@ pub(crate) async fn start(app: App) -> Server {
         .await
         .expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local address");
-    let router = flexportal_api::router(state);
+    let bare = BareBodies::default();
+    let router = flexportal_api::router(state).merge(
+        axum::Router::new()
+            .route("/bench/bare/page", bare_route(bare.page.clone()))
+            .route("/bench/bare/asset", bare_route(bare.asset.clone())),
+    );
     let server = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router).await {
             eprintln!("server error: {e}");
@@ -317,6 +348,7 @@ pub(crate) async fn start(app: App) -> Server {
     });
     Server {
         addr,
+        bare,
         tasks: vec![server, flusher],
     }
 }
@@ -334,7 +366,7 @@ pub(crate) async fn check(target: &Arc<Target>, path: &str) -> Value {
     serde_json::from_slice(&a.body).expect("JSON answer")
 }
 
-async fn load(args: &HttpArgs, setup: &Setup, target: Arc<Target>) {
+async fn load(args: &HttpArgs, setup: &Setup, target: Arc<Target>, bare: &BareBodies) {
     let list_path = "/v1/assets?limit=50&status=available";
     check(&target, "/healthz").await;
     let page = check(&target, list_path).await;
@@ -343,10 +375,27 @@ async fn load(args: &HttpArgs, setup: &Setup, target: Arc<Target>) {
         page["count"], page["hasMore"]
     );
     let first = setup.serials.first().expect("at least one asset");
-    check(&target, &format!("/v1/assets/{first}")).await;
+    let asset = check(&target, &format!("/v1/assets/{first}")).await;
+    let page = serde_json::to_vec(&page).expect("page JSON");
+    let asset = serde_json::to_vec(&asset).expect("asset JSON");
+    println!(
+        "bare bodies: page {} bytes, asset {} bytes",
+        page.len(),
+        asset.len()
+    );
+    *bare.page.write().expect("bare page") = page.into();
+    *bare.asset.write().expect("bare asset") = asset.into();
 
     let runs = vec![
         ("GET /healthz".to_string(), Paths::Fixed("/healthz".into())),
+        (
+            "GET /bench/bare/page (bare, page-size body)".to_string(),
+            Paths::Fixed("/bench/bare/page".into()),
+        ),
+        (
+            "GET /bench/bare/asset (bare, asset-size body)".to_string(),
+            Paths::Fixed("/bench/bare/asset".into()),
+        ),
         (
             "GET /v1/assets?limit=50&status=available".to_string(),
             Paths::Fixed(list_path.into()),
@@ -359,7 +408,7 @@ async fn load(args: &HttpArgs, setup: &Setup, target: Arc<Target>) {
             },
         ),
     ];
-    closed_loop_table(
+    let s = closed_loop_table(
         &target,
         runs,
         args.connections,
@@ -367,6 +416,11 @@ async fn load(args: &HttpArgs, setup: &Setup, target: Arc<Target>) {
         args.warmup_seconds,
     )
     .await;
+    println!(
+        "list/bare page {:.3}   get/bare asset {:.3}   (req/s ratios)",
+        ratio(s[3].rps(), s[1].rps()),
+        ratio(s[4].rps(), s[2].rps())
+    );
     if let Some(d) = &setup.deep {
         deep_page(args, &target, d).await;
     }

@@ -246,6 +246,7 @@ pub struct AssetListQuery {
     /// Cursor: the `nextCursor` of the previous page (a serial number).
     pub start_after: Option<String>,
     /// Exact status.
+    #[param(inline)]
     pub status: Option<AssetStatus>,
     /// Exact variant SKU.
     pub sku: Option<String>,
@@ -254,7 +255,9 @@ pub struct AssetListQuery {
     /// Subscription the asset is assigned to.
     pub rental_id: Option<String>,
     /// Sort field (default `createdAt`).
+    #[param(inline)]
     pub sort_by: Option<AssetSortBy>,
     /// Sort direction (default `desc`).
+    #[param(inline)]
     pub sort_dir: Option<SortDirection>,
 }

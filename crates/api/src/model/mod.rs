@@ -9,10 +9,13 @@
 
 pub mod assets;
 pub mod catalog;
+pub mod catalog_input;
 pub mod customers;
 pub mod orders;
+pub mod orders_input;
 pub mod payments;
 pub mod subscriptions;
+pub mod subscriptions_lifecycle;
 
 use std::fmt::Write as _;
 
@@ -235,17 +238,6 @@ pub struct ErrorDetail {
     pub message: String,
     /// Machine code of the failure, e.g. `required`, `invalid_type`.
     pub code: String,
-}
-
-/// `{success: true, message}` with the id of what was changed: the answer of the notes,
-/// cancel and delete operations.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Done {
-    /// Always `true`.
-    pub success: bool,
-    /// Human text.
-    pub message: String,
 }
 
 /// A stored status or kind as its enum. Errors: 500 when the stored text is not a known value

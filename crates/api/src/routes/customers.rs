@@ -1,92 +1,140 @@
-//! `/v1/customers` (SPEC §2.4).
+//! `/v1/customers` (SPEC §2.4). Customers are created by createOrder only.
+
+use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use flexportal_app::customers as uc;
-use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Params};
-use crate::views;
+use crate::model::customers::{
+    Customer, CustomerDeleted, CustomerList, CustomerListQuery, CustomerProfitability,
+    CustomerUpdated, UpdateCustomerBody,
+};
+use crate::model::{ErrorEnvelope, TenantHeader};
+use crate::routes::CommonErrors;
 
-/// listCustomers.
+/// The customer operations.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(get, update, delete))
+}
+
+/// listCustomers; the cursor is the customer id of the last item.
+#[utoipa::path(
+    get, path = "/v1/customers", operation_id = "listCustomers", tag = "Customers",
+    summary = "List customers",
+    params(CustomerListQuery, TenantHeader),
+    responses(
+        (status = 200, description = "A page of customers", body = CustomerList),
+        (status = 400, description = "Invalid query parameter or cursor", body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
 pub(crate) async fn list(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
     Params(q): Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CustomerList>, ApiError> {
     let (page, limit) = uc::list(&s.app, &ctx, &q).await?;
-    let mut histories = std::collections::HashMap::new();
+    let mut histories = HashMap::new();
     for c in &page.items {
         histories.insert(
             c.customer_id.clone(),
             uc::history(&s.app, &ctx, &c.customer_id).await?,
         );
     }
-    Ok(Json(views::try_list(
-        "customers",
+    Ok(Json(CustomerList::from_page(
         &page,
         limit,
         |c| c.customer_id.clone(),
         |c| {
             let (orders, rentals) = &histories[&c.customer_id];
-            views::customer(&ctx, c, orders, rentals)
+            Customer::new(&ctx, c, orders, rentals)
         },
     )?))
 }
 
-/// getCustomer, with the additive `profitability` object (SPEC §2.4).
+/// getCustomer (any status), with the additive `profitability` object (SPEC §2.4).
+#[utoipa::path(
+    get, path = "/v1/customers/{customerId}", operation_id = "getCustomer", tag = "Customers",
+    summary = "Get a customer",
+    params(("customerId" = String, Path, description = "The customer ID"), TenantHeader),
+    responses(
+        (status = 200, description = "The customer", body = Customer),
+        (status = 404, description = "Customer not found", body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
 pub(crate) async fn get(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Customer>, ApiError> {
     let c = uc::get(&s.app, &ctx, &id).await?;
     let (order_ids, rental_ids) = uc::history(&s.app, &ctx, &id).await?;
-    let mut v = views::customer(&ctx, &c, &order_ids, &rental_ids)?;
-    let exp = ctx.exponent();
-    v["profitability"] = json!({
-        "lifetimeCollected": flexportal_domain::money::amount_json(c.lifetime_collected, exp),
-        "totalAcquisitionCost": flexportal_domain::money::amount_json(c.total_acquisition_cost, exp),
-        "costRecoveryPercent": flexportal_domain::money::percent_json(c.lifetime_collected, c.total_acquisition_cost, 2),
-        "totalDevicesEver": rental_ids.len(),
-        "activeDevices": c.total_devices_rented,
-    });
-    Ok(Json(v))
+    let mut customer = Customer::new(&ctx, &c, &order_ids, &rental_ids)?;
+    customer.profitability = Some(CustomerProfitability::new(&ctx, &c, rental_ids.len()));
+    Ok(Json(customer))
 }
 
-/// updateCustomer: 200 `{success, message, customerId, customer}`.
+/// updateCustomer: partial update, 200 `{success, message, customerId, customer}`.
+#[utoipa::path(
+    put, path = "/v1/customers/{customerId}", operation_id = "updateCustomer", tag = "Customers",
+    summary = "Update a customer",
+    params(("customerId" = String, Path, description = "The customer ID"), TenantHeader),
+    request_body = UpdateCustomerBody,
+    responses(
+        (status = 200, description = "Customer updated", body = CustomerUpdated),
+        (status = 400, description = "Invalid body, or `customerId` differing from the path", body = ErrorEnvelope),
+        (status = 404, description = "Customer not found", body = ErrorEnvelope),
+        (status = 409, description = "Email taken by another customer (`CUSTOMER_EMAIL_EXISTS`), or deactivation refused (`CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS`, `CUSTOMER_HAS_PENDING_ORDERS`)", body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
 pub(crate) async fn update(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CustomerUpdated>, ApiError> {
     let c = uc::update(&s.app, &ctx, &id, &body).await?;
     let (order_ids, rental_ids) = uc::history(&s.app, &ctx, &id).await?;
-    Ok(Json(json!({
-        "success": true,
-        "message": "Customer updated",
-        "customerId": c.customer_id,
-        "customer": views::customer(&ctx, &c, &order_ids, &rental_ids)?,
-    })))
+    Ok(Json(CustomerUpdated {
+        success: true,
+        message: "Customer updated",
+        customer: Customer::new(&ctx, &c, &order_ids, &rental_ids)?,
+        customer_id: c.customer_id,
+    }))
 }
 
-/// deleteCustomer (soft).
+/// deleteCustomer (soft: the customer becomes `inactive`; repeating it is fine).
+#[utoipa::path(
+    delete, path = "/v1/customers/{customerId}", operation_id = "deleteCustomer", tag = "Customers",
+    summary = "Delete a customer",
+    params(("customerId" = String, Path, description = "The customer ID"), TenantHeader),
+    responses(
+        (status = 200, description = "Customer deactivated", body = CustomerDeleted),
+        (status = 404, description = "Customer not found", body = ErrorEnvelope),
+        (status = 409, description = "The customer has active subscriptions (`CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS`) or open orders (`CUSTOMER_HAS_PENDING_ORDERS`)", body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
 pub(crate) async fn delete(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CustomerDeleted>, ApiError> {
     let c = uc::delete(&s.app, &ctx, &id).await?;
-    Ok(Json(
-        json!({"success": true, "message": "Customer deactivated", "customerId": c.customer_id}),
-    ))
-}
-
-/// The typed operations of this resource (routes and their OpenAPI description).
-pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
-    utoipa_axum::router::OpenApiRouter::new()
+    Ok(Json(CustomerDeleted {
+        success: true,
+        message: "Customer deactivated",
+        customer_id: c.customer_id,
+    }))
 }

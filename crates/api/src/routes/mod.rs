@@ -9,14 +9,13 @@ mod products;
 mod subscriptions;
 
 use axum::Router;
-use axum::routing::{MethodFilter, MethodRouter, get, on};
+use axum::routing::get;
 use utoipa::IntoResponses;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::model::ErrorEnvelope;
-use crate::openapi::{OPERATIONS, Operation};
 
 /// The failures every `/v1` operation can answer, whatever its resource (SPEC §1.2-§1.4).
 #[derive(IntoResponses)]
@@ -53,80 +52,29 @@ pub(crate) fn typed() -> OpenApiRouter<AppState> {
         .merge(payments::routes())
 }
 
-/// The handler of an operation of [`OPERATIONS`], on the method the table gives.
-fn handler(op: &Operation) -> MethodRouter<AppState> {
-    let filter = match op.method {
-        "get" => MethodFilter::GET,
-        "post" => MethodFilter::POST,
-        "put" => MethodFilter::PUT,
-        "patch" => MethodFilter::PATCH,
-        "delete" => MethodFilter::DELETE,
-        other => panic!(
-            "operation {} has an unknown method {other}",
-            op.operation_id
-        ),
-    };
-    match op.operation_id {
-        "createProduct" => on(filter, products::create),
-        "listProducts" => on(filter, products::list),
-        "listVariants" => on(filter, products::list_variants),
-        "getProduct" => on(filter, products::get),
-        "updateProduct" => on(filter, products::update),
-        "deleteProduct" => on(filter, products::delete),
-        "importProductsCSV" => on(filter, products::import_csv),
-        "listCustomers" => on(filter, customers::list),
-        "getCustomer" => on(filter, customers::get),
-        "updateCustomer" => on(filter, customers::update),
-        "deleteCustomer" => on(filter, customers::delete),
-        "createOrder" => on(filter, orders::create),
-        "listOrders" => on(filter, orders::list),
-        "getOrder" => on(filter, orders::get),
-        "updateOrderNotes" => on(filter, orders::notes),
-        "cancelOrder" => on(filter, orders::cancel),
-        "createSubscription" => on(filter, subscriptions::create),
-        "listSubscriptions" => on(filter, subscriptions::list),
-        "getSubscription" => on(filter, subscriptions::get),
-        "updateSubscriptionNotes" => on(filter, subscriptions::notes),
-        "listPayments" => on(filter, payments::list),
-        "getPayment" => on(filter, payments::get),
-        "markPaymentPaid" => on(filter, payments::mark_paid),
-        "cancelPayment" => on(filter, payments::cancel),
-        other => panic!("operation {other} is documented but has no handler"),
-    }
-}
-
-/// Every `/v1` route comes from [`OPERATIONS`], the same table `/openapi.json` is generated from,
-/// so the document cannot list a route the server lacks or miss one it serves.
+/// Every route: the typed `/v1` operations (the same handlers `/openapi.json` is generated from,
+/// so the document cannot list a route the server lacks or miss one it serves), the probes, the
+/// document and its HTML reference.
 pub(crate) fn router() -> Router<AppState> {
-    let (typed, doc) = typed().split_for_parts();
-    let mut r = typed
+    let (typed, _) = typed().split_for_parts();
+    typed
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/openapi.json", get(health::openapi));
-    for op in OPERATIONS {
-        let typed = doc
-            .paths
-            .paths
-            .get(op.path)
-            .is_some_and(|item| has_method(item, op.method));
-        if !typed {
-            r = r.route(op.path, handler(op));
-        }
-    }
-    r.fallback(not_found)
+        .route("/openapi.json", get(health::openapi))
+        .merge(docs())
+        .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
 
-/// Whether a documented path item has an operation for `method` (lowercase).
-fn has_method(item: &utoipa::openapi::path::PathItem, method: &str) -> bool {
-    match method {
-        "get" => item.get.is_some(),
-        "post" => item.post.is_some(),
-        "put" => item.put.is_some(),
-        "patch" => item.patch.is_some(),
-        "delete" => item.delete.is_some(),
-        _ => false,
-    }
+/// `/docs`: an HTML reference of the API (Swagger UI) over `/openapi.json`, its scripts and styles
+/// served from inside the binary, so it works without internet access.
+fn docs() -> Router<AppState> {
+    swagger_ui_dist::generate_routes(swagger_ui_dist::ApiDefinition {
+        uri_prefix: "/docs",
+        api_definition: swagger_ui_dist::OpenApiSource::Uri("/openapi.json"),
+        title: Some("FlexPortal API reference"),
+    })
+    .with_state(())
 }
 
 async fn not_found() -> ApiError {

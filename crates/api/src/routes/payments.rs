@@ -3,71 +3,133 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use flexportal_app::payments as uc;
-use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Params};
-use crate::{views, views_rentals};
+use crate::model::payments::{
+    CancelPaymentBody, MarkPaymentPaidBody, Payment, PaymentFound, PaymentList, PaymentListQuery,
+    PaymentSaved,
+};
+use crate::model::{ErrorEnvelope, TenantHeader};
+use crate::routes::CommonErrors;
 
-/// listPayments: `{success, payments, count, limit, hasMore, nextCursor}`.
+/// The payment operations.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(get))
+        .routes(routes!(mark_paid))
+        .routes(routes!(cancel))
+}
+
+/// listPayments: `{success, payments, count, limit, hasMore, nextCursor}`; the cursor is the
+/// `paymentId` of the last item.
+#[utoipa::path(
+    get, path = "/v1/payments", operation_id = "listPayments", tag = "Payments",
+    summary = "List payments",
+    params(PaymentListQuery, TenantHeader),
+    responses(
+        (status = 200, description = "List of payments", body = PaymentList),
+        (status = 400, description = "Invalid query parameter or cursor", body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
 pub(crate) async fn list(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
     Params(q): Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PaymentList>, ApiError> {
     let (page, limit) = uc::list(&s.app, &ctx, &q).await?;
-    let mut v = views::list(
-        "payments",
-        &page,
-        limit,
-        |p| p.payment_id.clone(),
-        |p| views_rentals::payment(&ctx, p),
-    );
-    v["success"] = json!(true);
-    Ok(Json(v))
+    Ok(Json(PaymentList::from_page(&ctx, &page, limit)?))
 }
 
 /// getPayment: `{success, payment}`.
+#[utoipa::path(
+    get, path = "/v1/payments/{paymentId}", operation_id = "getPayment", tag = "Payments",
+    summary = "Get a payment",
+    params(("paymentId" = String, Path, description = "The payment ID"), TenantHeader),
+    responses(
+        (status = 200, description = "Payment details", body = PaymentFound),
+        (status = 404, description = "Payment not found", body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
 pub(crate) async fn get(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PaymentFound>, ApiError> {
     let p = uc::get(&s.app, &ctx, &id).await?;
-    Ok(Json(
-        json!({"success": true, "payment": views_rentals::payment(&ctx, &p)}),
-    ))
+    Ok(Json(PaymentFound {
+        success: true,
+        payment: Payment::new(&ctx, &p)?,
+    }))
 }
 
-/// markPaymentPaid.
+/// markPaymentPaid: `{success, message, payment}`.
+#[utoipa::path(
+    post, path = "/v1/payments/{paymentId}/mark-paid", operation_id = "markPaymentPaid",
+    tag = "Payments",
+    summary = "Mark payment as paid",
+    params(("paymentId" = String, Path, description = "The payment ID"), TenantHeader),
+    request_body = MarkPaymentPaidBody,
+    responses(
+        (status = 200, description = "Payment marked as paid", body = PaymentSaved),
+        (status = 400, description = "Invalid body (`VALIDATION_ERROR`), or the payment is \
+            already paid (`ALREADY_PAID`) or cancelled (`PAYMENT_CANCELLED`)",
+            body = ErrorEnvelope),
+        (status = 404, description = "Payment not found", body = ErrorEnvelope),
+        (status = 409, description = "A concurrent change persisted after retries (`CONFLICT`)",
+            body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
 pub(crate) async fn mark_paid(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PaymentSaved>, ApiError> {
     let p = uc::mark_paid(&s.app, &ctx, &id, &body).await?;
-    Ok(Json(
-        json!({"success": true, "message": "Payment marked as paid", "payment": views_rentals::payment(&ctx, &p)}),
-    ))
+    Ok(Json(PaymentSaved {
+        success: true,
+        message: "Payment marked as paid",
+        payment: Payment::new(&ctx, &p)?,
+    }))
 }
 
-/// cancelPayment.
+/// cancelPayment: `{success, message, payment}`.
+#[utoipa::path(
+    post, path = "/v1/payments/{paymentId}/cancel", operation_id = "cancelPayment",
+    tag = "Payments",
+    summary = "Cancel a payment",
+    params(("paymentId" = String, Path, description = "The payment ID"), TenantHeader),
+    request_body = CancelPaymentBody,
+    responses(
+        (status = 200, description = "Payment cancelled", body = PaymentSaved),
+        (status = 400, description = "Invalid body (`VALIDATION_ERROR`), or the payment is not \
+            cancellable: `ALREADY_PAID`, `ALREADY_CANCELLED`, `PAYMENT_PROCESSING`",
+            body = ErrorEnvelope),
+        (status = 404, description = "Payment not found", body = ErrorEnvelope),
+        (status = 409, description = "A concurrent change persisted after retries (`CONFLICT`)",
+            body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
 pub(crate) async fn cancel(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PaymentSaved>, ApiError> {
     let p = uc::cancel(&s.app, &ctx, &id, &body).await?;
-    Ok(Json(
-        json!({"success": true, "message": "Payment cancelled", "payment": views_rentals::payment(&ctx, &p)}),
-    ))
-}
-
-/// The typed operations of this resource (routes and their OpenAPI description).
-pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
-    utoipa_axum::router::OpenApiRouter::new()
+    Ok(Json(PaymentSaved {
+        success: true,
+        message: "Payment cancelled",
+        payment: Payment::new(&ctx, &p)?,
+    }))
 }

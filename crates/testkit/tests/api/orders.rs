@@ -470,3 +470,76 @@ both_engines!(
         assert_eq!(b["error"]["details"][0]["path"], "items");
     }
 );
+
+both_engines!(
+    order_details_are_typed_and_normalised,
+    |app: TestApp| async move {
+        catalog(&app).await;
+        let base = |email: &str| {
+            json!({
+                "customer": {"email": email, "firstName": "Ada", "lastName": "Lovelace"},
+                "billingAddress": {"streetAddress": "s", "city": "c", "country": "NL", "postalCode": null},
+                "items": [{"sku": "MACBOOK-PRO-16-M3", "quantity": 2.0, "contractLength": 24.0}]
+            })
+        };
+        // Extension and upgrade records keep the OpenAPI fields only, texts trimmed, the amount
+        // with the currency's decimals; whole numbers written as 24.0 are integers.
+        let mut ext = base("ext@example.com");
+        ext["orderType"] = json!("extension");
+        ext["extensionDetails"] = json!({"originalOrderId": " ord_1 ", "extensionMonths": 6,
+            "previousEndDate": "2026-01-31", "newEndDate": "2026-07-31", "extra": true});
+        let (s, b) = app.post("/v1/orders", ext).await;
+        assert_eq!(s, 201, "{b}");
+        let o = &b["order"];
+        assert_eq!(o["orderType"], "extension");
+        assert_eq!(
+            o["extensionDetails"],
+            json!({"originalOrderId": "ord_1", "extensionMonths": 6,
+                "previousEndDate": "2026-01-31", "newEndDate": "2026-07-31"})
+        );
+        assert_eq!(
+            (&o["items"][0]["quantity"], &o["items"][0]["contractLength"]),
+            (&json!(2), &json!(24))
+        );
+        assert!(o["billingAddress"].get("postalCode").is_none(), "{o}");
+        let mut up = base("up@example.com");
+        up["orderType"] = json!("upgrade");
+        up["upgradeDetails"] = json!({"previousDevice": "MacBook Air", "previousSerialNumber": "S-9",
+            "previousMonthlyAmount": 89.5, "previousRentalId": "sub_1", "upgradeReason": "faster"});
+        let (s, b) = app.post("/v1/orders", up).await;
+        assert_eq!(s, 201, "{b}");
+        let d = &b["order"]["upgradeDetails"];
+        assert_eq!(d["previousMonthlyAmount"].to_string(), "89.50");
+        assert_eq!(d["upgradeReason"], "faster");
+        let id = b["orderId"].as_str().unwrap().to_string();
+        let (_, o) = app.get(&format!("/v1/orders/{id}")).await;
+        assert_eq!(&o["upgradeDetails"], d);
+
+        // Wrong types in the details are validation errors, not stored documents.
+        let mut bad = base("bad@example.com");
+        bad["extensionDetails"] = json!({"originalOrderId": 7, "extensionMonths": "6",
+            "previousEndDate": "2026-01-31"});
+        bad["upgradeDetails"] = json!({"previousDevice": "x", "previousSerialNumber": "y",
+            "previousMonthlyAmount": "89", "previousRentalId": "z"});
+        bad["items"][0]["contractLength"] = json!(12.5);
+        let (s, b) = app.post("/v1/orders", bad).await;
+        assert_eq!(s, 400, "{b}");
+        let mut paths: Vec<&str> = b["error"]["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["path"].as_str().unwrap())
+            .collect();
+        paths.sort();
+        assert_eq!(
+            paths,
+            vec![
+                "extensionDetails.extensionMonths",
+                "extensionDetails.newEndDate",
+                "extensionDetails.originalOrderId",
+                "items[0].contractLength",
+                "upgradeDetails.previousMonthlyAmount",
+            ]
+        );
+    }
+);

@@ -292,6 +292,48 @@ both_engines!(
     }
 );
 
+/// The body of `GET path` as text, with its status and content type.
+async fn text(app: &TestApp, path: &str) -> (u16, String, String) {
+    use http_body_util::BodyExt;
+    let resp = tower::ServiceExt::oneshot(
+        app.router.clone(),
+        req("GET", path).body(Body::empty()).unwrap(),
+    )
+    .await
+    .unwrap();
+    let status = resp.status().as_u16();
+    let ct = resp.headers()[axum::http::header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, ct, String::from_utf8_lossy(&body).into_owned())
+}
+
+both_engines!(
+    the_api_reference_is_served_without_internet,
+    |app: TestApp| async move {
+        let (s, ct, page) = text(&app, "/docs").await;
+        assert_eq!((s, ct.as_str()), (200, "text/html"));
+        assert!(page.contains("/openapi.json"), "{page}");
+        // Every script and style the page loads is served by this server.
+        let assets: Vec<&str> = page
+            .split(['"', '\''])
+            .filter(|a| a.ends_with(".js") || a.ends_with(".css"))
+            .collect();
+        assert!(assets.len() >= 2, "{page}");
+        for a in assets {
+            assert!(a.starts_with('/'), "{a} is not served by this server");
+            let (s, _, body) = text(&app, a).await;
+            assert_eq!(s, 200, "{a}");
+            assert!(body.len() > 1000, "{a} is empty");
+        }
+        let (s, ct, doc) = text(&app, "/openapi.json").await;
+        assert_eq!((s, ct.as_str()), (200, "application/json"));
+        assert!(doc.contains("\"getAsset\""));
+    }
+);
+
 both_engines!(health_and_request_ids, |app: TestApp| async move {
     let (s, _) = app
         .raw(req("GET", "/healthz").body(Body::empty()).unwrap())
