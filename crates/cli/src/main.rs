@@ -8,6 +8,11 @@
 
 mod commands;
 
+/// mimalloc as the allocator: requests allocate and free many small strings from several threads,
+/// which it serves from thread-local pages without glibc's arena locks.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 /// Default store: an embedded SQLite file under `./data/`.

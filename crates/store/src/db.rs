@@ -252,10 +252,12 @@ impl Conn {
         let sqlite = self.with_sqlite(|conn| -> Result<Vec<T>> {
             let (sql, values) = stmt.build_rusqlite(SqliteQueryBuilder);
             let mut st = conn.prepare_cached(&sql)?;
+            // Column names read once per statement, not once per column of every row.
+            let names: Vec<String> = st.column_names().into_iter().map(String::from).collect();
             let mut rows = st.query(&*values.as_params())?;
             let mut out = Vec::new();
             while let Some(row) = rows.next()? {
-                out.push(T::from_row(row)?);
+                out.push(T::from_row(&crate::row::Named { row, names: &names })?);
             }
             Ok(out)
         });

@@ -63,6 +63,35 @@ impl Row for rusqlite::Row<'_> {
     }
 }
 
+/// A SQLite row with the column names of its statement, read once per query.
+pub(crate) struct Named<'a, 'r> {
+    /// The row.
+    pub row: &'a rusqlite::Row<'r>,
+    /// The statement's column names, in order.
+    pub names: &'a [String],
+}
+
+impl Row for Named<'_, '_> {
+    fn text(&self, i: usize) -> Result<String> {
+        self.row.text(i)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        self.row.opt_text(i)
+    }
+    fn int(&self, i: usize) -> Result<i64> {
+        self.row.int(i)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        self.row.opt_int(i)
+    }
+    fn boolean(&self, i: usize) -> Result<bool> {
+        self.row.boolean(i)
+    }
+    fn column_name(&self, i: usize) -> Option<&str> {
+        self.names.get(i).map(String::as_str)
+    }
+}
+
 impl Row for tokio_postgres::Row {
     fn text(&self, i: usize) -> Result<String> {
         self.try_get(i).map_err(dec(i))

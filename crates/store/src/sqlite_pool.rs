@@ -55,11 +55,35 @@ const WRITER_CACHE_KIB: i64 = 131_072;
 /// Page cache of each reader, in KiB.
 const READER_CACHE_KIB: i64 = 16_384;
 
+/// Bytes of the database file each connection reads through a memory map instead of `pread`
+/// into its page cache (address space only; the operating system's page cache backs it).
+const MMAP_BYTES: i64 = 1 << 32;
+
+/// Process-wide SQLite settings, applied once before the first connection: no memory-usage
+/// statistics, whose upkeep takes a global mutex on every allocation that the reader threads
+/// would otherwise contend for.
+fn configure_library() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: `sqlite3_config` with SQLITE_CONFIG_MEMSTATUS takes one int. It is only valid
+        // before the library initialises; called later it returns SQLITE_MISUSE and changes
+        // nothing, which is harmless, so the result is ignored.
+        let _ = unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
+                0 as std::ffi::c_int,
+            )
+        };
+    });
+}
+
 fn open(path: &Path, cache_kib: i64) -> Result<Connection> {
+    configure_library();
     let conn = Connection::open(path)?;
     conn.execute_batch(&format!(
         "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; \
-         PRAGMA synchronous=NORMAL; PRAGMA cache_size=-{cache_kib};"
+         PRAGMA synchronous=NORMAL; PRAGMA cache_size=-{cache_kib}; \
+         PRAGMA mmap_size={MMAP_BYTES};"
     ))?;
     // Plans do not depend on bound values (QPSG): a cached statement is never recompiled because
     // a parameter such as LIMIT changed, so the prepared-statement cache keeps its worth.

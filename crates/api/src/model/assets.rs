@@ -72,30 +72,30 @@ pub struct Asset {
 
 impl Asset {
     /// Renders a stored asset. Errors: 500 when its stored status is not one of the five.
-    pub fn new(ctx: &TenantContext, a: &AssetRecord) -> Result<Self, AppError> {
+    pub fn new(ctx: &TenantContext, a: AssetRecord) -> Result<Self, AppError> {
         let exp = ctx.exponent();
         Ok(Asset {
-            serial_number: a.serial_number.clone(),
-            tenant_id: a.tenant_id.clone(),
-            product_id: a.product_id.clone(),
-            product_image_url: a.product_image_url.clone(),
-            variant_id: a.variant_id.clone(),
-            sku: a.sku.clone(),
-            product_name: a.product_name.clone(),
             status: stored_enum(&a.status, AssetStatus::parse)?,
-            location: a.location.clone(),
-            customer_id: a.customer_id.clone(),
-            rental_id: a.rental_id.clone(),
-            notes: a.notes.clone(),
-            condition: a.condition.clone(),
             acquisition_cost: Decimal::money_opt(a.acquisition_cost, exp),
-            acquisition_date: a.acquisition_date.clone(),
             lifetime_collected: Decimal::money(a.lifetime_collected, exp),
             cost_recovery_percent: a
                 .acquisition_cost
                 .and_then(|cost| Decimal::percent(a.lifetime_collected, cost, 1)),
             created_at: Instant(a.created_at),
             updated_at: Instant(a.updated_at),
+            serial_number: a.serial_number,
+            tenant_id: a.tenant_id,
+            product_id: a.product_id,
+            product_image_url: a.product_image_url,
+            variant_id: a.variant_id,
+            sku: a.sku,
+            product_name: a.product_name,
+            location: a.location,
+            customer_id: a.customer_id,
+            rental_id: a.rental_id,
+            notes: a.notes,
+            condition: a.condition,
+            acquisition_date: a.acquisition_date,
         })
     }
 }

@@ -203,6 +203,30 @@ macro_rules! list_envelope {
                     },
                 })
             }
+
+            /// [`Self::from_page`] consuming the page, so `item` can move the stored values into
+            /// the rendering instead of copying them.
+            #[allow(dead_code)]
+            pub fn from_owned_page<T, E>(
+                page: flexportal_store::page::Page<T>,
+                limit: u64,
+                cursor: impl Fn(&T) -> String,
+                item: impl FnMut(T) -> Result<$item, E>,
+            ) -> Result<Self, E> {
+                let next_cursor = if page.has_more {
+                    page.items.last().map(cursor)
+                } else {
+                    None
+                };
+                let items = page.items.into_iter().map(item).collect::<Result<Vec<_>, E>>()?;
+                Ok($name {
+                    count: items.len(),
+                    items,
+                    limit,
+                    has_more: page.has_more,
+                    next_cursor,
+                })
+            }
         }
     };
 }

@@ -50,7 +50,7 @@ pub(crate) async fn create(
         Json(AssetSaved {
             success: true,
             message: "Asset created",
-            asset: Asset::new(&ctx, &a)?,
+            asset: Asset::new(&ctx, a)?,
         }),
     ))
 }
@@ -72,8 +72,8 @@ pub(crate) async fn list(
     Params(q): Params,
 ) -> Result<Json<AssetList>, ApiError> {
     let (page, limit) = uc::list(&s.app, &ctx, &q).await?;
-    Ok(Json(AssetList::from_page(
-        &page,
+    Ok(Json(AssetList::from_owned_page(
+        page,
         limit,
         |a| a.serial_number.clone(),
         |a| Asset::new(&ctx, a),
@@ -97,7 +97,7 @@ pub(crate) async fn get(
     Path(serial): Path<String>,
 ) -> Result<Json<Asset>, ApiError> {
     let a = uc::get(&s.app, &ctx, &serial).await?;
-    Ok(Json(Asset::new(&ctx, &a)?))
+    Ok(Json(Asset::new(&ctx, a)?))
 }
 
 /// updateAsset (PUT, with PATCH as an alias).
@@ -124,7 +124,7 @@ pub(crate) async fn update(
     Ok(Json(AssetSaved {
         success: true,
         message: "Asset updated",
-        asset: Asset::new(&ctx, &a)?,
+        asset: Asset::new(&ctx, a)?,
     }))
 }
 
