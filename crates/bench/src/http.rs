@@ -324,8 +324,16 @@ async fn print_plans(app: &App, tenant_id: &str, deep: Option<&DeepCursor>) {
     }
 }
 
-/// Binds 127.0.0.1:0 and serves the router with the key-usage flusher, as `flexportal serve`.
+/// Binds 127.0.0.1:0 and serves the router with the key-usage flusher and (on PostgreSQL) the
+/// credentials listener of the key cache, as `flexportal serve`.
 pub(crate) async fn start(app: App) -> Server {
+    let mut tasks = Vec::new();
+    if let Some(listener) = app.watch_credentials() {
+        tasks.push(listener);
+        while app.keys.mode() != flexportal_app::keycache::Mode::Notified {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
     let state = AppState {
         app,
         usage: Arc::new(UsageBuffer::default()),
@@ -346,11 +354,8 @@ pub(crate) async fn start(app: App) -> Server {
             eprintln!("server error: {e}");
         }
     });
-    Server {
-        addr,
-        bare,
-        tasks: vec![server, flusher],
-    }
+    tasks.extend([server, flusher]);
+    Server { addr, bare, tasks }
 }
 
 /// Checks that `path` answers 200 with JSON and returns it.
