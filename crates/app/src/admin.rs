@@ -3,9 +3,11 @@
 use crate::AppError;
 use flexportal_domain::Currency;
 use flexportal_domain::ids::{self, prefix};
+use flexportal_domain::settings::UnitSettings;
 use flexportal_domain::status::KeyScope;
 use flexportal_store::api_keys::{self, ApiKeyRecord};
 use flexportal_store::tenants::{self, TenantRecord};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::keycache::{Credentials, Mode};
@@ -74,6 +76,79 @@ pub async fn create_tenant(
     tenants::insert(&mut tx, &t).await?;
     tx.commit().await?;
     Ok(t)
+}
+
+/// The effective settings of a business unit (SPEC §2.1): the stored document with every default
+/// filled in. Errors: 404 `NOT_FOUND` for an unknown unit; 500 when the stored document cannot be
+/// read.
+pub async fn settings(app: &App, tenant_id: &str) -> AppResult<UnitSettings> {
+    let mut c = app.db.read().await?;
+    let t = tenants::get(&mut c, tenant_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Business unit"))?;
+    UnitSettings::from_stored(&t.settings).map_err(AppError::corrupt)
+}
+
+/// Writes a business unit's settings (SPEC §2.1) and returns the effective document. With
+/// `merge`, `doc` is a JSON merge patch (RFC 7396) on the current effective settings (`null`
+/// removes a field, so it takes its default again); without it, `doc` replaces the whole
+/// document. The result is validated before anything is written, with the unit's currency for
+/// flat fees. Running requests see the change at once (the key cache is cleared; other
+/// processes through the credentials epoch or notification). Errors: 404 `NOT_FOUND` for an
+/// unknown unit; 400 `VALIDATION_ERROR` with one detail per failing setting.
+pub async fn set_settings(
+    app: &App,
+    tenant_id: &str,
+    doc: &Value,
+    merge: bool,
+) -> AppResult<UnitSettings> {
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let t = tenants::get_for_update(&mut tx, tenant_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Business unit"))?;
+    let currency = Currency::parse(&t.currency)
+        .ok_or_else(|| AppError::corrupt(format!("currency {:?}", t.currency)))?;
+    let next = if merge {
+        let current = UnitSettings::from_stored(&t.settings).map_err(AppError::corrupt)?;
+        let mut base = serde_json::to_value(&current).map_err(AppError::corrupt)?;
+        merge_patch(&mut base, doc);
+        base
+    } else {
+        doc.clone()
+    };
+    if !next.is_object() {
+        return Err(AppError::field(
+            "",
+            "invalid_type",
+            "The settings document must be a JSON object",
+        ));
+    }
+    let settings =
+        UnitSettings::parse_for_write(&next, currency.exponent()).map_err(|details| {
+            AppError::Rejected(flexportal_domain::DomainError::validation(details))
+        })?;
+    let text = serde_json::to_string(&settings).map_err(AppError::corrupt)?;
+    tenants::set_settings(&mut tx, tenant_id, &text, now).await?;
+    tx.commit().await?;
+    app.keys.clear();
+    Ok(settings)
+}
+
+/// RFC 7396 JSON merge patch: objects merge key by key, `null` removes, anything else replaces.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
 }
 
 /// Issues a key for a business unit. Errors: 404 `NOT_FOUND` for an unknown unit.

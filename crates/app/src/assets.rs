@@ -20,24 +20,18 @@ pub const MAX_SERIAL: usize = 200;
 /// `fair`) and whether returned assets need an inspection condition before `available`.
 fn inspection_rules(ctx: &TenantContext) -> (bool, Vec<String>) {
     let s = &ctx.settings;
-    let required = s
-        .pointer("/assetWorkflow/requireInspection")
-        .and_then(Value::as_bool)
-        .unwrap_or(true);
-    let codes = s
-        .pointer("/catalog/conditions")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|c| c.get("code").and_then(Value::as_str).map(str::to_string))
-                .collect::<Vec<_>>()
-        })
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| {
-            ["new", "like_new", "good", "fair"]
-                .map(String::from)
-                .to_vec()
-        });
+    let required = s.asset_workflow.require_inspection;
+    let mut codes: Vec<String> = s
+        .catalog
+        .conditions
+        .iter()
+        .map(|c| c.code.clone())
+        .collect();
+    if codes.is_empty() {
+        codes = ["new", "like_new", "good", "fair"]
+            .map(String::from)
+            .to_vec();
+    }
     (required, codes)
 }
 

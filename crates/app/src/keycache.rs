@@ -17,7 +17,6 @@ use std::sync::{Arc, RwLock};
 use flexportal_domain::Currency;
 use flexportal_store::ListenEvent;
 use flexportal_store::api_keys::KeyAuth;
-use serde_json::Value;
 
 use crate::AppError;
 
@@ -35,7 +34,7 @@ pub struct Credentials {
     /// The unit's currency.
     pub currency: Currency,
     /// The unit's settings document (SPEC §2.1).
-    pub settings: Arc<Value>,
+    pub settings: Arc<flexportal_domain::settings::UnitSettings>,
 }
 
 impl Credentials {
@@ -43,7 +42,8 @@ impl Credentials {
     pub fn resolve(key: KeyAuth) -> Result<Self, AppError> {
         let currency = Currency::parse(&key.currency)
             .ok_or_else(|| AppError::corrupt(format!("currency {:?}", key.currency)))?;
-        let settings = serde_json::from_str(&key.settings).map_err(AppError::corrupt)?;
+        let settings = flexportal_domain::settings::UnitSettings::from_stored(&key.settings)
+            .map_err(AppError::corrupt)?;
         Ok(Credentials {
             key,
             currency,

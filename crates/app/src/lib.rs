@@ -129,7 +129,7 @@ pub struct TenantContext {
     /// The unit's IANA time zone.
     pub time_zone: String,
     /// The unit's settings document (SPEC §2.1); `{}` means defaults.
-    pub settings: Arc<serde_json::Value>,
+    pub settings: Arc<flexportal_domain::settings::UnitSettings>,
     /// The caller.
     pub actor: Actor,
 }

@@ -14,7 +14,6 @@ use flexportal_domain::money::format_amount;
 use flexportal_domain::status::KeyScope;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde_json::json;
 
 use crate::catalog::{self, CURRENCY, EXPONENT, VariantSpec};
 
@@ -84,7 +83,7 @@ pub async fn create_tenant(app: &App) -> BenchTenant {
         currency: Currency::parse(&t.currency).expect("stored currency is valid"),
         time_zone: t.time_zone,
         settings: std::sync::Arc::new(
-            serde_json::from_str(&t.settings).unwrap_or_else(|_| json!({})),
+            flexportal_domain::settings::UnitSettings::from_stored(&t.settings).expect("settings"),
         ),
         tenant_id: t.tenant_id,
         actor: Actor {

@@ -37,6 +37,35 @@ pub enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A business unit's settings (SPEC §2.1): buyout and early-return methods, extension rules,
+    /// contract-end behaviour, late fees, billing cycle, VAT, inspection, ...
+    Settings {
+        #[command(subcommand)]
+        command: SettingsCommand,
+    },
+}
+
+/// `flexportal tenants settings …`
+#[derive(Subcommand)]
+pub enum SettingsCommand {
+    /// Print the effective settings document (JSON, every default filled in).
+    Get {
+        /// Business unit id.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Validate and write settings; prints the effective document.
+    Set {
+        /// Business unit id.
+        #[arg(long)]
+        tenant: String,
+        /// The JSON document, `@FILE` to read it from a file, or `-` for standard input.
+        document: String,
+        /// Apply the document as a JSON merge patch on the current settings (`null` resets a
+        /// field to its default) instead of replacing them.
+        #[arg(long)]
+        merge: bool,
+    },
 }
 
 /// `flexportal keys …`
@@ -211,6 +240,38 @@ async fn tenants(app: &App, cmd: TenantCommand) -> AnyResult {
                 );
             }
         }
+        TenantCommand::Settings { command } => match command {
+            SettingsCommand::Get { tenant } => {
+                let s = admin::settings(app, &tenant).await?;
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            }
+            SettingsCommand::Set {
+                tenant,
+                document,
+                merge,
+            } => {
+                let text = match document.as_str() {
+                    "-" => std::io::read_to_string(std::io::stdin())?,
+                    d => match d.strip_prefix('@') {
+                        Some(path) => std::fs::read_to_string(path)?,
+                        None => d.to_string(),
+                    },
+                };
+                let doc: serde_json::Value = serde_json::from_str(&text)
+                    .map_err(|e| format!("the settings document is not JSON: {e}"))?;
+                match admin::set_settings(app, &tenant, &doc, merge).await {
+                    Ok(s) => println!("{}", serde_json::to_string_pretty(&s)?),
+                    Err(e) => {
+                        let wire = e.into_wire();
+                        let mut text = wire.message.clone();
+                        for d in &wire.details {
+                            text.push_str(&format!("\n  {}: {} ({})", d.path, d.message, d.code));
+                        }
+                        return Err(text.into());
+                    }
+                }
+            }
+        },
         TenantCommand::List { json } => {
             let ts = admin::list_tenants(app).await?;
             if json {
@@ -300,9 +361,9 @@ async fn context(
     Ok(TenantContext {
         currency: Currency::parse(&t.currency).ok_or("invalid stored currency")?,
         time_zone: t.time_zone,
-        settings: std::sync::Arc::new(
-            serde_json::from_str(&t.settings).unwrap_or_else(|_| json!({})),
-        ),
+        settings: std::sync::Arc::new(flexportal_domain::settings::UnitSettings::from_stored(
+            &t.settings,
+        )?),
         tenant_id: t.tenant_id,
         actor: Actor {
             user_id: "system".into(),

@@ -102,6 +102,65 @@ fn admin_commands(url: &str, dir: &std::path::Path) {
     let (ok, _, _) = flexportal(url, &["keys", "create", "--tenant", "bu_unknown"]);
     assert!(!ok);
 
+    // Settings: the defaults of SPEC §2.1, a validated merge, every failing setting named, and
+    // nothing written by a refused document.
+    let s = json(url, &["tenants", "settings", "get", "--tenant", &tenant]);
+    assert_eq!(s["subscriptions"]["buyouts"]["method"], "remaining_months");
+    assert_eq!(s["subscriptions"]["earlyReturn"]["feePercentage"], 100);
+    assert_eq!(
+        s["subscriptions"]["contractEnd"]["behaviour"],
+        "require_action"
+    );
+    assert_eq!(s["assetWorkflow"]["requireInspection"], true);
+    let s = json(
+        url,
+        &[
+            "tenants",
+            "settings",
+            "set",
+            "--tenant",
+            &tenant,
+            "--merge",
+            r#"{"subscriptions": {"buyouts": {"method": "remaining_plus_rrp", "rrpPercentage": 50}}}"#,
+        ],
+    );
+    assert_eq!(
+        s["subscriptions"]["buyouts"]["method"],
+        "remaining_plus_rrp"
+    );
+    assert_eq!(
+        s["subscriptions"]["earlyReturn"]["feeMethod"],
+        "remaining_months"
+    );
+    let (ok, _, err) = flexportal(
+        url,
+        &[
+            "tenants",
+            "settings",
+            "set",
+            "--tenant",
+            &tenant,
+            "--merge",
+            r#"{"payments": {"dayOfMonth": 31}, "subscriptions": {"earlyReturn": {"flatFee": 1.234}}, "colour": 1}"#,
+        ],
+    );
+    assert!(!ok, "an invalid document is refused");
+    for path in [
+        "payments.dayOfMonth",
+        "subscriptions.earlyReturn.flatFee",
+        "colour",
+    ] {
+        assert!(err.contains(path), "{path} not named: {err}");
+    }
+    let s = json(url, &["tenants", "settings", "get", "--tenant", &tenant]);
+    assert_eq!(s["payments"]["dayOfMonth"], 1);
+    assert_eq!(s["subscriptions"]["buyouts"]["rrpPercentage"], 50);
+    let (ok, _, _) = flexportal(
+        url,
+        &["tenants", "settings", "get", "--tenant", "bu_unknown"],
+    );
+    assert!(!ok);
+
     // Imports: products then assets, with a report of rejected rows; a re-run changes nothing.
     let products = dir.join("products.csv");
     std::fs::write(&products, "Product Name,Product SKU,Category,Brand,Specification,Variant SKU,List Price,Acquisition Cost,12mo_Price\nDesk,DESK,Furniture,Ergo,Oak,DESK-OAK,899,400,49\n").unwrap();

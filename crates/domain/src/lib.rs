@@ -8,6 +8,7 @@
 //! - [`pricing`]: variant pricing tiers per contract length (SPEC §2.2).
 //! - [`tax`]: VAT on charges and orders, checked (SPEC §2.7 Amounts).
 //! - [`billing`]: the versioned billing settings document of a subscription (SPEC §2.6.3).
+//! - [`settings`]: the typed settings document of a business unit (SPEC §2.1).
 //! - [`assignment`]: which asset a rental held on a date (income attribution, SPEC §2.7).
 //! - [`error`]: the typed error every use case returns, with its wire code (SPEC §1.4).
 
@@ -20,6 +21,7 @@ pub mod pricing;
 pub mod recovery;
 pub mod schedule;
 pub mod serial;
+pub mod settings;
 pub mod status;
 pub mod tax;
 pub mod time;

@@ -58,6 +58,15 @@ pub async fn get(conn: &mut Conn, tenant_id: &str) -> Result<Option<TenantRecord
     conn.fetch_optional(&q).await
 }
 
+/// One business unit by id, locked until the transaction ends (PostgreSQL `FOR UPDATE`; SQLite
+/// write transactions hold the database).
+pub async fn get_for_update(conn: &mut Conn, tenant_id: &str) -> Result<Option<TenantRecord>> {
+    let mut q = Scoped::select(Tenants::Table, tenant_id);
+    q.columns(COLUMNS.iter().copied());
+    q.lock_exclusive();
+    conn.fetch_optional(&q).await
+}
+
 /// Every business unit, oldest first.
 pub async fn list(conn: &mut Conn) -> Result<Vec<TenantRecord>> {
     // Platform-wide: the list of business units is not owned by one of them.

@@ -369,19 +369,13 @@ impl TestApp {
         out
     }
 
-    /// Replaces a business unit's settings document (SPEC §2.1 settings).
+    /// Replaces a business unit's settings document (SPEC §2.1 settings) as
+    /// `flexportal tenants settings set` does: validated, and seen by the next request. Panics
+    /// when the document is refused.
     pub async fn set_settings(&self, tenant: &TestTenant, settings: Value) {
-        let mut tx = self.app().db.begin().await.expect("begin");
-        flexportal_store::tenants::set_settings(
-            &mut tx,
-            &tenant.tenant_id,
-            &settings.to_string(),
-            0,
-        )
-        .await
-        .expect("settings");
-        tx.commit().await.expect("commit");
-        self.app().keys.clear();
+        flexportal_app::admin::set_settings(self.app(), &tenant.tenant_id, &settings, false)
+            .await
+            .unwrap_or_else(|e| panic!("settings {settings} refused: {e:?}"));
     }
 
     /// Another handle on this test's database, as another process would open it (its own SQLite
@@ -434,7 +428,10 @@ impl TestApp {
             tenant_id: t.tenant_id,
             currency: flexportal_domain::Currency::parse(&t.currency).expect("currency"),
             time_zone: t.time_zone,
-            settings: std::sync::Arc::new(serde_json::from_str(&t.settings).unwrap_or_default()),
+            settings: std::sync::Arc::new(
+                flexportal_domain::settings::UnitSettings::from_stored(&t.settings)
+                    .expect("settings"),
+            ),
             actor: flexportal_app::Actor {
                 user_id: "system".into(),
                 display_name: "test".into(),

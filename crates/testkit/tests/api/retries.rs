@@ -16,8 +16,13 @@ async fn attempt(
     succeed_at: u32,
 ) -> AppResult<u32> {
     let n = attempts.fetch_add(1, Ordering::SeqCst) + 1;
-    flexportal_store::tenants::set_settings(tx, tenant_id, &format!("{{\"attempt\":{n}}}"), 0)
-        .await?;
+    flexportal_store::tenants::set_settings(
+        tx,
+        tenant_id,
+        &format!("{{\"pricing\":{{\"defaultContractLength\":{n}}}}}"),
+        0,
+    )
+    .await?;
     if n < succeed_at {
         return Err(AppError::Retryable(StoreError::Pool(format!(
             "attempt {n} lost"
@@ -35,11 +40,14 @@ both_engines!(
             flexportal_app::transact!(app.app(), |tx| attempt(tx, &tenant, &attempts, 3)).unwrap();
         assert_eq!(n, 3);
         let ctx = app.context(&app.tenant).await;
-        assert_eq!(ctx.settings["attempt"], 3);
+        assert_eq!(ctx.settings.pricing.default_contract_length, 3);
 
         // Past the bound the failure is answered, and nothing of any attempt is kept.
-        app.set_settings(&app.tenant, serde_json::json!({"kept": true}))
-            .await;
+        app.set_settings(
+            &app.tenant,
+            serde_json::json!({"pricing": {"defaultContractLength": 24}}),
+        )
+        .await;
         let attempts = AtomicU32::new(0);
         let e = flexportal_app::transact!(app.app(), |tx| attempt(tx, &tenant, &attempts, 99))
             .unwrap_err();
@@ -48,7 +56,7 @@ both_engines!(
         let wire = e.into_wire();
         assert_eq!((wire.status, wire.code), (409, "CONFLICT"));
         let ctx = app.context(&app.tenant).await;
-        assert_eq!(*ctx.settings, serde_json::json!({"kept": true}));
+        assert_eq!(ctx.settings.pricing.default_contract_length, 24);
 
         // Other failures are not retried.
         let attempts = AtomicU32::new(0);
