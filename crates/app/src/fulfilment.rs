@@ -254,6 +254,10 @@ pub fn plan(ctx: &TenantContext, i: &FulfilmentInput<'_>) -> AppResult<Fulfilmen
         created_by: ctx.actor.user_id.clone(),
         created_at: now,
         updated_at: now,
+        ended_on: None,
+        months_rented: None,
+        months_saved: None,
+        pending_upgrade_order_id: None,
     };
     let mut order = order.clone();
     order.rented_devices += 1;

@@ -5,7 +5,7 @@ use crate::AppError;
 use flexportal_domain::money::checked_sum;
 use flexportal_domain::pricing::{tier_for, unit_price};
 use flexportal_domain::recovery::{RecoveryInput, recovery};
-use flexportal_domain::schedule::{self, BillingStartOption, ChargeState};
+use flexportal_domain::schedule::{self, BillingStartOption};
 use flexportal_domain::status::OrderStatus;
 use flexportal_domain::time::today_in;
 use flexportal_store::assets;
@@ -13,6 +13,7 @@ use flexportal_store::customers;
 use flexportal_store::orders;
 use flexportal_store::page::Page;
 use flexportal_store::payments::{self, PaymentRecord};
+use flexportal_store::subscription_events::{self, SubscriptionEvent};
 use flexportal_store::subscriptions::{
     self, SubscriptionFilter, SubscriptionRecord, SubscriptionSort,
 };
@@ -35,6 +36,8 @@ pub struct SubscriptionView {
     pub payments: Vec<PaymentRecord>,
     /// "Today" in the business unit.
     pub today: Date,
+    /// Its history, oldest first.
+    pub events: Vec<SubscriptionEvent>,
 }
 
 /// The computed fields of a subscription as of `today` (SPEC §2.6.1, §2.6.4, §2.13).
@@ -50,6 +53,8 @@ pub struct Computed {
     pub open_value: i64,
     /// Cost recovery.
     pub recovery: flexportal_domain::recovery::Recovery,
+    /// `monthsSaved` (0 until an early ending sets it).
+    pub months_saved: i64,
 }
 
 /// A stored `YYYY-MM-DD` date. Errors: 500 when it is not one.
@@ -59,28 +64,11 @@ fn date(s: &str) -> AppResult<Date> {
 }
 
 impl SubscriptionView {
-    /// The charge states of the schedule (payments of this subscription, one-offs excluded).
-    fn charges(&self) -> AppResult<Vec<ChargeState>> {
-        self.payments
-            .iter()
-            .filter(|p| p.kind.is_contract_month())
-            .map(|p| {
-                Ok(ChargeState {
-                    service_start: date(&p.service_start)?,
-                    base_amount: p.subtotal,
-                    stub: p.stub,
-                    open: !matches!(p.status.as_str(), "paid" | "cancelled"),
-                    cancelled: p.status == "cancelled",
-                })
-            })
-            .collect()
-    }
-
     /// The computed fields as of today. Errors: 500 when a stored date cannot be read; 400
     /// `VALIDATION_ERROR` when the open value does not fit (it cannot for amounts within
     /// [`flexportal_domain::money::MAX_AMOUNT`]).
     pub fn computed(&self) -> AppResult<Computed> {
-        let charges = self.charges()?;
+        let charges = crate::lifecycle::charge_states(&self.payments)?;
         let active = self.sub.status == "active";
         let as_of = self.today;
         let open: Vec<(Date, bool)> = self
@@ -93,8 +81,11 @@ impl SubscriptionView {
                 ))
             })
             .collect::<AppResult<_>>()?;
-        let months_elapsed =
-            schedule::months_elapsed(&charges, as_of).min(self.sub.contract_length);
+        // An ending freezes the months rented at its effective date (SPEC §2.6.2).
+        let months_elapsed = match self.sub.months_rented {
+            Some(frozen) => frozen,
+            None => schedule::months_elapsed(&charges, as_of).min(self.sub.contract_length),
+        };
         Ok(Computed {
             next_billing_date: if active {
                 schedule::next_billing_date(&open, as_of)
@@ -102,7 +93,12 @@ impl SubscriptionView {
                 None
             },
             months_elapsed,
-            months_remaining: schedule::remaining_months(&charges, as_of),
+            months_remaining: if active {
+                schedule::remaining_months(&charges, as_of)
+            } else {
+                0
+            },
+            months_saved: self.sub.months_saved.unwrap_or(0),
             open_value: checked_sum(
                 self.payments
                     .iter()
@@ -364,7 +360,7 @@ pub async fn create_in(
         now,
     )
     .await?;
-    flexportal_store::subscription_events::append(tx, &plan.event).await?;
+    subscription_events::append(tx, &plan.event).await?;
     payments::insert_many(tx, &plan.payments)
         .await
         .map_err(|e| match e {
@@ -389,6 +385,7 @@ pub async fn create_in(
         sub: plan.sub,
         payments: plan.payments,
         today,
+        events: vec![plan.event],
     })
 }
 
@@ -404,10 +401,12 @@ async fn load(
             .cmp(&b.billing_date)
             .then(a.payment_id.cmp(&b.payment_id))
     });
+    let events = subscription_events::for_rental(c, &ctx.tenant_id, &sub.rental_id).await?;
     Ok(SubscriptionView {
         sub,
         payments,
         today,
+        events,
     })
 }
 
@@ -523,11 +522,20 @@ pub async fn list(
         let rental = p.rental_id.clone().unwrap_or_default();
         by_rental.entry(rental).or_default().push(p);
     }
+    let mut events_by_rental: std::collections::HashMap<String, Vec<SubscriptionEvent>> =
+        std::collections::HashMap::with_capacity(ids.len());
+    for e in subscription_events::for_rentals(&mut c, &ctx.tenant_id, &ids).await? {
+        events_by_rental
+            .entry(e.rental_id.clone())
+            .or_default()
+            .push(e);
+    }
     let items = page
         .items
         .into_iter()
         .map(|sub| SubscriptionView {
             payments: by_rental.remove(&sub.rental_id).unwrap_or_default(),
+            events: events_by_rental.remove(&sub.rental_id).unwrap_or_default(),
             sub,
             today,
         })

@@ -8,6 +8,7 @@
 //! - [`pricing`]: variant pricing tiers per contract length (SPEC §2.2).
 //! - [`tax`]: VAT on charges and orders, checked (SPEC §2.7 Amounts).
 //! - [`billing`]: the versioned billing settings document of a subscription (SPEC §2.6.3).
+//! - [`quote`]: buyout prices and early-return fees (SPEC §2.13 quote metrics).
 //! - [`settings`]: the typed settings document of a business unit (SPEC §2.1).
 //! - [`assignment`]: which asset a rental held on a date (income attribution, SPEC §2.7).
 //! - [`error`]: the typed error every use case returns, with its wire code (SPEC §1.4).
@@ -18,6 +19,7 @@ pub mod error;
 pub mod ids;
 pub mod money;
 pub mod pricing;
+pub mod quote;
 pub mod recovery;
 pub mod schedule;
 pub mod serial;

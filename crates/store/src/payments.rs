@@ -142,6 +142,47 @@ pub async fn for_rental(
     conn.fetch_all(&q).await
 }
 
+/// Every payment of a subscription, by billing date, locked until the transaction ends
+/// (PostgreSQL `FOR UPDATE`), so that a lifecycle action and a concurrent mark-paid or cancel of
+/// one of them run one after the other.
+pub async fn for_rental_locked(
+    conn: &mut Conn,
+    tenant_id: &str,
+    rental_id: &str,
+) -> Result<Vec<PaymentRecord>> {
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(COLUMNS.iter().copied())
+        .and_where(Expr::col("rental_id").eq(rental_id))
+        .order_by("billing_date", sea_query::Order::Asc)
+        .order_by("payment_id", sea_query::Order::Asc);
+    q.lock_exclusive();
+    conn.fetch_all(&q).await
+}
+
+/// Cancels the listed payments that are still `pending` or `failed` (SPEC §2.7 transitions),
+/// with `notes`; returns how many changed. A payment paid or cancelled meanwhile is left alone.
+pub async fn cancel_open(
+    conn: &mut Conn,
+    tenant_id: &str,
+    payment_ids: &[String],
+    notes: &str,
+    now: i64,
+) -> Result<u64> {
+    let mut changed = 0;
+    for chunk in payment_ids.chunks(500) {
+        let mut q = Scoped::update(TABLE, tenant_id);
+        q.values([
+            ("status", "cancelled".into()),
+            ("notes", notes.into()),
+            ("updated_at", now.into()),
+        ])
+        .and_where(Expr::col("payment_id").is_in(chunk.iter().map(String::as_str)))
+        .and_where(Expr::col("status").is_in(["pending", "failed"]));
+        changed += conn.execute(&q).await?;
+    }
+    Ok(changed)
+}
+
 /// The payments of several subscriptions in one query (a page of subscriptions), by rental id,
 /// then billing date and id.
 pub async fn for_rentals(

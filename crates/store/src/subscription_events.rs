@@ -51,3 +51,20 @@ pub async fn for_rental(
         .order_by("event_id", Order::Asc);
     conn.fetch_all(&q).await
 }
+
+/// The histories of several subscriptions in one query (a page), by rental id, oldest first.
+pub async fn for_rentals(
+    conn: &mut Conn,
+    tenant_id: &str,
+    rental_ids: &[String],
+) -> Result<Vec<SubscriptionEvent>> {
+    if rental_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(COLUMNS.iter().copied())
+        .and_where(Expr::col("rental_id").is_in(rental_ids.iter().map(String::as_str)))
+        .order_by("rental_id", Order::Asc)
+        .order_by("event_id", Order::Asc);
+    conn.fetch_all(&q).await
+}

@@ -89,6 +89,14 @@ crate::record! {
         created_at: i64,
         /// Epoch milliseconds.
         updated_at: i64,
+        /// Effective date `YYYY-MM-DD` of the ending (SPEC §2.6.2), once ended or cancelled.
+        ended_on: Option<String>,
+        /// `actualMonthsRented` frozen at the ending, months.
+        months_rented: Option<i64>,
+        /// `monthsSaved` set at the ending, months.
+        months_saved: Option<i64>,
+        /// The pending upgrade order of a deferred upgrade (SPEC §2.6.5).
+        pending_upgrade_order_id: Option<String>,
     }
 }
 

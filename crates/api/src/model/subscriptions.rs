@@ -11,8 +11,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
+use flexportal_app::lifecycle::HistoryEntry;
+
 use super::subscriptions_lifecycle::{
-    BuyoutDetails, CancellationDetails, EarlyReturnDetails, SubscriptionExtension,
+    BuyoutDetails, CancellationDetails, EarlyReturnDetails, Endings, SubscriptionExtension,
     SubscriptionReplacement,
 };
 use super::{Decimal, Instant, SortDirection, list_envelope, stored_enum};
@@ -288,6 +290,12 @@ impl Subscription {
         let money = |minor| Decimal::money(minor, exp);
         let projected = s.total_collected + c.open_value;
         let cost = s.acquisition_cost.filter(|c| *c > 0);
+        let history = v
+            .events
+            .iter()
+            .map(HistoryEntry::decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        let endings = Endings::new(&history, exp)?;
         Ok(Subscription {
             rental_id: s.rental_id.clone(),
             tenant_id: s.tenant_id.clone(),
@@ -311,7 +319,7 @@ impl Subscription {
             extension_history: Vec::new(),
             replacement_history: Vec::new(),
             actual_months_rented: c.months_elapsed,
-            months_saved: 0,
+            months_saved: c.months_saved,
             list_price: Decimal::money_opt(s.list_price, exp),
             list_price_source: stored_enum(
                 &s.list_price_source,
@@ -330,9 +338,9 @@ impl Subscription {
             breakeven_months: r.breakeven_months_tenths.map(Decimal::tenths),
             has_reached_breakeven: r.has_reached_breakeven,
             recovery_status: r.status.into(),
-            buyout_details: None,
-            early_return_details: None,
-            cancellation_details: None,
+            buyout_details: endings.buyout,
+            early_return_details: endings.early_return,
+            cancellation_details: endings.cancellation,
             order_id: s.order_id.clone(),
             upgrade_from_rental_id: s.upgrade_from_rental_id.clone(),
             customer_email: s.customer_email.clone(),

@@ -1,13 +1,158 @@
 //! The lifecycle records of a subscription on the wire (SPEC §2.6.1, §2.6.5): the
 //! `extensionHistory` and `replacementHistory` entries and the `buyoutDetails`,
-//! `earlyReturnDetails` and `cancellationDetails` objects, in the official shapes. The lifecycle
-//! operations that write them are not served yet, so the histories are empty and the details
-//! absent.
+//! `earlyReturnDetails` and `cancellationDetails` objects, in the official shapes, rendered from
+//! the subscription's stored history ([`flexportal_app::lifecycle::HistoryEntry`]).
 
+use flexportal_app::AppError;
+use flexportal_app::lifecycle::{
+    ActorRecord, BuyoutRecord, CancellationRecord, EarlyReturnRecord, HistoryEntry,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{Decimal, Instant};
+
+/// Midnight UTC of a stored `YYYY-MM-DD` date. Errors: 500 when it is not a date.
+pub(crate) fn date_instant(date: &str) -> Result<Instant, AppError> {
+    let d: jiff::civil::Date = date
+        .parse()
+        .map_err(|_| AppError::corrupt(format!("stored date {date:?}")))?;
+    let z = d
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map_err(AppError::corrupt)?;
+    Ok(Instant(z.timestamp().as_millisecond()))
+}
+
+impl From<&ActorRecord> for SubscriptionActor {
+    fn from(a: &ActorRecord) -> Self {
+        SubscriptionActor {
+            role: a
+                .user_id
+                .starts_with("apikey:")
+                .then(|| "api_key".to_string()),
+            user_id: a.user_id.clone(),
+            email: None,
+            display_name: Some(a.display_name.clone()),
+            member_id: None,
+        }
+    }
+}
+
+/// The details objects of a subscription's history, for the subscription's rendering.
+#[derive(Debug, Default)]
+pub struct Endings {
+    /// `buyoutDetails`.
+    pub buyout: Option<BuyoutDetails>,
+    /// `earlyReturnDetails`.
+    pub early_return: Option<EarlyReturnDetails>,
+    /// `cancellationDetails`.
+    pub cancellation: Option<CancellationDetails>,
+}
+
+impl Endings {
+    /// Renders the ending records of a history (amounts with `exponent` decimals). Errors: 500
+    /// when a stored record holds an unknown enum value or date.
+    pub fn new(history: &[HistoryEntry], exponent: u32) -> Result<Self, AppError> {
+        let mut out = Endings::default();
+        for h in history {
+            match h {
+                HistoryEntry::BoughtOut(r) => out.buyout = Some(buyout_details(r, exponent)?),
+                HistoryEntry::Returned(r) => {
+                    out.early_return = Some(early_return_details(r, exponent)?)
+                }
+                HistoryEntry::Cancelled(r) => out.cancellation = Some(cancellation_details(r)?),
+                HistoryEntry::Other => {}
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn unknown(what: &str, v: &str) -> AppError {
+    AppError::corrupt(format!("stored {what} {v:?}"))
+}
+
+fn buyout_details(r: &BuyoutRecord, exp: u32) -> Result<BuyoutDetails, AppError> {
+    let b = &r.breakdown;
+    Ok(BuyoutDetails {
+        buyout_price: Decimal::money(r.buyout_price, exp),
+        calculation_method: if r.manual {
+            FeeCalculationMethod::ManualOverride
+        } else {
+            FeeCalculationMethod::AutoCalculated
+        },
+        calculation_breakdown: Some(BuyoutBreakdown {
+            remaining_months: b.remaining_months,
+            remaining_months_payment: Decimal::money(b.remaining_months_payment, exp),
+            list_price_percentage: Decimal::trimmed(b.list_price_percentage_bp, 2),
+            list_price_amount: Decimal::money(b.list_price_amount, exp),
+            flat_fee: Decimal::money(b.flat_fee, exp),
+        }),
+        reason: match r.reason.as_str() {
+            "customer_request" => BuyoutReason::CustomerRequest,
+            "end_of_contract" => BuyoutReason::EndOfContract,
+            "other" => BuyoutReason::Other,
+            v => return Err(unknown("buyout reason", v)),
+        },
+        notes: r.notes.clone(),
+        processed_by: (&r.processed_by).into(),
+        buyout_date: r.buyout_date.clone(),
+    })
+}
+
+fn early_return_details(r: &EarlyReturnRecord, exp: u32) -> Result<EarlyReturnDetails, AppError> {
+    let b = &r.breakdown;
+    Ok(EarlyReturnDetails {
+        fee: Decimal::money(r.fee, exp),
+        fee_waived: r.fee_waived,
+        calculation_method: if r.manual {
+            FeeCalculationMethod::ManualOverride
+        } else {
+            FeeCalculationMethod::AutoCalculated
+        },
+        calculation_breakdown: Some(EarlyReturnBreakdown {
+            method: match b.method.as_str() {
+                "remaining_months" => EarlyReturnFeeMethod::RemainingMonths,
+                "flat_fee" => EarlyReturnFeeMethod::FlatFee,
+                "no_fee" => EarlyReturnFeeMethod::NoFee,
+                "manual" => EarlyReturnFeeMethod::Manual,
+                v => return Err(unknown("fee method", v)),
+            },
+            remaining_months: b.remaining_months,
+            grace_period_applied: b.grace_period_applied,
+            days_from_start: b.days_from_start,
+        }),
+        return_condition: match r.return_condition.as_str() {
+            "excellent" => ReturnCondition::Excellent,
+            "good" => ReturnCondition::Good,
+            "fair" => ReturnCondition::Fair,
+            "poor" => ReturnCondition::Poor,
+            "damaged" => ReturnCondition::Damaged,
+            v => return Err(unknown("return condition", v)),
+        },
+        reason: r.reason.clone(),
+        damage_assessment: r.damage_assessment.clone(),
+        notes: r.notes.clone(),
+        processed_by: (&r.processed_by).into(),
+        returned_at: date_instant(&r.returned_on)?,
+    })
+}
+
+fn cancellation_details(r: &CancellationRecord) -> Result<CancellationDetails, AppError> {
+    Ok(CancellationDetails {
+        reason: match r.reason.as_str() {
+            "customer_request" => CancellationReason::CustomerRequest,
+            "payment_failure" => CancellationReason::PaymentFailure,
+            "fraud" => CancellationReason::Fraud,
+            "admin_decision" => CancellationReason::AdminDecision,
+            "other" => CancellationReason::Other,
+            v => return Err(unknown("cancellation reason", v)),
+        },
+        notes: r.notes.clone(),
+        processed_by: (&r.processed_by).into(),
+        cancelled_at: date_instant(&r.cancelled_on)?,
+    })
+}
 
 /// The caller that performed a lifecycle action (SPEC §1.15): for API calls
 /// `userId = "apikey:<keyId>"`, `displayName` = key name, `role = "api_key"`; for background jobs

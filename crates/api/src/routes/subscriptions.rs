@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use flexportal_app::endings;
 use flexportal_app::subscriptions as uc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -15,6 +16,10 @@ use crate::model::subscriptions::{
     CreateSubscriptionBody, Subscription, SubscriptionCreated, SubscriptionList,
     SubscriptionListQuery, SubscriptionNotesBody, SubscriptionNotesUpdated,
 };
+use crate::model::subscriptions_actions::{
+    BuyoutBody, BuyoutDone, BuyoutQuoted, CancelDone, CancelSubscriptionBody, EarlyReturnBody,
+    EarlyReturnDone, EarlyReturnQuoted, QuoteBody,
+};
 use crate::model::{ErrorEnvelope, TenantHeader};
 use crate::routes::CommonErrors;
 
@@ -24,6 +29,11 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create, list))
         .routes(routes!(get))
         .routes(routes!(notes))
+        .routes(routes!(buyout))
+        .routes(routes!(early_return))
+        .routes(routes!(cancel))
+        .routes(routes!(calculate_buyout))
+        .routes(routes!(calculate_early_return))
 }
 
 /// createSubscription: 201 `{success, message, rentalId, rental}`.
@@ -142,4 +152,159 @@ pub(crate) async fn notes(
         message: "Subscription notes updated",
         rental_id: r.rental_id,
     }))
+}
+
+/// buyoutSubscription (SPEC §2.6.5).
+#[utoipa::path(
+    post, path = "/v1/subscriptions/{subscriptionId}/buyout",
+    operation_id = "buyoutSubscription", tag = "Subscriptions",
+    summary = "Buy out a subscription",
+    description = "Ends an active subscription with the customer buying the device: charges \
+        whose service starts after the effective date are cancelled, the asset becomes `sold`, \
+        and a one-off payment is created for the price (computed by the business unit's method \
+        when `buyoutPrice` is absent).",
+    params(
+        ("subscriptionId" = String, Path, description = "The subscription ID (`rentalId`)"),
+        TenantHeader,
+    ),
+    request_body = BuyoutBody,
+    responses(
+        (status = 200, description = "Buyout processed", body = BuyoutDone),
+        (status = 400, description = "`VALIDATION_ERROR`, `SUBSCRIPTION_NOT_ACTIVE`, \
+            `FEATURE_DISABLED` or `INVALID_BUYOUT_PRICE`", body = ErrorEnvelope),
+        (status = 404, description = "Subscription not found", body = ErrorEnvelope),
+        (status = 409, description = "A concurrent change persisted after retries (`CONFLICT`)",
+            body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
+pub(crate) async fn buyout(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<BuyoutDone>, ApiError> {
+    let o = endings::buyout(&s.app, &ctx, &id, &body).await?;
+    Ok(Json(BuyoutDone::new(&ctx, &o)))
+}
+
+/// earlyReturnSubscription (SPEC §2.6.5).
+#[utoipa::path(
+    post, path = "/v1/subscriptions/{subscriptionId}/early-return",
+    operation_id = "earlyReturnSubscription", tag = "Subscriptions",
+    summary = "Process an early return",
+    description = "Ends an active subscription with the device coming back: charges whose \
+        service starts after the return date are cancelled, the asset becomes `returned` with \
+        the return condition, and a one-off payment is created for the fee. A return after \
+        every contract month has started completes the contract without a fee.",
+    params(
+        ("subscriptionId" = String, Path, description = "The subscription ID (`rentalId`)"),
+        TenantHeader,
+    ),
+    request_body = EarlyReturnBody,
+    responses(
+        (status = 200, description = "Return processed", body = EarlyReturnDone),
+        (status = 400, description = "`VALIDATION_ERROR`, `SUBSCRIPTION_NOT_ACTIVE`, \
+            `FEATURE_DISABLED` or `INVALID_FEE`", body = ErrorEnvelope),
+        (status = 404, description = "Subscription not found", body = ErrorEnvelope),
+        (status = 409, description = "A concurrent change persisted after retries (`CONFLICT`)",
+            body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
+pub(crate) async fn early_return(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<EarlyReturnDone>, ApiError> {
+    let o = endings::early_return(&s.app, &ctx, &id, &body).await?;
+    Ok(Json(EarlyReturnDone::new(&ctx, &o)))
+}
+
+/// cancelSubscription (SPEC §2.6.5).
+#[utoipa::path(
+    post, path = "/v1/subscriptions/{subscriptionId}/cancel",
+    operation_id = "cancelSubscription", tag = "Subscriptions",
+    summary = "Cancel a subscription",
+    description = "Cancels an active subscription without a fee: charges whose service starts \
+        after the effective date are cancelled, started ones stay collectible; the asset stays \
+        with the customer until it is collected.",
+    params(
+        ("subscriptionId" = String, Path, description = "The subscription ID (`rentalId`)"),
+        TenantHeader,
+    ),
+    request_body = CancelSubscriptionBody,
+    responses(
+        (status = 200, description = "Subscription cancelled", body = CancelDone),
+        (status = 400, description = "`VALIDATION_ERROR`, `ALREADY_CANCELLED` or \
+            `ALREADY_ENDED`", body = ErrorEnvelope),
+        (status = 404, description = "Subscription not found", body = ErrorEnvelope),
+        (status = 409, description = "A concurrent change persisted after retries (`CONFLICT`)",
+            body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
+pub(crate) async fn cancel(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<CancelDone>, ApiError> {
+    let o = endings::cancel(&s.app, &ctx, &id, &body).await?;
+    Ok(Json(CancelDone::new(&o)))
+}
+
+/// calculateBuyoutPrice (SPEC §2.6.5): read-only.
+#[utoipa::path(
+    post, path = "/v1/subscriptions/calculate-buyout",
+    operation_id = "calculateBuyoutPrice", tag = "Subscriptions",
+    summary = "Calculate buyout price",
+    description = "The buyout price of an active subscription today by the business unit's \
+        method, with its parts; nothing is stored. A buyout processed today without a price \
+        charges exactly this.",
+    params(TenantHeader),
+    request_body = QuoteBody,
+    responses(
+        (status = 200, description = "The quote", body = BuyoutQuoted),
+        (status = 400, description = "`VALIDATION_ERROR` or `SUBSCRIPTION_NOT_ACTIVE`",
+            body = ErrorEnvelope),
+        (status = 404, description = "Subscription not found", body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
+pub(crate) async fn calculate_buyout(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    JsonBody(body): JsonBody,
+) -> Result<Json<BuyoutQuoted>, ApiError> {
+    let q = endings::calculate_buyout(&s.app, &ctx, &body).await?;
+    Ok(Json(BuyoutQuoted::new(&ctx, &q)))
+}
+
+/// calculateEarlyReturnFee (SPEC §2.6.5): read-only.
+#[utoipa::path(
+    post, path = "/v1/subscriptions/calculate-early-return-fee",
+    operation_id = "calculateEarlyReturnFee", tag = "Subscriptions",
+    summary = "Calculate early return fee",
+    description = "The early-return fee of an active subscription today by the business unit's \
+        method (with the grace period), with its parts; nothing is stored. A return processed \
+        today without a fee charges exactly this.",
+    params(TenantHeader),
+    request_body = QuoteBody,
+    responses(
+        (status = 200, description = "The quote", body = EarlyReturnQuoted),
+        (status = 400, description = "`VALIDATION_ERROR` or `SUBSCRIPTION_NOT_ACTIVE`",
+            body = ErrorEnvelope),
+        (status = 404, description = "Subscription not found", body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
+pub(crate) async fn calculate_early_return(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    JsonBody(body): JsonBody,
+) -> Result<Json<EarlyReturnQuoted>, ApiError> {
+    let q = endings::calculate_early_return(&s.app, &ctx, &body).await?;
+    Ok(Json(EarlyReturnQuoted::new(&ctx, &q)))
 }

@@ -7,6 +7,7 @@ mod concurrency;
 mod corrupt;
 mod customers;
 mod demo;
+mod endings;
 mod imports;
 mod isolation;
 mod migrations;

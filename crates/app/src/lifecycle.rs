@@ -1,0 +1,445 @@
+//! What every lifecycle action of a subscription shares (SPEC §2.6.2, §2.6.4, §2.6.5): loading
+//! the subscription and its charges locked, the remaining charges at a date, the ending effects,
+//! one-off charges, and the records written to the subscription's history.
+//!
+//! Money is minor units of the unit's currency; dates are calendar dates of the unit.
+
+use flexportal_domain::ids::{self, prefix};
+use flexportal_domain::quote::QuoteInput;
+use flexportal_domain::schedule::{self, ChargeState, billing_period, due_date};
+use flexportal_domain::status::{PaymentKind, SubscriptionEventKind, SubscriptionStatus};
+use flexportal_domain::tax::apply_tax;
+use flexportal_store::customers::{self, CounterDelta};
+use flexportal_store::payments::{self, PaymentRecord};
+use flexportal_store::subscription_events::{self, SubscriptionEvent};
+use flexportal_store::subscriptions::{self, SubscriptionRecord};
+use flexportal_store::{Conn, StoreError, assets, assignments};
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::{AppError, AppResult, TenantContext, settings};
+
+/// Who performed an action, as stored in the history (SPEC §1.15).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActorRecord {
+    /// `apikey:<keyId>` for API calls, `system` for jobs.
+    pub user_id: String,
+    /// The key's name, or the job's.
+    pub display_name: String,
+}
+
+impl ActorRecord {
+    /// The actor of a context.
+    pub fn of(ctx: &TenantContext) -> Self {
+        ActorRecord {
+            user_id: ctx.actor.user_id.clone(),
+            display_name: ctx.actor.display_name.clone(),
+        }
+    }
+}
+
+/// How a buyout price is made up (SPEC §2.13), minor units and basis points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BuyoutBreakdownRecord {
+    /// Remaining months.
+    pub remaining_months: i64,
+    /// The remaining-months part.
+    pub remaining_months_payment: i64,
+    /// Percentage of the list price, basis points.
+    pub list_price_percentage_bp: i64,
+    /// The list-price part.
+    pub list_price_amount: i64,
+    /// The flat part.
+    pub flat_fee: i64,
+}
+
+/// `buyoutDetails` as stored (SPEC §2.6.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BuyoutRecord {
+    /// The price charged, minor units.
+    pub buyout_price: i64,
+    /// A price was sent (`manual_override`), else `auto_calculated`.
+    pub manual: bool,
+    /// The unit's method at the effective date.
+    pub breakdown: BuyoutBreakdownRecord,
+    /// `customer_request`, `end_of_contract` or `other`.
+    pub reason: String,
+    /// Free text.
+    pub notes: Option<String>,
+    /// Who processed it.
+    pub processed_by: ActorRecord,
+    /// The effective date `YYYY-MM-DD`.
+    pub buyout_date: String,
+}
+
+/// How an early-return fee is made up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EarlyReturnBreakdownRecord {
+    /// `remaining_months`, `flat_fee`, `no_fee` or `manual`.
+    pub method: String,
+    /// Remaining months.
+    pub remaining_months: i64,
+    /// The grace period waived the fee.
+    pub grace_period_applied: bool,
+    /// Days from the start date to the return.
+    pub days_from_start: i64,
+}
+
+/// `earlyReturnDetails` as stored (SPEC §2.6.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EarlyReturnRecord {
+    /// The fee charged, minor units.
+    pub fee: i64,
+    /// `waiveFee` was sent.
+    pub fee_waived: bool,
+    /// A fee was sent or waived (`manual_override`), else `auto_calculated`.
+    pub manual: bool,
+    /// How the fee is made up.
+    pub breakdown: EarlyReturnBreakdownRecord,
+    /// `excellent`, `good`, `fair`, `poor` or `damaged`.
+    pub return_condition: String,
+    /// Why.
+    pub reason: String,
+    /// Damage found.
+    pub damage_assessment: Option<String>,
+    /// Free text.
+    pub notes: Option<String>,
+    /// Who processed it.
+    pub processed_by: ActorRecord,
+    /// The return date `YYYY-MM-DD`.
+    pub returned_on: String,
+}
+
+/// `cancellationDetails` as stored (SPEC §2.6.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancellationRecord {
+    /// One of the five cancellation reasons.
+    pub reason: String,
+    /// Free text.
+    pub notes: Option<String>,
+    /// Who processed it.
+    pub processed_by: ActorRecord,
+    /// The effective date `YYYY-MM-DD`.
+    pub cancelled_on: String,
+}
+
+/// One entry of a subscription's history, decoded from its stored event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoryEntry {
+    /// An ending by buyout.
+    BoughtOut(BuyoutRecord),
+    /// An early return, or a return that completed the contract.
+    Returned(EarlyReturnRecord),
+    /// A cancellation.
+    Cancelled(CancellationRecord),
+    /// Anything this version does not render (creation, and kinds written by newer versions).
+    Other,
+}
+
+impl HistoryEntry {
+    /// Decodes a stored event. Errors: 500 when its details do not match its kind.
+    pub fn decode(e: &SubscriptionEvent) -> AppResult<HistoryEntry> {
+        let parse = |text: &str| -> AppResult<serde_json::Value> {
+            serde_json::from_str(text).map_err(crate::corrupt)
+        };
+        Ok(match e.kind {
+            SubscriptionEventKind::BoughtOut => HistoryEntry::BoughtOut(
+                serde_json::from_value(parse(&e.details)?).map_err(crate::corrupt)?,
+            ),
+            SubscriptionEventKind::ReturnedEarly | SubscriptionEventKind::Completed
+                if e.details.contains("\"returnedOn\"") =>
+            {
+                HistoryEntry::Returned(
+                    serde_json::from_value(parse(&e.details)?).map_err(crate::corrupt)?,
+                )
+            }
+            SubscriptionEventKind::Cancelled => HistoryEntry::Cancelled(
+                serde_json::from_value(parse(&e.details)?).map_err(crate::corrupt)?,
+            ),
+            _ => HistoryEntry::Other,
+        })
+    }
+}
+
+/// A stored `YYYY-MM-DD` date. Errors: 500 when it is not one.
+pub fn stored_date(s: &str) -> AppResult<Date> {
+    s.parse()
+        .map_err(|_| AppError::corrupt(format!("stored date {s:?}")))
+}
+
+/// The schedule charges of a subscription's payments as the remaining-months rules see them
+/// (one-off charges excluded). Errors: 500 when a stored date cannot be read.
+pub fn charge_states(payments: &[PaymentRecord]) -> AppResult<Vec<ChargeState>> {
+    payments
+        .iter()
+        .filter(|p| p.kind.is_contract_month())
+        .map(|p| {
+            Ok(ChargeState {
+                service_start: stored_date(&p.service_start)?,
+                base_amount: p.subtotal,
+                stub: p.stub,
+                open: !matches!(p.status.as_str(), "paid" | "cancelled"),
+                cancelled: p.status == "cancelled",
+            })
+        })
+        .collect()
+}
+
+/// A subscription loaded for an action: locked, with its payments locked.
+pub struct Locked {
+    /// The subscription.
+    pub sub: SubscriptionRecord,
+    /// Its payments, by billing date.
+    pub payments: Vec<PaymentRecord>,
+}
+
+/// Loads a subscription and its payments for update. Errors: 404 `NOT_FOUND`.
+pub async fn lock(tx: &mut Conn, ctx: &TenantContext, id: &str) -> AppResult<Locked> {
+    let sub = subscriptions::get_for_update(tx, &ctx.tenant_id, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Subscription"))?;
+    let payments = payments::for_rental_locked(tx, &ctx.tenant_id, &sub.rental_id).await?;
+    Ok(Locked { sub, payments })
+}
+
+/// The stored status. Errors: 500 when it is not a known status.
+pub fn status_of(sub: &SubscriptionRecord) -> AppResult<SubscriptionStatus> {
+    SubscriptionStatus::parse(&sub.status)
+        .ok_or_else(|| AppError::corrupt(format!("subscription status {:?}", sub.status)))
+}
+
+/// 400 `SUBSCRIPTION_NOT_ACTIVE` unless the subscription is `active` (SPEC §2.6.2).
+pub fn require_active(sub: &SubscriptionRecord) -> AppResult<()> {
+    if status_of(sub)? == SubscriptionStatus::Active {
+        Ok(())
+    } else {
+        Err(AppError::bad_request(
+            "SUBSCRIPTION_NOT_ACTIVE",
+            format!("Subscription {} is {}", sub.rental_id, sub.status),
+        ))
+    }
+}
+
+/// The quote input at `x` (SPEC §2.6.4). Errors: 500 for unreadable stored dates.
+pub fn quote_input(
+    sub: &SubscriptionRecord,
+    payments: &[PaymentRecord],
+    x: Date,
+) -> AppResult<QuoteInput> {
+    let charges = charge_states(payments)?;
+    Ok(QuoteInput {
+        remaining_months: schedule::remaining_months(&charges, x),
+        remaining_value: schedule::remaining_value(&charges, x),
+        list_price: sub.list_price,
+        start_date: stored_date(&sub.start_date)?,
+        as_of: x,
+    })
+}
+
+/// What happens to the current asset at an ending (SPEC §2.6.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssetOutcome {
+    /// Buyout: `sold`, links kept.
+    Sold,
+    /// Return: `returned`, links cleared, the return condition recorded.
+    Returned {
+        /// The condition of the returned device.
+        condition: String,
+    },
+    /// Cancellation: stays `rented_out` and linked until the operator collects it.
+    StaysWithCustomer,
+}
+
+/// One ending of an active subscription.
+#[derive(Debug, Clone)]
+pub struct Ending {
+    /// The new status.
+    pub status: SubscriptionStatus,
+    /// The effective date `X`.
+    pub effective: Date,
+    /// What happens to the asset.
+    pub asset: AssetOutcome,
+    /// The history entry written.
+    pub event: SubscriptionEventKind,
+    /// Its details (JSON object text).
+    pub details: String,
+}
+
+/// Applies the ending effects of SPEC §2.6.2 in the caller's transaction: cancels every open
+/// remaining charge R(X), freezes `actualMonthsRented` and sets `monthsSaved` (0 for a
+/// completion), moves the status, updates the customer counters and the asset, closes the
+/// asset's assignment after X, and appends the history entry. Returns the months rented.
+/// Errors: 500 for unreadable stored data.
+pub async fn end(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    locked: &mut Locked,
+    ending: Ending,
+    now: i64,
+) -> AppResult<i64> {
+    let x = ending.effective;
+    let sub = &mut locked.sub;
+    let charges = charge_states(&locked.payments)?;
+    let remaining: Vec<String> = locked
+        .payments
+        .iter()
+        .filter(|p| {
+            p.kind.is_contract_month()
+                && !p.stub
+                && matches!(p.status.as_str(), "pending" | "failed")
+                && p.service_start.as_str() > x.to_string().as_str()
+        })
+        .map(|p| p.payment_id.clone())
+        .collect();
+    payments::cancel_open(tx, &ctx.tenant_id, &remaining, "Subscription ended", now).await?;
+    for p in locked.payments.iter_mut() {
+        if remaining.contains(&p.payment_id) {
+            p.status = "cancelled".into();
+            p.notes = Some("Subscription ended".into());
+            p.updated_at = now;
+        }
+    }
+    let rented = schedule::months_elapsed(&charges, x).min(sub.contract_length);
+    let saved = if ending.status == SubscriptionStatus::EndedCompleted {
+        0
+    } else {
+        schedule::months_saved(sub.contract_length, rented)
+    };
+    sub.status = ending.status.as_str().into();
+    sub.ended_on = Some(x.to_string());
+    sub.months_rented = Some(rented);
+    sub.months_saved = Some(saved);
+    sub.last_modified_date = now;
+    sub.updated_at = now;
+    subscriptions::update(tx, sub).await?;
+    let delta = CounterDelta {
+        devices: -1,
+        monthly_revenue: -sub.monthly_amount,
+        ..Default::default()
+    };
+    customers::add_counters(tx, &ctx.tenant_id, &sub.customer_id, delta, now).await?;
+    if let Some(mut asset) =
+        assets::get_for_update(tx, &ctx.tenant_id, &sub.asset_serial_number).await?
+        && asset.rental_id.as_deref() == Some(sub.rental_id.as_str())
+    {
+        match &ending.asset {
+            AssetOutcome::Sold => asset.status = "sold".into(),
+            AssetOutcome::Returned { condition } => {
+                asset.status = "returned".into();
+                asset.customer_id = None;
+                asset.rental_id = None;
+                asset.condition = Some(condition.clone());
+            }
+            AssetOutcome::StaysWithCustomer => {}
+        }
+        if ending.asset != AssetOutcome::StaysWithCustomer {
+            asset.updated_at = now;
+            assets::update(tx, &asset).await?;
+        }
+    }
+    assignments::close(
+        tx,
+        &ctx.tenant_id,
+        &sub.rental_id,
+        &sub.asset_serial_number,
+        &schedule::add_days(x, 1).to_string(),
+    )
+    .await?;
+    append_event(tx, ctx, &sub.rental_id, ending.event, ending.details, now).await?;
+    Ok(rented)
+}
+
+/// Appends one entry to a subscription's history.
+pub async fn append_event(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    rental_id: &str,
+    kind: SubscriptionEventKind,
+    details: String,
+    now: i64,
+) -> AppResult<()> {
+    subscription_events::append(
+        tx,
+        &SubscriptionEvent {
+            tenant_id: ctx.tenant_id.clone(),
+            rental_id: rental_id.to_string(),
+            event_id: ids::new_id(prefix::EVENT, now),
+            kind,
+            actor: ctx.actor.user_id.clone(),
+            details,
+            created_at: now,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// A one-off charge of a subscription (buyout price, early-return fee; SPEC §2.7 kinds): billed
+/// on `on`, due after the unit's payment terms for business customers, taxed per §2.7, with
+/// one line item. Inserted in the caller's transaction. Errors: 400 `VALIDATION_ERROR` on
+/// `path` when the taxed amount does not fit; 409 `CONFLICT` when the idempotency key is taken.
+#[allow(clippy::too_many_arguments)]
+pub async fn charge_one_off(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    sub: &SubscriptionRecord,
+    kind: PaymentKind,
+    base: i64,
+    on: Date,
+    path: &str,
+    now: i64,
+) -> AppResult<PaymentRecord> {
+    let (description, key) = match kind {
+        PaymentKind::Buyout => ("Buyout", format!("{}:buyout", sub.rental_id)),
+        _ => (
+            "Early return fee",
+            format!("{}:early-return", sub.rental_id),
+        ),
+    };
+    let business = customers::get(tx, &ctx.tenant_id, &sub.customer_id)
+        .await?
+        .is_some_and(|c| c.customer_type == "business");
+    let vat = settings::vat(ctx);
+    let a = apply_tax(base, vat.rate_bp, vat.inclusive).map_err(|_| crate::overflow(path))?;
+    let terms = settings::payment_terms_days(ctx, business);
+    let p = PaymentRecord {
+        tenant_id: ctx.tenant_id.clone(),
+        payment_id: ids::new_id(prefix::PAYMENT, now),
+        customer_id: sub.customer_id.clone(),
+        rental_id: Some(sub.rental_id.clone()),
+        payment_type: "individual".into(),
+        billing_date: on.to_string(),
+        service_start: on.to_string(),
+        stub: false,
+        billing_period: billing_period(on),
+        due_date: due_date(on, terms).to_string(),
+        subtotal: a.subtotal,
+        tax_amount: a.tax_amount,
+        tax_rate_bp: vat.rate_bp,
+        total: a.total,
+        currency: ctx.currency.code().to_string(),
+        status: "pending".into(),
+        provider: "manual".into(),
+        idempotency_key: key,
+        description: description.into(),
+        created_at: now,
+        updated_at: now,
+        kind,
+        ..Default::default()
+    };
+    payments::insert_many(tx, std::slice::from_ref(&p))
+        .await
+        .map_err(|e| match e {
+            StoreError::Unique(_) => {
+                AppError::conflict("CONFLICT", "A payment with this idempotency key exists")
+            }
+            other => crate::internal(other),
+        })?;
+    Ok(p)
+}
