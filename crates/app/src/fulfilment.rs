@@ -73,6 +73,85 @@ pub struct FulfilmentPlan {
     pub event: SubscriptionEvent,
 }
 
+/// Whose schedule charges are being written.
+#[derive(Debug, Clone, Copy)]
+pub struct ChargeOwner<'a> {
+    /// The customer billed.
+    pub customer_id: &'a str,
+    /// The subscription.
+    pub rental_id: &'a str,
+    /// Product name for the line description `"<productName> <YYYY-MM>"`.
+    pub product_name: &'a str,
+    /// Days from billing to due date (payment terms of business customers, else 0).
+    pub terms_days: i64,
+}
+
+/// The payments of schedule charges (SPEC §2.6.3, §2.7): one per charge with its idempotency
+/// key, taxed with the unit's VAT, `pending` (or `paid` on `start` when created paid under
+/// `collected_externally`). Returns the rows and the net amount created paid, minor units.
+/// Errors: 400 `VALIDATION_ERROR` (`contractLength`) when an amount does not fit.
+pub fn schedule_rows(
+    ctx: &TenantContext,
+    owner: &ChargeOwner<'_>,
+    charges: &[schedule::Charge],
+    keys: Vec<String>,
+    start: Date,
+    now: i64,
+) -> AppResult<(Vec<PaymentRecord>, i64)> {
+    let vat = settings::vat(ctx);
+    let ids = ids::new_ids(prefix::PAYMENT, now, charges.len());
+    let start_millis = start
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp().as_millisecond())
+        .unwrap_or(now);
+    let mut rows = Vec::with_capacity(charges.len() + 1);
+    let mut collected = 0i64;
+    for (n, (ch, key)) in charges.iter().zip(keys).enumerate() {
+        let a = apply_tax(ch.base_amount, vat.rate_bp, vat.inclusive)
+            .map_err(|_| crate::overflow("contractLength"))?;
+        if ch.paid_at_creation {
+            collected = checked_sum([collected, a.subtotal])
+                .map_err(|_| crate::overflow("contractLength"))?;
+        }
+        rows.push(PaymentRecord {
+            tenant_id: ctx.tenant_id.clone(),
+            payment_id: ids[n].clone(),
+            customer_id: owner.customer_id.to_string(),
+            rental_id: Some(owner.rental_id.to_string()),
+            billing_group_id: None,
+            payment_type: "individual".into(),
+            billing_date: ch.billing_date.to_string(),
+            service_start: ch.service_start.to_string(),
+            stub: ch.stub,
+            billing_period: billing_period(ch.billing_date),
+            due_date: due_date(ch.billing_date, owner.terms_days).to_string(),
+            subtotal: a.subtotal,
+            tax_amount: a.tax_amount,
+            tax_rate_bp: vat.rate_bp,
+            total: a.total,
+            currency: ctx.currency.code().to_string(),
+            status: if ch.paid_at_creation {
+                "paid"
+            } else {
+                "pending"
+            }
+            .into(),
+            provider: "manual".into(),
+            manually_marked: ch.paid_at_creation,
+            payment_reference: None,
+            marked_by: ch.paid_at_creation.then(|| ctx.actor.user_id.clone()),
+            paid_at: ch.paid_at_creation.then_some(start_millis),
+            idempotency_key: key,
+            description: format!("{} {}", owner.product_name, billing_period(ch.billing_date)),
+            notes: None,
+            created_at: now,
+            updated_at: now,
+            kind: PaymentKind::Installment,
+        });
+    }
+    Ok((rows, collected))
+}
+
 /// The acquisition-cost snapshot (SPEC §2.6.1): the order's override, else the asset's cost, else
 /// the variant's cost, else its list price; with the source of the value.
 fn cost_snapshot(i: &FulfilmentInput<'_>) -> (Option<i64>, String) {
@@ -133,63 +212,27 @@ pub fn plan(ctx: &TenantContext, i: &FulfilmentInput<'_>) -> AppResult<Fulfilmen
     let vat = settings::vat(ctx);
     let terms = settings::payment_terms_days(ctx, business);
     let keys = idempotency_keys(&rental_id, &sched.charges);
-    let ids = ids::new_ids(prefix::PAYMENT, now, sched.charges.len() + 1);
-    let start_millis = start
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .map(|z| z.timestamp().as_millisecond())
-        .unwrap_or(now);
-    let mut rows = Vec::with_capacity(sched.charges.len() + 1);
-    let mut collected = 0i64;
-    for (n, (ch, key)) in sched.charges.iter().zip(keys).enumerate() {
-        let a = apply_tax(ch.base_amount, vat.rate_bp, vat.inclusive)
-            .map_err(|_| crate::overflow("contractLength"))?;
-        if ch.paid_at_creation {
-            collected = checked_sum([collected, a.subtotal])
-                .map_err(|_| crate::overflow("contractLength"))?;
-        }
-        rows.push(PaymentRecord {
-            tenant_id: ctx.tenant_id.clone(),
-            payment_id: ids[n].clone(),
-            customer_id: order.customer_id.clone(),
-            rental_id: Some(rental_id.clone()),
-            billing_group_id: None,
-            payment_type: "individual".into(),
-            billing_date: ch.billing_date.to_string(),
-            service_start: ch.service_start.to_string(),
-            stub: ch.stub,
-            billing_period: billing_period(ch.billing_date),
-            due_date: due_date(ch.billing_date, terms).to_string(),
-            subtotal: a.subtotal,
-            tax_amount: a.tax_amount,
-            tax_rate_bp: vat.rate_bp,
-            total: a.total,
-            currency: ctx.currency.code().to_string(),
-            status: if ch.paid_at_creation {
-                "paid"
-            } else {
-                "pending"
-            }
-            .into(),
-            provider: "manual".into(),
-            manually_marked: ch.paid_at_creation,
-            payment_reference: None,
-            marked_by: ch.paid_at_creation.then(|| ctx.actor.user_id.clone()),
-            paid_at: ch.paid_at_creation.then_some(start_millis),
-            idempotency_key: key,
-            description: format!("{} {}", item.product_name, billing_period(ch.billing_date)),
-            notes: None,
-            created_at: now,
-            updated_at: now,
-            kind: PaymentKind::Installment,
-        });
-    }
+    let (mut rows, collected) = schedule_rows(
+        ctx,
+        &ChargeOwner {
+            customer_id: &order.customer_id,
+            rental_id: &rental_id,
+            product_name: &item.product_name,
+            terms_days: terms,
+        },
+        &sched.charges,
+        keys,
+        start,
+        now,
+    )?;
+    let setup_id = ids::new_id(prefix::PAYMENT, now);
     // A one-off setup fee when the tier has one (SPEC §2.5).
     if let Some(fee) = item.setup_fee {
         let a =
             apply_tax(fee, vat.rate_bp, vat.inclusive).map_err(|_| crate::overflow("orderId"))?;
         rows.push(PaymentRecord {
             tenant_id: ctx.tenant_id.clone(),
-            payment_id: ids[sched.charges.len()].clone(),
+            payment_id: setup_id,
             customer_id: order.customer_id.clone(),
             rental_id: Some(rental_id.clone()),
             payment_type: "individual".into(),

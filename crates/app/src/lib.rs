@@ -4,6 +4,7 @@
 //! Ports: [`Clock`] for "now" (tests and billing runs set it).
 
 pub mod admin;
+pub mod amendments;
 pub mod assets;
 pub mod assets_import;
 pub mod customers;

@@ -129,9 +129,63 @@ pub struct CancellationRecord {
     pub cancelled_on: String,
 }
 
+/// An `extensionHistory` entry as stored (SPEC §2.6.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExtensionRecord {
+    /// Months added.
+    pub extension_months: i64,
+    /// Contract length before, months.
+    pub old_contract_length: i64,
+    /// Contract length after, months.
+    pub new_contract_length: i64,
+    /// Monthly amount before, minor units.
+    pub old_monthly_amount: i64,
+    /// Monthly amount of the added months, minor units.
+    pub new_monthly_amount: i64,
+    /// Why (`""` when not given; "auto-renew monthly" etc. for the contract-end job).
+    pub reason: String,
+    /// Free text.
+    pub notes: Option<String>,
+    /// Who extended it.
+    pub extended_by: ActorRecord,
+    /// End date before, `YYYY-MM-DD`.
+    pub old_end_date: String,
+    /// End date after, `YYYY-MM-DD`.
+    pub new_end_date: String,
+    /// Epoch milliseconds.
+    pub extended_at: i64,
+}
+
+/// A `replacementHistory` entry as stored (SPEC §2.6.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplacementRecord {
+    /// The asset taken back.
+    pub old_serial_number: String,
+    /// The asset given instead.
+    pub new_serial_number: String,
+    /// The enum value if given, else the free text.
+    pub reason: String,
+    /// Damage found.
+    pub damage_assessment: Option<String>,
+    /// Whether an insurance claim is made.
+    pub insurance_claim: bool,
+    /// Free text.
+    pub notes: Option<String>,
+    /// Who replaced it.
+    pub replaced_by: ActorRecord,
+    /// Epoch milliseconds.
+    pub replaced_at: i64,
+}
+
 /// One entry of a subscription's history, decoded from its stored event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HistoryEntry {
+    /// An extension (by the API or the contract-end job).
+    Extended(ExtensionRecord),
+    /// A device replacement.
+    Replaced(ReplacementRecord),
     /// An ending by buyout.
     BoughtOut(BuyoutRecord),
     /// An early return, or a return that completed the contract.
@@ -149,6 +203,12 @@ impl HistoryEntry {
             serde_json::from_str(text).map_err(crate::corrupt)
         };
         Ok(match e.kind {
+            SubscriptionEventKind::Extended => HistoryEntry::Extended(
+                serde_json::from_value(parse(&e.details)?).map_err(crate::corrupt)?,
+            ),
+            SubscriptionEventKind::DeviceReplaced => HistoryEntry::Replaced(
+                serde_json::from_value(parse(&e.details)?).map_err(crate::corrupt)?,
+            ),
             SubscriptionEventKind::BoughtOut => HistoryEntry::BoughtOut(
                 serde_json::from_value(parse(&e.details)?).map_err(crate::corrupt)?,
             ),

@@ -295,7 +295,7 @@ impl Subscription {
             .iter()
             .map(HistoryEntry::decode)
             .collect::<Result<Vec<_>, _>>()?;
-        let endings = Endings::new(&history, exp)?;
+        let mut endings = Endings::new(&history, exp)?;
         Ok(Subscription {
             rental_id: s.rental_id.clone(),
             tenant_id: s.tenant_id.clone(),
@@ -316,8 +316,8 @@ impl Subscription {
             end_date: s.end_date.clone(),
             next_billing_date: c.next_billing_date.map(|d| d.to_string()),
             last_modified_date: Instant(s.last_modified_date),
-            extension_history: Vec::new(),
-            replacement_history: Vec::new(),
+            extension_history: std::mem::take(&mut endings.extensions),
+            replacement_history: std::mem::take(&mut endings.replacements),
             actual_months_rented: c.months_elapsed,
             months_saved: c.months_saved,
             list_price: Decimal::money_opt(s.list_price, exp),

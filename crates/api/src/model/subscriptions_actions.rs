@@ -1,9 +1,11 @@
 //! The request bodies and responses of the subscription lifecycle actions and their quotes
-//! (SPEC §2.6.5): buyout, early return, cancel, calculate-buyout and calculate-early-return-fee.
+//! (SPEC §2.6.5): extend, replace, buyout, early return, cancel, calculate-buyout and
+//! calculate-early-return-fee.
 //! Request bodies are described here for `/openapi.json`; the use cases validate them and
 //! collect every failing field.
 
 use flexportal_app::TenantContext;
+use flexportal_app::amendments::{Extended, Replaced};
 use flexportal_app::endings::{BuyoutOutcome, CancelOutcome, EarlyReturnOutcome, Quote};
 use flexportal_domain::quote::{BuyoutQuote, EarlyReturnQuote};
 use serde::Serialize;
@@ -418,6 +420,149 @@ impl EarlyReturnQuoted {
                     cost_recovery_percent: cost.and_then(|c| Decimal::percent(projected, c, 1)),
                 },
             },
+        }
+    }
+}
+
+/// The body of extendSubscription. Only `extensionMonths` is required.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct ExtendBody {
+    /// Must equal the path's id when sent.
+    #[schema(min_length = 1)]
+    pub rental_id: Option<String>,
+    /// Months added, a whole number ≥ 1; the new contract length is at most 120
+    /// (`INVALID_EXTENSION_MONTHS` otherwise).
+    #[schema(minimum = 1, maximum = 120)]
+    pub extension_months: i64,
+    /// Monthly amount of the added months, major units, ≥ 0; default the current amount.
+    /// Charges already generated keep their amounts.
+    #[schema(minimum = 0)]
+    pub new_monthly_amount: Option<f64>,
+    /// Why.
+    pub reason: Option<String>,
+    /// Free text.
+    pub notes: Option<String>,
+}
+
+/// extendSubscription: `{success, message, rentalId, assetSerialNumber, oldEndDate, newEndDate,
+/// extensionMonths, oldContractLength, newContractLength}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExtendDone {
+    /// Always `true`.
+    pub success: bool,
+    /// Human text.
+    pub message: &'static str,
+    /// The subscription.
+    pub rental_id: String,
+    /// Its current asset.
+    pub asset_serial_number: String,
+    /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
+    pub old_end_date: String,
+    /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
+    pub new_end_date: String,
+    /// Months added.
+    #[schema(minimum = 0, maximum = 120)]
+    pub extension_months: i64,
+    /// Months before.
+    #[schema(minimum = 1, maximum = 120)]
+    pub old_contract_length: i64,
+    /// Months after.
+    #[schema(minimum = 1, maximum = 120)]
+    pub new_contract_length: i64,
+}
+
+impl ExtendDone {
+    /// The response of an extension.
+    pub fn new(e: &Extended) -> Self {
+        ExtendDone {
+            success: true,
+            message: "Subscription extended",
+            rental_id: e.sub.rental_id.clone(),
+            asset_serial_number: e.sub.asset_serial_number.clone(),
+            old_end_date: e.record.old_end_date.clone(),
+            new_end_date: e.record.new_end_date.clone(),
+            extension_months: e.record.extension_months,
+            old_contract_length: e.record.old_contract_length,
+            new_contract_length: e.record.new_contract_length,
+        }
+    }
+}
+
+/// Why a device is replaced.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ReplacementReason {
+    /// Damaged.
+    Damaged,
+    /// Stolen.
+    Stolen,
+    /// Defective.
+    Defective,
+    /// Lost.
+    Lost,
+}
+
+/// The body of replaceSubscriptionDevice: `newSerialNumber` and a reason (`replacementReason`
+/// or free-text `reason`).
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct ReplaceBody {
+    /// Must equal the path's id when sent.
+    #[schema(min_length = 1)]
+    pub rental_id: Option<String>,
+    /// An `available` asset of the subscription's SKU (or of `newSku`).
+    #[schema(min_length = 1)]
+    pub new_serial_number: String,
+    /// Another SKU for the replacement (an active variant).
+    pub new_sku: Option<String>,
+    /// Why, as one of four values.
+    pub replacement_reason: Option<ReplacementReason>,
+    /// Why, as free text.
+    pub reason: Option<String>,
+    /// Damage found on the old asset.
+    pub damage_assessment: Option<String>,
+    /// Whether an insurance claim is made; default `false`.
+    pub insurance_claim: Option<bool>,
+    /// Free text.
+    pub notes: Option<String>,
+}
+
+/// replaceSubscriptionDevice: `{success, message, rentalId, oldSerialNumber, newSerialNumber,
+/// reason}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplaceDone {
+    /// Always `true`.
+    pub success: bool,
+    /// Human text.
+    pub message: &'static str,
+    /// The subscription.
+    pub rental_id: String,
+    /// The asset taken back, now `unavailable`.
+    pub old_serial_number: String,
+    /// The asset given, now `rented_out`.
+    pub new_serial_number: String,
+    /// The reason recorded.
+    pub reason: String,
+}
+
+impl ReplaceDone {
+    /// The response of a replacement.
+    pub fn new(r: &Replaced) -> Self {
+        ReplaceDone {
+            success: true,
+            message: "Device replaced",
+            rental_id: r.sub.rental_id.clone(),
+            old_serial_number: r.record.old_serial_number.clone(),
+            new_serial_number: r.record.new_serial_number.clone(),
+            reason: r.record.reason.clone(),
         }
     }
 }

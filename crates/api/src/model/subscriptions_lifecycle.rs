@@ -38,9 +38,13 @@ impl From<&ActorRecord> for SubscriptionActor {
     }
 }
 
-/// The details objects of a subscription's history, for the subscription's rendering.
+/// The histories and details objects of a subscription, for the subscription's rendering.
 #[derive(Debug, Default)]
 pub struct Endings {
+    /// `extensionHistory`, oldest first.
+    pub extensions: Vec<SubscriptionExtension>,
+    /// `replacementHistory`, oldest first.
+    pub replacements: Vec<SubscriptionReplacement>,
     /// `buyoutDetails`.
     pub buyout: Option<BuyoutDetails>,
     /// `earlyReturnDetails`.
@@ -61,6 +65,29 @@ impl Endings {
                     out.early_return = Some(early_return_details(r, exponent)?)
                 }
                 HistoryEntry::Cancelled(r) => out.cancellation = Some(cancellation_details(r)?),
+                HistoryEntry::Extended(r) => out.extensions.push(SubscriptionExtension {
+                    extension_months: r.extension_months,
+                    old_contract_length: r.old_contract_length,
+                    new_contract_length: r.new_contract_length,
+                    old_monthly_amount: Decimal::money(r.old_monthly_amount, exponent),
+                    new_monthly_amount: Decimal::money(r.new_monthly_amount, exponent),
+                    reason: Some(r.reason.clone()).filter(|s| !s.is_empty()),
+                    notes: r.notes.clone(),
+                    extended_by: (&r.extended_by).into(),
+                    old_end_date: r.old_end_date.clone(),
+                    new_end_date: r.new_end_date.clone(),
+                    extended_at: Instant(r.extended_at),
+                }),
+                HistoryEntry::Replaced(r) => out.replacements.push(SubscriptionReplacement {
+                    old_serial_number: r.old_serial_number.clone(),
+                    new_serial_number: r.new_serial_number.clone(),
+                    reason: r.reason.clone(),
+                    damage_assessment: r.damage_assessment.clone(),
+                    insurance_claim: Some(r.insurance_claim),
+                    notes: r.notes.clone(),
+                    replaced_by: (&r.replaced_by).into(),
+                    replaced_at: Instant(r.replaced_at),
+                }),
                 HistoryEntry::Other => {}
             }
         }

@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use flexportal_app::endings;
 use flexportal_app::subscriptions as uc;
+use flexportal_app::{amendments, endings};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -18,7 +18,8 @@ use crate::model::subscriptions::{
 };
 use crate::model::subscriptions_actions::{
     BuyoutBody, BuyoutDone, BuyoutQuoted, CancelDone, CancelSubscriptionBody, EarlyReturnBody,
-    EarlyReturnDone, EarlyReturnQuoted, QuoteBody,
+    EarlyReturnDone, EarlyReturnQuoted, ExtendBody, ExtendDone, QuoteBody, ReplaceBody,
+    ReplaceDone,
 };
 use crate::model::{ErrorEnvelope, TenantHeader};
 use crate::routes::CommonErrors;
@@ -29,6 +30,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create, list))
         .routes(routes!(get))
         .routes(routes!(notes))
+        .routes(routes!(extend))
+        .routes(routes!(replace))
         .routes(routes!(buyout))
         .routes(routes!(early_return))
         .routes(routes!(cancel))
@@ -307,4 +310,71 @@ pub(crate) async fn calculate_early_return(
 ) -> Result<Json<EarlyReturnQuoted>, ApiError> {
     let q = endings::calculate_early_return(&s.app, &ctx, &body).await?;
     Ok(Json(EarlyReturnQuoted::new(&ctx, &q)))
+}
+
+/// extendSubscription (SPEC §2.6.5).
+#[utoipa::path(
+    post, path = "/v1/subscriptions/{subscriptionId}/extend",
+    operation_id = "extendSubscription", tag = "Subscriptions",
+    summary = "Extend a subscription",
+    description = "Adds months to an active contract: the added months' charges continue the \
+        billing cycle at `newMonthlyAmount` (default the current amount), the end date moves, \
+        charges already generated keep their amounts.",
+    params(
+        ("subscriptionId" = String, Path, description = "The subscription ID (`rentalId`)"),
+        TenantHeader,
+    ),
+    request_body = ExtendBody,
+    responses(
+        (status = 200, description = "Subscription extended", body = ExtendDone),
+        (status = 400, description = "`VALIDATION_ERROR`, `SUBSCRIPTION_NOT_ACTIVE`, \
+            `INVALID_EXTENSION_MONTHS` or `EXTENSION_NOT_ALLOWED`", body = ErrorEnvelope),
+        (status = 404, description = "Subscription not found", body = ErrorEnvelope),
+        (status = 409, description = "A concurrent change persisted after retries (`CONFLICT`)",
+            body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
+pub(crate) async fn extend(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<ExtendDone>, ApiError> {
+    let e = amendments::extend(&s.app, &ctx, &id, &body).await?;
+    Ok(Json(ExtendDone::new(&e)))
+}
+
+/// replaceSubscriptionDevice (SPEC §2.6.5).
+#[utoipa::path(
+    post, path = "/v1/subscriptions/{subscriptionId}/replace",
+    operation_id = "replaceSubscriptionDevice", tag = "Subscriptions",
+    summary = "Replace the device of a subscription",
+    description = "Swaps the rented asset for an available one of the same SKU (or of \
+        `newSku`): the old asset becomes `unavailable`, the new one `rented_out`; amounts, \
+        dates and payments do not change.",
+    params(
+        ("subscriptionId" = String, Path, description = "The subscription ID (`rentalId`)"),
+        TenantHeader,
+    ),
+    request_body = ReplaceBody,
+    responses(
+        (status = 200, description = "Device replaced", body = ReplaceDone),
+        (status = 400, description = "`VALIDATION_ERROR`, `SUBSCRIPTION_NOT_ACTIVE`, \
+            `ASSET_NOT_FOUND`, `ASSET_NOT_AVAILABLE`, `VARIANT_NOT_FOUND`, `VARIANT_INACTIVE` \
+            or `SKU_MISMATCH`", body = ErrorEnvelope),
+        (status = 404, description = "Subscription not found", body = ErrorEnvelope),
+        (status = 409, description = "A concurrent change persisted after retries (`CONFLICT`)",
+            body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
+pub(crate) async fn replace(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<ReplaceDone>, ApiError> {
+    let r = amendments::replace(&s.app, &ctx, &id, &body).await?;
+    Ok(Json(ReplaceDone::new(&r)))
 }

@@ -1,5 +1,6 @@
 //! Integration tests through the real HTTP router, each on SQLite and on PostgreSQL.
 
+mod amendments;
 mod assets;
 mod compat;
 mod composition;

@@ -1,0 +1,332 @@
+//! Extensions and device replacements (SPEC §2.6.5, the worked example of §4.7).
+
+use flexportal_testkit::{TestApp, both_engines, examples};
+use serde_json::{Value, json};
+
+use super::subscriptions::setup;
+
+/// A subscription of 12 × 89.00 of `P-1` on asset `serial` started on `start` (the clock is
+/// left there). Returns the rental id.
+async fn rental(app: &TestApp, serial: &str, start: &str) -> String {
+    app.set_date(start, 9);
+    let order = setup(app, 0, 1, &format!("{serial}@example.com")).await;
+    let (s, _) = app
+        .post("/v1/assets", json!({"serialNumber": serial, "sku": "P-1"}))
+        .await;
+    assert_eq!(s, 201);
+    let (s, b) = app
+        .post(
+            "/v1/subscriptions",
+            json!({"orderId": order, "assetSerialNumber": serial}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    b["rentalId"].as_str().unwrap().to_string()
+}
+
+async fn payments(app: &TestApp, rental: &str) -> Vec<Value> {
+    let (_, b) = app
+        .get(&format!(
+            "/v1/payments?rentalId={rental}&sortBy=dueDate&sortDir=asc&limit=100"
+        ))
+        .await;
+    b["payments"].as_array().unwrap().clone()
+}
+
+both_engines!(an_extension_as_spec_4_7, |app: TestApp| async move {
+    let r = rental(&app, "X-1", "2025-01-01").await;
+    app.set_date("2025-11-15", 9);
+    let path = format!("/v1/subscriptions/{r}/extend");
+    for (body, code) in [
+        (json!({"extensionMonths": 0}), "INVALID_EXTENSION_MONTHS"),
+        (json!({"extensionMonths": 115}), "INVALID_EXTENSION_MONTHS"),
+        (json!({"extensionMonths": 2.5}), "INVALID_EXTENSION_MONTHS"),
+        (json!({}), "VALIDATION_ERROR"),
+        (
+            json!({"extensionMonths": 6, "newMonthlyAmount": -1}),
+            "VALIDATION_ERROR",
+        ),
+    ] {
+        let (s, e) = app.post(&path, body.clone()).await;
+        assert_eq!(
+            (s.as_u16(), e["error"]["code"].as_str()),
+            (400, Some(code)),
+            "{body}"
+        );
+    }
+    let (s, b) = app
+        .post(
+            &path,
+            json!({"extensionMonths": 6, "newMonthlyAmount": 75.00, "reason": "Loyalty discount"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        (b["oldEndDate"].as_str(), b["newEndDate"].as_str()),
+        (Some("2025-12-31"), Some("2026-06-30"))
+    );
+    assert_eq!(
+        (
+            b["oldContractLength"].as_i64(),
+            b["newContractLength"].as_i64(),
+            b["extensionMonths"].as_i64()
+        ),
+        (Some(12), Some(18), Some(6))
+    );
+    let (_, sub) = app.get(&format!("/v1/subscriptions/{r}")).await;
+    assert_eq!(sub["monthlyAmount"].to_string(), "75.00");
+    assert_eq!(
+        (
+            sub["contractLength"].as_i64(),
+            sub["originalContractLength"].as_i64()
+        ),
+        (Some(18), Some(12))
+    );
+    assert_eq!(sub["endDate"], "2026-06-30");
+    let h = &sub["extensionHistory"][0];
+    assert_eq!(h["extensionMonths"], 6);
+    assert_eq!(
+        (
+            h["oldContractLength"].as_i64(),
+            h["newContractLength"].as_i64()
+        ),
+        (Some(12), Some(18))
+    );
+    assert_eq!(
+        (
+            h["oldMonthlyAmount"].to_string(),
+            h["newMonthlyAmount"].to_string()
+        ),
+        ("89.00".into(), "75.00".into())
+    );
+    assert_eq!(
+        (h["oldEndDate"].as_str(), h["newEndDate"].as_str()),
+        (Some("2025-12-31"), Some("2026-06-30"))
+    );
+    assert_eq!(h["reason"], "Loyalty discount");
+    let pays = payments(&app, &r).await;
+    let lines: Vec<(String, String)> = pays
+        .iter()
+        .map(|p| {
+            (
+                p["dueDate"].as_str().unwrap().to_string(),
+                p["total"].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(lines.len(), 18);
+    assert_eq!(lines[11], ("2025-12-01".into(), "89.00".into()));
+    let added: Vec<(String, String)> = (1..=6)
+        .map(|m| (format!("2026-{m:02}-01"), "75.00".to_string()))
+        .collect();
+    assert_eq!(lines[12..].to_vec(), added);
+    assert_eq!(pays[12]["idempotencyKey"], format!("{r}:2026-01"));
+    let cust = sub["customerId"].as_str().unwrap();
+    let (_, c) = app.get(&format!("/v1/customers/{cust}")).await;
+    assert_eq!(c["totalMonthlyRevenue"].to_string(), "75.00");
+    // All 18 paid: 1 518.00 collected, 151.8 % of the 1 000.00 cost.
+    for p in &pays {
+        let id = p["paymentId"].as_str().unwrap();
+        app.post(&format!("/v1/payments/{id}/mark-paid"), json!({}))
+            .await;
+    }
+    let (_, sub) = app.get(&format!("/v1/subscriptions/{r}")).await;
+    assert_eq!(sub["totalCollected"].to_string(), "1518.00");
+    assert_eq!(sub["costRecoveryPercent"].to_string(), "151.8");
+});
+
+both_engines!(
+    documented_extensions_and_end_dates,
+    |app: TestApp| async move {
+        let ex = examples("extendSubscription");
+        // The basic example keeps the price; the adjustment example sets 79.00 for 12 months.
+        let a = rental(&app, "Y-1", "2024-02-01").await;
+        let (s, b) = app
+            .post(&format!("/v1/subscriptions/{a}/extend"), ex[0].clone())
+            .await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(
+            (b["oldEndDate"].as_str(), b["newEndDate"].as_str()),
+            (Some("2025-01-31"), Some("2025-07-31"))
+        );
+        let (_, sub) = app.get(&format!("/v1/subscriptions/{a}")).await;
+        assert_eq!(sub["monthlyAmount"].to_string(), "89.00");
+        let b2 = rental(&app, "Y-2", "2024-07-01").await;
+        let (s, b) = app
+            .post(&format!("/v1/subscriptions/{b2}/extend"), ex[1].clone())
+            .await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(
+            (b["oldEndDate"].as_str(), b["newEndDate"].as_str()),
+            (Some("2025-06-30"), Some("2026-06-30"))
+        );
+        let pays = payments(&app, &b2).await;
+        assert_eq!(pays.len(), 24);
+        let totals: Vec<String> = pays[12..].iter().map(|p| p["total"].to_string()).collect();
+        assert_eq!(totals, vec!["79.00"; 12]);
+        // A month-end anchor keeps clamping from the original anchor.
+        let c = rental(&app, "Y-3", "2025-01-31").await;
+        let (_, b) = app
+            .post(
+                &format!("/v1/subscriptions/{c}/extend"),
+                json!({"extensionMonths": 2}),
+            )
+            .await;
+        assert_eq!(
+            (b["oldEndDate"].as_str(), b["newEndDate"].as_str()),
+            (Some("2026-01-30"), Some("2026-03-30"))
+        );
+        let due: Vec<String> = payments(&app, &c).await[12..]
+            .iter()
+            .map(|p| p["dueDate"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(due, ["2026-01-31", "2026-02-28"]);
+    }
+);
+
+both_engines!(the_units_extension_rules, |app: TestApp| async move {
+    app.set_settings(&app.tenant, json!({"subscriptions": {"extensions": {"allowedLengths": [6, 12], "maxExtensions": 1, "minDaysBeforeEnd": 30}}})).await;
+    let r = rental(&app, "Z-1", "2025-01-01").await;
+    let path = format!("/v1/subscriptions/{r}/extend");
+    let (_, e) = app.post(&path, json!({"extensionMonths": 3})).await;
+    assert_eq!(e["error"]["code"], "EXTENSION_NOT_ALLOWED");
+    let (s, b) = app.post(&path, json!({"extensionMonths": 6})).await;
+    assert_eq!(s, 200, "{b}");
+    let (_, e) = app.post(&path, json!({"extensionMonths": 6})).await;
+    assert_eq!(
+        e["error"]["code"], "EXTENSION_NOT_ALLOWED",
+        "one extension at most"
+    );
+    app.set_settings(
+        &app.tenant,
+        json!({"subscriptions": {"extensions": {"minDaysBeforeEnd": 30}}}),
+    )
+    .await;
+    app.set_date("2026-06-10", 9);
+    let (_, e) = app.post(&path, json!({"extensionMonths": 6})).await;
+    assert_eq!(
+        e["error"]["code"], "EXTENSION_NOT_ALLOWED",
+        "too close to the end"
+    );
+    app.set_date("2026-05-01", 9);
+    let (s, _) = app.post(&path, json!({"extensionMonths": 6})).await;
+    assert_eq!(s, 200);
+    // An ended subscription is not extended.
+    app.post(
+        &format!("/v1/subscriptions/{r}/cancel"),
+        json!({"reason": "other"}),
+    )
+    .await;
+    let (_, e) = app.post(&path, json!({"extensionMonths": 6})).await;
+    assert_eq!(e["error"]["code"], "SUBSCRIPTION_NOT_ACTIVE");
+});
+
+both_engines!(a_device_replacement, |app: TestApp| async move {
+    let r = rental(&app, "R-1", "2025-01-01").await;
+    app.set_date("2025-03-10", 9);
+    let path = format!("/v1/subscriptions/{r}/replace");
+    // The documented request, once its new asset exists.
+    let body = examples("replaceSubscriptionDevice")[0].clone();
+    let new_serial = body["newSerialNumber"].as_str().unwrap().to_string();
+    let (_, e) = app.post(&path, body.clone()).await;
+    assert_eq!(e["error"]["code"], "ASSET_NOT_FOUND");
+    app.post(
+        "/v1/assets",
+        json!({"serialNumber": new_serial, "sku": "P-1"}),
+    )
+    .await;
+    app.post("/v1/assets", json!({"serialNumber": "R-Q", "sku": "Q-1"}))
+        .await;
+    for (b, code) in [
+        (
+            json!({"newSerialNumber": "R-1", "reason": "x"}),
+            "VALIDATION_ERROR",
+        ),
+        (json!({"newSerialNumber": new_serial}), "VALIDATION_ERROR"),
+        (
+            json!({"newSerialNumber": new_serial, "replacementReason": "bored"}),
+            "VALIDATION_ERROR",
+        ),
+        (
+            json!({"newSerialNumber": "R-Q", "replacementReason": "damaged"}),
+            "SKU_MISMATCH",
+        ),
+        (
+            json!({"newSerialNumber": "R-Q", "replacementReason": "damaged", "newSku": "NOPE"}),
+            "VARIANT_NOT_FOUND",
+        ),
+    ] {
+        let (s, e) = app.post(&path, b.clone()).await;
+        assert_eq!(
+            (s.as_u16(), e["error"]["code"].as_str()),
+            (400, Some(code)),
+            "{b}"
+        );
+    }
+    let (s, b) = app.post(&path, body).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        (b["oldSerialNumber"].as_str(), b["newSerialNumber"].as_str()),
+        (Some("R-1"), Some(new_serial.as_str()))
+    );
+    assert_eq!(b["reason"], "Battery failure - device won't hold charge");
+    let (_, sub) = app.get(&format!("/v1/subscriptions/{r}")).await;
+    assert_eq!(sub["assetSerialNumber"], new_serial.as_str());
+    assert_eq!(sub["status"], "active");
+    let h = &sub["replacementHistory"][0];
+    assert_eq!(
+        (h["oldSerialNumber"].as_str(), h["newSerialNumber"].as_str()),
+        (Some("R-1"), Some(new_serial.as_str()))
+    );
+    assert_eq!(h["insuranceClaim"], false);
+    let (_, old) = app.get("/v1/assets/R-1").await;
+    assert_eq!(old["status"], "unavailable");
+    assert!(old.get("rentalId").is_none());
+    assert!(
+        old["notes"]
+            .as_str()
+            .unwrap()
+            .contains("Replaced on 2025-03-10: Battery failure"),
+        "{old}"
+    );
+    let (_, new) = app.get(&format!("/v1/assets/{new_serial}")).await;
+    assert_eq!(
+        (new["status"].as_str(), new["rentalId"].as_str()),
+        (Some("rented_out"), Some(r.as_str()))
+    );
+    // Income follows the asset held on each charge's billing date.
+    let pays = payments(&app, &r).await;
+    for p in &pays[..4] {
+        let id = p["paymentId"].as_str().unwrap();
+        app.post(&format!("/v1/payments/{id}/mark-paid"), json!({}))
+            .await;
+    }
+    let (_, old) = app.get("/v1/assets/R-1").await;
+    let (_, new) = app.get(&format!("/v1/assets/{new_serial}")).await;
+    assert_eq!(
+        old["lifetimeCollected"].to_string(),
+        "267.00",
+        "January to March"
+    );
+    assert_eq!(new["lifetimeCollected"].to_string(), "89.00", "April");
+    // The same device cannot be given twice; the old one is not available.
+    let (_, e) = app
+        .post(
+            &path,
+            json!({"newSerialNumber": "R-1", "replacementReason": "lost"}),
+        )
+        .await;
+    assert_eq!(e["error"]["code"], "ASSET_NOT_AVAILABLE");
+    // Replacing with another SKU when newSku names it.
+    let (s, b) = app
+        .post(&path, json!({"newSerialNumber": "R-Q", "replacementReason": "defective", "newSku": "Q-1", "insuranceClaim": true}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (_, sub) = app.get(&format!("/v1/subscriptions/{r}")).await;
+    assert_eq!(
+        (sub["sku"].as_str(), sub["productName"].as_str()),
+        (Some("Q-1"), Some("Chair - Base"))
+    );
+    assert_eq!(sub["monthlyAmount"].to_string(), "89.00", "the price stays");
+    assert_eq!(sub["replacementHistory"].as_array().unwrap().len(), 2);
+});
