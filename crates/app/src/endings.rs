@@ -376,7 +376,9 @@ pub async fn early_return_in(
         Ending {
             status,
             effective: x,
-            asset: AssetOutcome::Returned { condition },
+            asset: AssetOutcome::Returned {
+                condition: Some(condition),
+            },
             event,
             details: serde_json::to_string(&record).map_err(crate::corrupt)?,
         },

@@ -24,6 +24,7 @@ pub mod products_csv;
 pub mod products_input;
 pub mod settings;
 pub mod subscriptions;
+pub mod upgrades;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};

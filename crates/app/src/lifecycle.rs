@@ -13,7 +13,7 @@ use flexportal_store::customers::{self, CounterDelta};
 use flexportal_store::payments::{self, PaymentRecord};
 use flexportal_store::subscription_events::{self, SubscriptionEvent};
 use flexportal_store::subscriptions::{self, SubscriptionRecord};
-use flexportal_store::{Conn, StoreError, assets, assignments};
+use flexportal_store::{Conn, StoreError, assets, assignments, orders};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
@@ -307,10 +307,10 @@ pub fn quote_input(
 pub enum AssetOutcome {
     /// Buyout: `sold`, links kept.
     Sold,
-    /// Return: `returned`, links cleared, the return condition recorded.
+    /// Return: `returned`, links cleared, the return condition recorded when one is given.
     Returned {
         /// The condition of the returned device.
-        condition: String,
+        condition: Option<String>,
     },
     /// Cancellation: stays `rented_out` and linked until the operator collects it.
     StaysWithCustomer,
@@ -371,6 +371,17 @@ pub async fn end(
     } else {
         schedule::months_saved(sub.contract_length, rented)
     };
+    // A pending upgrade order of a deferred upgrade is cancelled with the subscription.
+    if let Some(order_id) = sub.pending_upgrade_order_id.take()
+        && let Some(mut o) = orders::get(tx, &ctx.tenant_id, &order_id, true).await?
+        && matches!(o.status.as_str(), "pending" | "confirmed")
+    {
+        o.status = "cancelled".into();
+        o.cancellation_reason = Some("Subscription ended".into());
+        o.cancelled_at = Some(now);
+        o.updated_at = now;
+        orders::update(tx, &o).await?;
+    }
     sub.status = ending.status.as_str().into();
     sub.ended_on = Some(x.to_string());
     sub.months_rented = Some(rented);
@@ -394,7 +405,9 @@ pub async fn end(
                 asset.status = "returned".into();
                 asset.customer_id = None;
                 asset.rental_id = None;
-                asset.condition = Some(condition.clone());
+                if condition.is_some() {
+                    asset.condition.clone_from(condition);
+                }
             }
             AssetOutcome::StaysWithCustomer => {}
         }

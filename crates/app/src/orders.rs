@@ -457,6 +457,9 @@ pub async fn cancel_in(
     o.cancelled_at = Some(now);
     o.updated_at = now;
     orders::update(tx, &o).await?;
+    if o.order_type == "upgrade" {
+        crate::upgrades::order_cancelled(tx, ctx, &o, now).await?;
+    }
     Ok(o)
 }
 

@@ -319,7 +319,7 @@ pub async fn create_in(
         Some(d) => date(d)?,
         None => today,
     };
-    let plan = crate::fulfilment::plan(
+    let mut plan = crate::fulfilment::plan(
         ctx,
         &crate::fulfilment::FulfilmentInput {
             order: &order,
@@ -381,6 +381,10 @@ pub async fn create_in(
     }
     orders::update(tx, &plan.order).await?;
     customers::add_counters(tx, &ctx.tenant_id, &order.customer_id, plan.delta, now).await?;
+    // Fulfilling the order of a deferred or immediate upgrade ends the subscription it replaces.
+    if order.order_type == "upgrade" {
+        crate::upgrades::finish(tx, ctx, &order, &mut plan.sub, now).await?;
+    }
     Ok(SubscriptionView {
         sub: plan.sub,
         payments: plan.payments,

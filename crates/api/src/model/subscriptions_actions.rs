@@ -7,6 +7,7 @@
 use flexportal_app::TenantContext;
 use flexportal_app::amendments::{Extended, Replaced};
 use flexportal_app::endings::{BuyoutOutcome, CancelOutcome, EarlyReturnOutcome, Quote};
+use flexportal_app::upgrades::Upgraded;
 use flexportal_domain::quote::{BuyoutQuote, EarlyReturnQuote};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -563,6 +564,90 @@ impl ReplaceDone {
             old_serial_number: r.record.old_serial_number.clone(),
             new_serial_number: r.record.new_serial_number.clone(),
             reason: r.record.reason.clone(),
+        }
+    }
+}
+
+/// The body of upgradeSubscription. With `newSerialNumber` the upgrade order is fulfilled at
+/// once and the old subscription ends (immediate mode); without it the upgrade order waits for
+/// createSubscription (deferred mode).
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct UpgradeBody {
+    /// Must equal the path's id when sent.
+    #[schema(min_length = 1)]
+    pub rental_id: Option<String>,
+    /// The new variant (active).
+    #[schema(min_length = 1)]
+    pub new_sku: String,
+    /// An `available` asset of `newSku`: immediate mode.
+    #[schema(min_length = 1)]
+    pub new_serial_number: Option<String>,
+    /// Months of the new contract, 1–120 (alias `newContractLength`).
+    #[schema(minimum = 1, maximum = 120)]
+    pub contract_length: i64,
+    /// Monthly amount of the new contract, major units; default the variant's tier price.
+    #[schema(minimum = 0)]
+    pub new_monthly_amount: Option<f64>,
+    /// Why.
+    #[schema(min_length = 1)]
+    pub reason: Option<String>,
+    /// Free text.
+    pub notes: Option<String>,
+    /// `YYYY-MM-DD`, start of the new contract and end of the old one; default today.
+    #[schema(format = Date)]
+    pub start_date: Option<String>,
+    /// The customer keeps and buys the old device for this amount, major units (no
+    /// early-return fee then).
+    #[schema(minimum = 0)]
+    pub buyout_amount: Option<f64>,
+}
+
+/// upgradeSubscription: `{success, message, oldRentalId, newRentalId, oldDevice, newDevice,
+/// newMonthlyAmount, currency}` plus the additive `upgradeOrderId`. `newRentalId` is `null` in
+/// deferred mode (a listed deviation from the official document, SPEC §2.6.5).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpgradeDone {
+    /// Always `true`.
+    pub success: bool,
+    /// Human text.
+    pub message: &'static str,
+    /// The subscription upgraded.
+    pub old_rental_id: String,
+    /// The new subscription; `null` until the upgrade order is fulfilled.
+    pub new_rental_id: Option<String>,
+    /// The old device's name.
+    pub old_device: String,
+    /// The new device's name.
+    pub new_device: String,
+    /// The new monthly amount, major units.
+    #[schema(minimum = 0)]
+    pub new_monthly_amount: Decimal,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The upgrade order.
+    pub upgrade_order_id: String,
+}
+
+impl UpgradeDone {
+    /// The response of an upgrade.
+    pub fn new(ctx: &TenantContext, u: &Upgraded) -> Self {
+        UpgradeDone {
+            success: true,
+            message: if u.new.is_some() {
+                "Subscription upgraded"
+            } else {
+                "Upgrade order created"
+            },
+            old_rental_id: u.old.rental_id.clone(),
+            new_rental_id: u.new.as_ref().map(|v| v.sub.rental_id.clone()),
+            old_device: u.old.product_name.clone(),
+            new_device: u.new_device.clone(),
+            new_monthly_amount: Decimal::money(u.monthly_amount, ctx.exponent()),
+            currency: u.old.currency.clone(),
+            upgrade_order_id: u.order.order_id.clone(),
         }
     }
 }

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use flexportal_app::subscriptions as uc;
-use flexportal_app::{amendments, endings};
+use flexportal_app::{amendments, endings, upgrades};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -19,7 +19,7 @@ use crate::model::subscriptions::{
 use crate::model::subscriptions_actions::{
     BuyoutBody, BuyoutDone, BuyoutQuoted, CancelDone, CancelSubscriptionBody, EarlyReturnBody,
     EarlyReturnDone, EarlyReturnQuoted, ExtendBody, ExtendDone, QuoteBody, ReplaceBody,
-    ReplaceDone,
+    ReplaceDone, UpgradeBody, UpgradeDone,
 };
 use crate::model::{ErrorEnvelope, TenantHeader};
 use crate::routes::CommonErrors;
@@ -32,6 +32,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(notes))
         .routes(routes!(extend))
         .routes(routes!(replace))
+        .routes(routes!(upgrade))
         .routes(routes!(buyout))
         .routes(routes!(early_return))
         .routes(routes!(cancel))
@@ -377,4 +378,42 @@ pub(crate) async fn replace(
 ) -> Result<Json<ReplaceDone>, ApiError> {
     let r = amendments::replace(&s.app, &ctx, &id, &body).await?;
     Ok(Json(ReplaceDone::new(&r)))
+}
+
+/// upgradeSubscription (SPEC §2.6.5).
+#[utoipa::path(
+    post, path = "/v1/subscriptions/{subscriptionId}/upgrade",
+    operation_id = "upgradeSubscription", tag = "Subscriptions",
+    summary = "Upgrade a subscription",
+    description = "Creates an upgrade order for a new device. With `newSerialNumber` the order is \
+        fulfilled at once: a new subscription starts and the old one ends as `ended_upgrade` \
+        (its device `returned`, or `sold` with `buyoutAmount`; an early-return fee when the new \
+        contract is shorter than what remained). Without it the order waits for \
+        createSubscription, which ends the old subscription when it fulfils the order.",
+    params(
+        ("subscriptionId" = String, Path, description = "The subscription ID (`rentalId`)"),
+        TenantHeader,
+    ),
+    request_body = UpgradeBody,
+    responses(
+        (status = 200, description = "Upgraded, or upgrade order created", body = UpgradeDone),
+        (status = 400, description = "`VALIDATION_ERROR`, `SUBSCRIPTION_NOT_ACTIVE`, \
+            `FEATURE_DISABLED`, `VARIANT_NOT_FOUND`, `VARIANT_INACTIVE`, \
+            `INVALID_CONTRACT_LENGTH`, `ASSET_NOT_FOUND`, `ASSET_NOT_AVAILABLE` or \
+            `SKU_MISMATCH`", body = ErrorEnvelope),
+        (status = 404, description = "Subscription not found", body = ErrorEnvelope),
+        (status = 409, description = "An upgrade order is already pending \
+            (`UPGRADE_ALREADY_PENDING`), or a concurrent change persisted (`CONFLICT`)",
+            body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
+pub(crate) async fn upgrade(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<UpgradeDone>, ApiError> {
+    let u = upgrades::upgrade(&s.app, &ctx, &id, &body).await?;
+    Ok(Json(UpgradeDone::new(&ctx, &u)))
 }

@@ -326,9 +326,12 @@ fn incompatibilities(served_doc: &Value, official_doc: &Value) -> (Vec<String>, 
 fn served_document_is_compatible_with_the_official_one() {
     let official = flexportal_testkit::spec_json("flexportal-openapi.json");
     let served = flexportal_api::openapi::document();
-    let (problems, operations) = incompatibilities(&served, &official);
+    let (mut problems, operations) = incompatibilities(&served, &official);
+    // SPEC §2.6.5 and §3 (77): a deferred upgrade has no new subscription yet, so `newRentalId`
+    // is `null`; the served document says so instead of promising a string.
+    problems.retain(|p| !p.starts_with("upgradeSubscription (post /v1/subscriptions/{subscriptionId}/upgrade) 200.newRentalId:"));
     assert!(
-        operations >= 29,
+        operations >= 36,
         "only {operations} official operations served"
     );
     assert!(

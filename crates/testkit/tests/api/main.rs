@@ -20,6 +20,7 @@ mod products;
 mod retries;
 mod schema;
 mod subscriptions;
+mod upgrades;
 
 use flexportal_testkit::TestApp;
 use serde_json::{Value, json};
