@@ -215,7 +215,7 @@ pub async fn extend_locked(
     let business = customers::get(tx, &ctx.tenant_id, &sub.customer_id)
         .await?
         .is_some_and(|c| c.customer_type == "business");
-    let (rows, _) = schedule_rows(
+    let (mut rows, _) = schedule_rows(
         ctx,
         &ChargeOwner {
             customer_id: &sub.customer_id,
@@ -228,6 +228,14 @@ pub async fn extend_locked(
         input.start,
         now,
     )?;
+    // A month already billed (a holdover charge of the contract-end job) keeps its payment
+    // (SPEC §2.7: a generator that hits an existing key reuses the payment).
+    rows.retain(|r| {
+        !locked
+            .payments
+            .iter()
+            .any(|p| p.status != "cancelled" && p.idempotency_key == r.idempotency_key)
+    });
     payments::insert_many(tx, &rows)
         .await
         .map_err(|err| match err {

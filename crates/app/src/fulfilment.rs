@@ -147,6 +147,7 @@ pub fn schedule_rows(
             created_at: now,
             updated_at: now,
             kind: PaymentKind::Installment,
+            ..Default::default()
         });
     }
     Ok((rows, collected))

@@ -13,6 +13,7 @@ pub mod endings;
 pub mod error;
 pub mod fulfilment;
 pub mod input;
+pub mod jobs;
 pub mod keycache;
 pub mod lifecycle;
 pub mod list;

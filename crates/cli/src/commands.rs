@@ -133,6 +133,24 @@ pub enum ImportCommand {
     },
 }
 
+/// `flexportal jobs …`
+#[derive(Subcommand)]
+pub enum JobsCommand {
+    /// Run the daily jobs once (SPEC 2.6.6 contract end, 2.7 late fees). Running them twice
+    /// for the same date changes nothing the second time.
+    Run {
+        /// Business unit id (default: every active unit).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The date to run as, YYYY-MM-DD (default: each unit's today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 type AnyResult = Result<(), Box<dyn std::error::Error>>;
 
 async fn open(url: &str) -> Result<App, Box<dyn std::error::Error>> {
@@ -144,7 +162,46 @@ async fn open(url: &str) -> Result<App, Box<dyn std::error::Error>> {
 /// Runs one command.
 pub async fn run(url: String, cmd: Command) -> AnyResult {
     match cmd {
-        Command::Serve { addr } => serve(&url, &addr).await,
+        Command::Serve {
+            addr,
+            jobs_interval,
+        } => serve(&url, &addr, jobs_interval).await,
+        Command::Jobs {
+            command:
+                JobsCommand::Run {
+                    tenant,
+                    as_of,
+                    json,
+                },
+        } => {
+            let app = open(&url).await?;
+            let as_of = match as_of {
+                Some(d) => Some(
+                    d.parse::<jiff::civil::Date>()
+                        .map_err(|_| format!("--as-of {d:?} is not a date YYYY-MM-DD"))?,
+                ),
+                None => None,
+            };
+            let started = std::time::Instant::now();
+            let r = flexportal_app::jobs::run(&app, tenant.as_deref(), as_of)
+                .await
+                .map_err(|e| e.into_wire().message)?;
+            if json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                println!(
+                    "Daily jobs done in {:.1}s for {} business units: {} contracts past their end, {} holdover charges, {} completed, {} renewals, {} late fees",
+                    started.elapsed().as_secs_f64(),
+                    r.business_units,
+                    r.contracts_ended,
+                    r.holdover_charges,
+                    r.completed,
+                    r.renewals,
+                    r.late_fees
+                );
+            }
+            Ok(())
+        }
         Command::Migrate => {
             open(&url).await?;
             println!("migrations applied");
@@ -185,7 +242,7 @@ pub async fn run(url: String, cmd: Command) -> AnyResult {
     }
 }
 
-async fn serve(url: &str, addr: &str) -> AnyResult {
+async fn serve(url: &str, addr: &str, jobs_interval: u64) -> AnyResult {
     let app = open(url).await?;
     if admin::list_tenants(&app).await?.is_empty() {
         let t = admin::create_tenant(&app, "Default", "EUR", None).await?;
@@ -206,6 +263,20 @@ async fn serve(url: &str, addr: &str) -> AnyResult {
     let flusher = flexportal_api::spawn_usage_flusher(state.clone(), Duration::from_secs(5));
     // PostgreSQL: key revocations by any process reach this one's key cache.
     let _credentials = app.watch_credentials();
+    let jobs = (jobs_interval > 0).then(|| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(jobs_interval));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match flexportal_app::jobs::run(&app, None, None).await {
+                    Ok(r) => tracing::info!(report = ?r, "daily jobs done"),
+                    Err(e) => tracing::error!(error = ?e, "daily jobs failed; retried next run"),
+                }
+            }
+        })
+    });
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, engine = ?app.db.engine(), "listening");
     axum::serve(listener, flexportal_api::router(state.clone()))
@@ -215,6 +286,9 @@ async fn serve(url: &str, addr: &str) -> AnyResult {
         })
         .await?;
     flusher.abort();
+    if let Some(j) = jobs {
+        j.abort();
+    }
     state.usage.flush(&app).await;
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! - `migrate`: applies migrations.
 //! - `tenants create|list`, `keys create|list|revoke`: business units and API keys (SPEC §2.1).
 //! - `import products|assets FILE`: bulk loads with row-level error reports.
+//! - `jobs run`: the daily jobs (contract end, late fees), also run by `serve` on a schedule.
 
 mod commands;
 
@@ -34,11 +35,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the HTTP API.
+    /// Run the HTTP API, and the daily jobs on a schedule.
     Serve {
         /// Listen address.
         #[arg(long, env = "FLEXPORTAL_ADDR", default_value = "127.0.0.1:8080")]
         addr: String,
+        /// Seconds between runs of the daily jobs (contract end, late fees); 0 turns them off.
+        #[arg(long, env = "FLEXPORTAL_JOBS_INTERVAL", default_value_t = 3600)]
+        jobs_interval: u64,
     },
     /// Apply pending migrations.
     Migrate,
@@ -67,6 +71,11 @@ enum Command {
         /// Distinct customers.
         #[arg(long, default_value_t = 300)]
         customers: usize,
+    },
+    /// The daily jobs: contract end (holdover, termination, renewals) and late fees.
+    Jobs {
+        #[command(subcommand)]
+        command: commands::JobsCommand,
     },
     /// Bulk imports from CSV.
     Import {

@@ -161,6 +161,26 @@ fn admin_commands(url: &str, dir: &std::path::Path) {
     );
     assert!(!ok);
 
+    // The daily jobs for one unit, as of a date, and for every unit.
+    let r = json(
+        url,
+        &[
+            "jobs",
+            "run",
+            "--tenant",
+            &tenant,
+            "--as-of",
+            "2025-01-01",
+            "--json",
+        ],
+    );
+    assert_eq!(r["businessUnits"], 1);
+    assert_eq!(r["contractsEnded"], 0);
+    let (ok, out, err) = flexportal(url, &["jobs", "run"]);
+    assert!(ok && out.contains("Daily jobs done"), "{out} {err}");
+    let (ok, _, err) = flexportal(url, &["jobs", "run", "--as-of", "2025-13-01"]);
+    assert!(!ok && err.contains("--as-of"), "{err}");
+
     // Imports: products then assets, with a report of rejected rows; a re-run changes nothing.
     let products = dir.join("products.csv");
     std::fs::write(&products, "Product Name,Product SKU,Category,Brand,Specification,Variant SKU,List Price,Acquisition Cost,12mo_Price\nDesk,DESK,Furniture,Ergo,Oak,DESK-OAK,899,400,49\n").unwrap();

@@ -9,8 +9,8 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("sqlite: {0}")]
     Sqlite(rusqlite::Error),
-    /// PostgreSQL failed.
-    #[error("postgres: {0}")]
+    /// PostgreSQL failed (the server's message is part of the text, for the logs).
+    #[error("postgres: {}", pg_detail(.0))]
     Postgres(tokio_postgres::Error),
     /// No pooled connection could be had.
     #[error("pool: {0}")]
@@ -24,6 +24,19 @@ pub enum StoreError {
     /// The database URL is not understood.
     #[error("config: {0}")]
     Config(String),
+}
+
+/// The server's message, code and detail of a PostgreSQL error, else its own text.
+fn pg_detail(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!(
+            "{} ({}){}",
+            db.message(),
+            db.code().code(),
+            db.detail().map(|d| format!(": {d}")).unwrap_or_default()
+        ),
+        None => e.to_string(),
+    }
 }
 
 impl From<rusqlite::Error> for StoreError {

@@ -1,7 +1,7 @@
 //! Payments (SPEC §2.7), keyed by (tenant_id, payment_id); the idempotency key is unique per
 //! business unit among payments that are not cancelled.
 
-use sea_query::{Expr, ExprTrait};
+use sea_query::{Expr, ExprTrait, SimpleExpr};
 
 use flexportal_domain::status::PaymentKind;
 
@@ -73,6 +73,12 @@ crate::record! {
         updated_at: i64,
         /// What the payment charges: a contract month, a setup fee, a buyout, … (SPEC §2.7).
         kind: PaymentKind,
+        /// Whether the late-fee job added its fee (once per payment).
+        late_fee_applied: bool,
+        /// The late fee added, minor units.
+        late_fee_amount: Option<i64>,
+        /// `total` before the late fee, minor units.
+        original_amount: Option<i64>,
     }
 }
 
@@ -313,4 +319,43 @@ pub async fn list(
     let q = list_query(tenant_id, f, sort, dir, after, limit);
     let rows = conn.fetch_all(&q).await?;
     Ok(page::into_page(rows, limit))
+}
+
+/// What the late-fee job adds to each overdue payment (SPEC §2.7 "Late fees").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LateFee {
+    /// A flat amount, minor units.
+    Flat(i64),
+    /// A percentage of the payment's total, basis points (rounded half up to the minor unit).
+    Percentage(i64),
+}
+
+/// Applies a late fee, once, to every `pending` or `failed` payment of a business unit whose due
+/// date is before `due_before` (`YYYY-MM-DD`) and that has none yet: `original_amount` = the
+/// total, `late_fee_amount` = the fee, `total` += the fee (no tax on the fee). One atomic
+/// statement guarded by `late_fee_applied = 0`, so a run stopped halfway and run again applies
+/// every fee exactly once. Returns the number of payments changed.
+pub async fn apply_late_fees(
+    conn: &mut Conn,
+    tenant_id: &str,
+    due_before: &str,
+    fee: LateFee,
+    now: i64,
+) -> Result<u64> {
+    let fee_expr: SimpleExpr = match fee {
+        LateFee::Flat(v) => Expr::val(v),
+        LateFee::Percentage(bp) => Expr::col("total").mul(bp).add(5_000i64).div(10_000i64),
+    };
+    let mut q = Scoped::update(TABLE, tenant_id);
+    q.values([
+        ("original_amount", Expr::col("total")),
+        ("late_fee_amount", fee_expr.clone()),
+        ("total", Expr::col("total").add(fee_expr)),
+        ("late_fee_applied", 1i64.into()),
+        ("updated_at", now.into()),
+    ])
+    .and_where(Expr::col("status").is_in(["pending", "failed"]))
+    .and_where(Expr::col("late_fee_applied").eq(0i64))
+    .and_where(Expr::col("due_date").lt(due_before));
+    conn.execute(&q).await
 }

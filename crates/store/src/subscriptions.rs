@@ -166,6 +166,37 @@ pub async fn get_for_update(
     conn.fetch_optional(&q).await
 }
 
+/// Ids of up to `limit` `active` subscriptions whose end date is before `before` (`YYYY-MM-DD`),
+/// in id order after `after` (keyset pages for the contract-end job, SPEC §2.6.6).
+pub async fn ended_contracts(
+    conn: &mut Conn,
+    tenant_id: &str,
+    before: &str,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<String>> {
+    struct Id(String);
+    impl FromRow for Id {
+        fn from_row(r: &dyn Row) -> Result<Self> {
+            Ok(Id(r.text(0)?))
+        }
+    }
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.column("rental_id")
+        .and_where(Expr::col("status").eq("active"))
+        .and_where(Expr::col("end_date").lt(before));
+    if let Some(a) = after {
+        q.and_where(Expr::col("rental_id").gt(a));
+    }
+    q.order_by("rental_id", sea_query::Order::Asc).limit(limit);
+    Ok(conn
+        .fetch_all::<Id, _>(&q)
+        .await?
+        .into_iter()
+        .map(|i| i.0)
+        .collect())
+}
+
 /// `(rental_id, order_item_index)` of every subscription created from an order, oldest first.
 pub async fn for_order(
     conn: &mut Conn,

@@ -231,9 +231,9 @@ impl Payment {
                     tax_amount: money(p.tax_amount),
                 }]
             }),
-            late_fee_applied: false,
-            late_fee_amount: None,
-            original_amount: None,
+            late_fee_applied: p.late_fee_applied,
+            late_fee_amount: Decimal::money_opt(p.late_fee_amount, exp),
+            original_amount: Decimal::money_opt(p.original_amount, exp),
             idempotency_key: p.idempotency_key.clone(),
             notes: p.notes.clone(),
             billing_date: p.billing_date.clone(),

@@ -11,6 +11,7 @@ mod demo;
 mod endings;
 mod imports;
 mod isolation;
+mod jobs;
 mod migrations;
 mod orders;
 mod pagination;
