@@ -8,12 +8,13 @@ use flexportal_domain::status::{AssetStatus, ProductStatus, SubscriptionEventKin
 use flexportal_domain::time::today_in;
 use flexportal_store::customers::{self, CounterDelta};
 use flexportal_store::subscriptions::{self, SubscriptionRecord};
-use flexportal_store::{Conn, StoreError, assets, assignments, payments, variants};
-use serde_json::Value;
+use flexportal_store::{Conn, StoreError, assets, assignments, orders, payments, variants};
+use serde_json::{Value, json};
 
 use crate::fulfilment::{ChargeOwner, schedule_rows};
 use crate::input::{self, Fields, MAX_LONG, MAX_SHORT, body_object};
 use crate::lifecycle::{self, ActorRecord, ExtensionRecord, Locked, ReplacementRecord};
+use crate::orders::{OrderItem, RentalOrder};
 use crate::{App, AppError, AppResult, TenantContext, settings};
 
 /// Longest contract, in months (SPEC §2.6.5).
@@ -112,10 +113,67 @@ pub async fn extend_in(
         now,
     )
     .await?;
+    if ctx.settings.subscriptions.extensions.create_tracking_order {
+        tracking_order(tx, ctx, &locked.sub, &record, now).await?;
+    }
     Ok(Extended {
         sub: locked.sub,
         record,
     })
+}
+
+/// The tracking order of an extension (SPEC §2.6.5, the unit's "create order for extensions"):
+/// `orderType: "extension"`, `fulfilled`, one unit of the subscription's SKU at the new amount
+/// for the extension's months, listing the subscription.
+async fn tracking_order(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    sub: &SubscriptionRecord,
+    record: &ExtensionRecord,
+    now: i64,
+) -> AppResult<()> {
+    let original = orders::get(tx, &ctx.tenant_id, &sub.order_id, false)
+        .await?
+        .ok_or_else(|| AppError::corrupt(format!("order {} of {}", sub.order_id, sub.rental_id)))?;
+    let item = OrderItem {
+        sku: sub.sku.clone(),
+        product_id: sub.product_id.clone(),
+        variant_id: sub.variant_id.clone(),
+        product_name: sub.product_name.clone(),
+        product_image_url: sub.product_image_url.clone(),
+        quantity: 1,
+        unit_price: record.new_monthly_amount,
+        contract_length: record.extension_months,
+        list_price: sub.list_price,
+        list_price_source: sub.list_price_source.clone(),
+        acquisition_cost: sub.acquisition_cost,
+        acquisition_cost_source: sub.acquisition_cost_source.clone(),
+        list_price_override: None,
+        acquisition_cost_override: None,
+        used_list_price_as_acquisition: false,
+        setup_fee: None,
+    };
+    let mut details = json!({
+        "originalOrderId": sub.order_id,
+        "extensionMonths": record.extension_months,
+        "previousEndDate": record.old_end_date,
+        "newEndDate": record.new_end_date,
+        "rentalId": sub.rental_id,
+    });
+    if !record.reason.is_empty() {
+        details["reason"] = json!(record.reason);
+    }
+    crate::orders::insert_for_rental(
+        tx,
+        ctx,
+        &original,
+        item,
+        RentalOrder::Extension(details),
+        None,
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 /// The unit's extension rules (SPEC §2.1 Extensions; only those configured apply).

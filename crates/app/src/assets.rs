@@ -223,11 +223,21 @@ pub async fn get(app: &App, ctx: &TenantContext, serial: &str) -> AppResult<Asse
         .ok_or_else(|| AppError::not_found("Asset"))
 }
 
-/// Whether the asset is held by a subscription that is still active. Every assignment is active
-/// until a lifecycle action ends it; an asset whose rental ended is no longer `rented_out` or has
-/// its links cleared.
-async fn linked_to_active(_tx: &mut Conn, a: &AssetRecord) -> AppResult<bool> {
-    Ok(a.status == AssetStatus::RentedOut.as_str() && a.rental_id.is_some())
+/// Whether the asset is held by a subscription that is still active. A cancelled subscription
+/// leaves its device `rented_out` and linked until the operator collects it (SPEC §2.6.5), and
+/// then it can be moved by hand.
+async fn linked_to_active(tx: &mut Conn, a: &AssetRecord) -> AppResult<bool> {
+    let Some(rental) = &a.rental_id else {
+        return Ok(false);
+    };
+    if a.status != AssetStatus::RentedOut.as_str() {
+        return Ok(false);
+    }
+    Ok(
+        flexportal_store::subscriptions::get(tx, &a.tenant_id, rental)
+            .await?
+            .is_none_or(|s| s.status == "active"),
+    )
 }
 
 fn clear_links_if_leaving_rented(a: &mut AssetRecord, to: AssetStatus) {

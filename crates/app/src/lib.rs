@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod amendments;
+pub mod asset_history;
 pub mod assets;
 pub mod assets_import;
 pub mod customers;

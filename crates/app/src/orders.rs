@@ -336,6 +336,101 @@ pub async fn create_in(
     })
 }
 
+/// An order that a lifecycle action creates for an existing rental (SPEC §2.6.5: the upgrade
+/// order of upgradeSubscription, the tracking order of an extension): one unit of `item`, the
+/// customer, snapshot, addresses and custom fields of the rental's `original` order, the
+/// upgrade or extension details, inserted with the customer's order count raised. Errors: 400
+/// `VALIDATION_ERROR` when the totals do not fit.
+pub async fn insert_for_rental(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    original: &OrderRecord,
+    item: OrderItem,
+    kind: RentalOrder,
+    notes: Option<String>,
+    now: i64,
+) -> AppResult<OrderRecord> {
+    let items = vec![item];
+    let (subtotal, tax_amount, total) = totals(&items, settings::vat(ctx))?;
+    let (order_type, status, rented, extension_details, upgrade_details) = match kind {
+        RentalOrder::Upgrade(d) => (
+            "upgrade",
+            OrderStatus::Pending,
+            0,
+            None,
+            Some(d.to_string()),
+        ),
+        RentalOrder::Extension(d) => (
+            "extension",
+            OrderStatus::Fulfilled,
+            1,
+            Some(d.to_string()),
+            None,
+        ),
+    };
+    let order = OrderRecord {
+        tenant_id: ctx.tenant_id.clone(),
+        order_id: settings::prefixed_id(ctx, prefix::ORDER, now),
+        status: status.as_str().into(),
+        order_type: order_type.into(),
+        customer_id: original.customer_id.clone(),
+        customer_snapshot: original.customer_snapshot.clone(),
+        billing_address: original.billing_address.clone(),
+        shipping_address: original.shipping_address.clone(),
+        items: serde_json::to_string(&items).map_err(AppError::corrupt)?,
+        subtotal,
+        tax_amount,
+        total,
+        currency: ctx.currency.code().to_string(),
+        total_devices: 1,
+        rented_devices: rented,
+        custom_fields: original.custom_fields.clone(),
+        notes,
+        extension_details,
+        upgrade_details,
+        dedupe_key: format!("{order_type}|{}|{now}", original.order_id),
+        cancellation_reason: None,
+        cancelled_at: None,
+        created_by: ctx.actor.user_id.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    orders::insert(tx, &order).await?;
+    let delta = CounterDelta {
+        orders: 1,
+        ..Default::default()
+    };
+    customers::add_counters(tx, &ctx.tenant_id, &order.customer_id, delta, now).await?;
+    Ok(order)
+}
+
+/// The kind of an order created for an existing rental, with its details document.
+#[derive(Debug, Clone)]
+pub enum RentalOrder {
+    /// `orderType: "upgrade"`, `pending` until fulfilled; `upgradeDetails`.
+    Upgrade(Value),
+    /// `orderType: "extension"`, `fulfilled` at once; `extensionDetails` (with the `rentalId`
+    /// it tracks, so the order lists that subscription).
+    Extension(Value),
+}
+
+/// The subscriptions an order lists: those created from it, or, for an extension tracking
+/// order, the subscription it extended.
+pub async fn rentals_of(
+    c: &mut Conn,
+    ctx: &TenantContext,
+    order: &OrderRecord,
+) -> AppResult<Vec<(String, i64)>> {
+    if order.order_type == "extension"
+        && let Some(d) = &order.extension_details
+        && let Ok(v) = serde_json::from_str::<Value>(d)
+        && let Some(id) = v["rentalId"].as_str()
+    {
+        return Ok(vec![(id.to_string(), 0)]);
+    }
+    Ok(subscriptions::for_order(c, &ctx.tenant_id, &order.order_id).await?)
+}
+
 /// createOrder (SPEC §2.5) in its own transaction, retried when a concurrent one wins. Errors:
 /// those of [`parse`] and [`create_in`].
 pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<OrderView> {
@@ -349,7 +444,7 @@ pub async fn view_in(
     ctx: &TenantContext,
     order: OrderRecord,
 ) -> AppResult<OrderView> {
-    let rentals = subscriptions::for_order(c, &ctx.tenant_id, &order.order_id).await?;
+    let rentals = rentals_of(c, ctx, &order).await?;
     Ok(OrderView {
         items: items_of(&order)?,
         order,
@@ -534,7 +629,7 @@ pub async fn list(app: &App, ctx: &TenantContext, q: &Query) -> AppResult<(Page<
     }
     let mut views = Vec::with_capacity(items.len());
     for o in items {
-        let rentals = subscriptions::for_order(&mut c, &ctx.tenant_id, &o.order_id).await?;
+        let rentals = rentals_of(&mut c, ctx, &o).await?;
         views.push(OrderView {
             items: items_of(&o)?,
             order: o,

@@ -4,14 +4,12 @@
 //! ([`finish`]), with an early-return fee when the new contract is shorter than what remained,
 //! unless the customer buys the old device (`buyoutAmount`).
 
-use flexportal_domain::ids::prefix;
 use flexportal_domain::pricing::{tier_for, unit_price};
 use flexportal_domain::status::{
-    AssetStatus, OrderStatus, PaymentKind, ProductStatus, SubscriptionEventKind,
-    SubscriptionStatus, VariantStatus,
+    AssetStatus, PaymentKind, ProductStatus, SubscriptionEventKind, SubscriptionStatus,
+    VariantStatus,
 };
 use flexportal_domain::time::today_in;
-use flexportal_store::customers::{self, CounterDelta};
 use flexportal_store::orders::{self, OrderRecord};
 use flexportal_store::subscriptions::{self, SubscriptionRecord};
 use flexportal_store::{Conn, assets, variants};
@@ -20,9 +18,9 @@ use serde_json::{Value, json};
 use crate::endings::early_return_terms;
 use crate::input::{self, Fields, MAX_LONG, MAX_SHORT, body_object};
 use crate::lifecycle::{self, AssetOutcome, Ending};
-use crate::orders::OrderItem;
+use crate::orders::{OrderItem, RentalOrder};
 use crate::subscriptions::SubscriptionView;
-use crate::{App, AppError, AppResult, TenantContext, settings};
+use crate::{App, AppError, AppResult, TenantContext};
 
 /// What upgradeSubscription did.
 #[derive(Debug, Clone)]
@@ -241,8 +239,6 @@ pub async fn upgrade_in(
             && v.variant.list_price.is_some(),
         setup_fee: None,
     };
-    let items = vec![item];
-    let (subtotal, tax_amount, total) = crate::orders::totals(&items, settings::vat(ctx))?;
     let exp = ctx.exponent();
     let mut details = json!({
         "previousDevice": old.product_name,
@@ -256,39 +252,16 @@ pub async fn upgrade_in(
     if let Some(b) = input.buyout {
         details["buyoutAmount"] = flexportal_domain::money::amount_json(b, exp);
     }
-    let order = OrderRecord {
-        tenant_id: ctx.tenant_id.clone(),
-        order_id: settings::prefixed_id(ctx, prefix::ORDER, now),
-        status: OrderStatus::Pending.as_str().into(),
-        order_type: "upgrade".into(),
-        customer_id: old.customer_id.clone(),
-        customer_snapshot: original.customer_snapshot.clone(),
-        billing_address: original.billing_address.clone(),
-        shipping_address: original.shipping_address.clone(),
-        items: serde_json::to_string(&items).map_err(crate::corrupt)?,
-        subtotal,
-        tax_amount,
-        total,
-        currency: ctx.currency.code().to_string(),
-        total_devices: 1,
-        rented_devices: 0,
-        custom_fields: original.custom_fields.clone(),
-        notes: input.notes.clone(),
-        extension_details: None,
-        upgrade_details: Some(details.to_string()),
-        dedupe_key: format!("upgrade|{}|{now}", old.rental_id),
-        cancellation_reason: None,
-        cancelled_at: None,
-        created_by: ctx.actor.user_id.clone(),
-        created_at: now,
-        updated_at: now,
-    };
-    orders::insert(tx, &order).await?;
-    let delta = CounterDelta {
-        orders: 1,
-        ..Default::default()
-    };
-    customers::add_counters(tx, &ctx.tenant_id, &old.customer_id, delta, now).await?;
+    let order = crate::orders::insert_for_rental(
+        tx,
+        ctx,
+        &original,
+        item,
+        RentalOrder::Upgrade(details),
+        input.notes.clone(),
+        now,
+    )
+    .await?;
     old.pending_upgrade_order_id = Some(order.order_id.clone());
     old.updated_at = now;
     subscriptions::update(tx, old).await?;

@@ -87,3 +87,34 @@ pub async fn for_rental(
     let rows: Vec<Stored> = conn.fetch_all(&q).await?;
     Ok(rows.into_iter().map(|s| s.0).collect())
 }
+
+/// Every assignment of an asset, oldest first: `(rental_id, assignment)`.
+pub async fn for_asset(
+    conn: &mut Conn,
+    tenant_id: &str,
+    serial_number: &str,
+) -> Result<Vec<(String, Assignment)>> {
+    struct WithRental(String, Assignment);
+    impl FromRow for WithRental {
+        fn from_row(r: &dyn Row) -> Result<Self> {
+            let date = |text: String| {
+                text.parse()
+                    .map_err(|_| StoreError::Decode(format!("assignment date {text:?}")))
+            };
+            Ok(WithRental(
+                r.text(0)?,
+                Assignment {
+                    serial_number: r.text(1)?,
+                    from: date(r.text(2)?)?,
+                    to: r.opt_text(3)?.map(date).transpose()?,
+                },
+            ))
+        }
+    }
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(["rental_id", "serial_number", "assigned_from", "assigned_to"])
+        .and_where(Expr::col("serial_number").eq(serial_number))
+        .order_by("assigned_from", Order::Asc);
+    let rows: Vec<WithRental> = conn.fetch_all(&q).await?;
+    Ok(rows.into_iter().map(|w| (w.0, w.1)).collect())
+}

@@ -261,3 +261,89 @@ pub struct AssetListQuery {
     #[param(inline)]
     pub sort_dir: Option<SortDirection>,
 }
+
+/// One step of an asset's history (additive `GET /v1/assets/{serialNumber}/history`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetHistoryEvent {
+    /// `YYYY-MM-DD` it took effect.
+    #[schema(format = Date)]
+    pub date: String,
+    /// When it was recorded.
+    pub recorded_at: super::Instant,
+    /// What happened.
+    pub action: AssetHistoryAction,
+    /// The rental concerned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub rental_id: Option<String>,
+    /// Who did it: `apikey:<keyId>` for API calls, `system` for the daily jobs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub actor: Option<String>,
+    /// Why, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub reason: Option<String>,
+}
+
+/// What happened to an asset.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AssetHistoryAction {
+    /// Added to the inventory.
+    Registered,
+    /// Given to a rental (fulfilment or replacement).
+    Assigned,
+    /// Taken back by a device replacement.
+    Replaced,
+    /// Sold to the customer by a buyout.
+    Sold,
+    /// Returned (early return, completion, contract end).
+    Returned,
+    /// Returned because the rental was upgraded.
+    Upgraded,
+    /// Its rental was cancelled; the device is still with the customer.
+    RentalCancelled,
+}
+
+/// `GET /v1/assets/{serialNumber}/history`: `{success, serialNumber, history}`, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetHistory {
+    /// Always `true`.
+    pub success: bool,
+    /// The asset.
+    pub serial_number: String,
+    /// Its steps, oldest first.
+    pub history: Vec<AssetHistoryEvent>,
+}
+
+impl AssetHistory {
+    /// Renders an asset's history.
+    pub fn new(serial: String, events: Vec<flexportal_app::asset_history::AssetEvent>) -> Self {
+        AssetHistory {
+            success: true,
+            serial_number: serial,
+            history: events
+                .into_iter()
+                .map(|e| AssetHistoryEvent {
+                    date: e.date,
+                    recorded_at: super::Instant(e.at),
+                    action: match e.action {
+                        "registered" => AssetHistoryAction::Registered,
+                        "assigned" => AssetHistoryAction::Assigned,
+                        "replaced" => AssetHistoryAction::Replaced,
+                        "sold" => AssetHistoryAction::Sold,
+                        "upgraded" => AssetHistoryAction::Upgraded,
+                        "rental_cancelled" => AssetHistoryAction::RentalCancelled,
+                        _ => AssetHistoryAction::Returned,
+                    },
+                    rental_id: e.rental_id,
+                    actor: e.actor,
+                    reason: e.reason,
+                })
+                .collect(),
+        }
+    }
+}

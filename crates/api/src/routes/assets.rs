@@ -13,7 +13,8 @@ use crate::auth::Ctx;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Params};
 use crate::model::assets::{
-    Asset, AssetDeleted, AssetList, AssetListQuery, AssetSaved, CreateAssetBody, UpdateAssetBody,
+    Asset, AssetDeleted, AssetHistory, AssetList, AssetListQuery, AssetSaved, CreateAssetBody,
+    UpdateAssetBody,
 };
 use crate::model::{ErrorEnvelope, TenantHeader};
 use crate::routes::CommonErrors;
@@ -23,6 +24,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
         .routes(routes!(get, update, delete))
+        .routes(routes!(history))
         .route("/v1/assets/{serialNumber}", patch(update))
 }
 
@@ -151,4 +153,31 @@ pub(crate) async fn delete(
         message: "Asset marked unavailable",
         serial_number: a.serial_number,
     }))
+}
+
+/// The history of an asset across its rentals (additive).
+#[utoipa::path(
+    get, path = "/v1/assets/{serialNumber}/history", operation_id = "getAssetHistory",
+    tag = "Assets",
+    summary = "Get an asset's history",
+    description = "Every step of the asset across the rentals it served: registration, \
+        assignments (fulfilment or replacement), replacement, and how each rental ended (sold, \
+        returned, upgraded, cancelled), with the date, actor and reason.",
+    params(
+        ("serialNumber" = String, Path, description = "The asset's serial number"),
+        TenantHeader,
+    ),
+    responses(
+        (status = 200, description = "The history, oldest first", body = AssetHistory),
+        (status = 404, description = "Asset not found", body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
+pub(crate) async fn history(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(serial): Path<String>,
+) -> Result<Json<AssetHistory>, ApiError> {
+    let (asset, events) = flexportal_app::asset_history::history(&s.app, &ctx, &serial).await?;
+    Ok(Json(AssetHistory::new(asset.serial_number, events)))
 }

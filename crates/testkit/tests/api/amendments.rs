@@ -330,3 +330,141 @@ both_engines!(a_device_replacement, |app: TestApp| async move {
     assert_eq!(sub["monthlyAmount"].to_string(), "89.00", "the price stays");
     assert_eq!(sub["replacementHistory"].as_array().unwrap().len(), 2);
 });
+
+both_engines!(an_extension_tracking_order, |app: TestApp| async move {
+    app.set_settings(
+        &app.tenant,
+        json!({"subscriptions": {"extensions": {"createTrackingOrder": true}}}),
+    )
+    .await;
+    let r = rental(&app, "T-1", "2025-01-01").await;
+    app.set_date("2025-10-01", 9);
+    let (s, b) = app
+        .post(
+            &format!("/v1/subscriptions/{r}/extend"),
+            json!({"extensionMonths": 6, "newMonthlyAmount": 75.0, "reason": "Renewal"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (_, sub) = app.get(&format!("/v1/subscriptions/{r}")).await;
+    let cust = sub["customerId"].as_str().unwrap();
+    let (_, list) = app.get(&format!("/v1/orders?customerId={cust}")).await;
+    let ext: Vec<&Value> = list["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["orderType"] == "extension")
+        .collect();
+    assert_eq!(ext.len(), 1, "{list}");
+    let o = ext[0];
+    assert_eq!(o["status"], "fulfilled");
+    assert_eq!(o["rentalIds"], json!([r]));
+    assert_eq!(o["items"][0]["sku"], "P-1");
+    assert_eq!(o["items"][0]["unitPrice"].to_string(), "75.00");
+    assert_eq!(o["items"][0]["contractLength"], 6);
+    let d = &o["extensionDetails"];
+    assert_eq!(
+        (
+            d["extensionMonths"].as_i64(),
+            d["previousEndDate"].as_str(),
+            d["newEndDate"].as_str()
+        ),
+        (Some(6), Some("2025-12-31"), Some("2026-06-30"))
+    );
+    assert_eq!(d["originalOrderId"], sub["orderId"]);
+    let (_, c) = app.get(&format!("/v1/customers/{cust}")).await;
+    assert_eq!(c["totalOrders"], 2);
+});
+
+both_engines!(
+    an_assets_history_across_rentals,
+    |app: TestApp| async move {
+        let r = rental(&app, "AH-1", "2025-01-01").await;
+        app.post("/v1/assets", json!({"serialNumber": "AH-2", "sku": "P-1"}))
+            .await;
+        app.set_date("2025-03-10", 9);
+        let (s, _) = app
+            .post(
+                &format!("/v1/subscriptions/{r}/replace"),
+                json!({"newSerialNumber": "AH-2", "reason": "Battery"}),
+            )
+            .await;
+        assert_eq!(s, 200);
+        app.set_date("2025-05-01", 9);
+        let (s, _) = app
+            .post(&format!("/v1/subscriptions/{r}/buyout"), json!({}))
+            .await;
+        assert_eq!(s, 200);
+        let steps = |h: &Value| -> Vec<(String, String, String)> {
+            h["history"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    (
+                        e["action"].as_str().unwrap().to_string(),
+                        e["date"].as_str().unwrap().to_string(),
+                        e["reason"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        };
+        let (s, h) = app.get("/v1/assets/AH-1/history").await;
+        assert_eq!(s, 200, "{h}");
+        let actor = format!("apikey:{}", app.tenant.key_id);
+        assert_eq!(
+            steps(&h),
+            [
+                ("registered".into(), "2025-01-01".into(), "".into()),
+                ("assigned".into(), "2025-01-01".into(), "".into()),
+                ("replaced".into(), "2025-03-10".into(), "Battery".into()),
+            ]
+        );
+        assert_eq!(h["history"][1]["rentalId"], r.as_str());
+        assert_eq!(h["history"][2]["actor"], actor.as_str());
+        let (_, h) = app.get("/v1/assets/AH-2/history").await;
+        assert_eq!(
+            steps(&h),
+            [
+                ("registered".into(), "2025-01-01".into(), "".into()),
+                (
+                    "assigned".into(),
+                    "2025-03-10".into(),
+                    "Replacement for AH-1: Battery".into()
+                ),
+                (
+                    "sold".into(),
+                    "2025-05-01".into(),
+                    "customer_request".into()
+                ),
+            ]
+        );
+        let (s, _) = app.get("/v1/assets/NOPE/history").await;
+        assert_eq!(s, 404);
+        let other = app.new_tenant("EUR").await;
+        let (s, _) = app
+            .call_as(&other, "GET", "/v1/assets/AH-1/history", None)
+            .await;
+        assert_eq!(s, 404);
+        // A cancelled rental's device stays with the customer until the operator collects it.
+        let c = rental(&app, "AH-3", "2025-01-01").await;
+        let (_, e) = app
+            .put("/v1/assets/AH-3", json!({"status": "returned"}))
+            .await;
+        assert_eq!(e["error"]["code"], "ASSET_IN_USE");
+        app.post(
+            &format!("/v1/subscriptions/{c}/cancel"),
+            json!({"reason": "other"}),
+        )
+        .await;
+        let (s, a) = app
+            .put("/v1/assets/AH-3", json!({"status": "returned"}))
+            .await;
+        assert_eq!(s, 200, "{a}");
+        let (_, a) = app.get("/v1/assets/AH-3").await;
+        assert_eq!(a["status"], "returned");
+        assert!(a.get("rentalId").is_none());
+        let (_, h) = app.get("/v1/assets/AH-3/history").await;
+        assert_eq!(steps(&h).last().unwrap().0, "rental_cancelled");
+    }
+);
