@@ -80,14 +80,14 @@ pub fn buyout_terms(ctx: &TenantContext, q: &QuoteInput) -> AppResult<BuyoutQuot
     quote::buyout(&ctx.settings.subscriptions.buyouts, ctx.exponent(), q).map_err(crate::corrupt)
 }
 
-/// The early-return fee by the unit's method at the quote's date (SPEC §2.13); 0 when nothing
-/// remains, since such a return completes the contract (SPEC §2.6.5). Errors: as
-/// [`buyout_terms`].
+/// The early-return fee by the unit's method at the quote's date (SPEC §2.13); 0 when every
+/// contract month has started, since such a return completes the contract (SPEC §2.6.5; a month
+/// paid in advance has not started). Errors: as [`buyout_terms`].
 pub fn early_return_terms(ctx: &TenantContext, q: &QuoteInput) -> AppResult<EarlyReturnQuote> {
     let mut quote =
         quote::early_return(&ctx.settings.subscriptions.early_return, ctx.exponent(), q)
             .map_err(crate::corrupt)?;
-    if q.remaining_months == 0 {
+    if q.months_not_started == 0 {
         quote.fee = 0;
     }
     Ok(quote)
@@ -330,7 +330,7 @@ pub async fn early_return_in(
     let x = effective_date(sent_date, date_key, &locked.sub, today)?;
     let q = lifecycle::quote_input(&locked.sub, &locked.payments, x)?;
     let terms = early_return_terms(ctx, &q)?;
-    let completion = q.remaining_months == 0;
+    let completion = q.months_not_started == 0;
     let manual = waive || sent_fee.is_some();
     let fee = match (completion, waive, sent_fee) {
         (true, _, _) | (false, true, _) => 0,

@@ -293,7 +293,12 @@ pub fn quote_input(
     x: Date,
 ) -> AppResult<QuoteInput> {
     let charges = charge_states(payments)?;
+    let months_not_started = charges
+        .iter()
+        .filter(|c| !c.stub && !c.cancelled && c.service_start > x)
+        .count() as i64;
     Ok(QuoteInput {
+        months_not_started,
         remaining_months: schedule::remaining_months(&charges, x),
         remaining_value: schedule::remaining_value(&charges, x),
         list_price: sub.list_price,

@@ -18,6 +18,10 @@ pub struct QuoteInput {
     pub remaining_months: i64,
     /// `remainingContractValue` = Σ base amounts of R(X), minor units.
     pub remaining_value: i64,
+    /// Contract months whose service starts after `X`, open or paid in advance (not cancelled):
+    /// 0 means every contract month has started, so a return completes the contract
+    /// (SPEC §2.6.5).
+    pub months_not_started: i64,
     /// The list-price snapshot, minor units; `None` when unknown.
     pub list_price: Option<i64>,
     /// The subscription's start date.
@@ -151,6 +155,7 @@ mod tests {
         QuoteInput {
             remaining_months: 6,
             remaining_value: 53_400,
+            months_not_started: 6,
             list_price: Some(199_900),
             start_date: date(2025, 1, 1),
             as_of: date(2025, 6, 15),
@@ -243,6 +248,7 @@ mod tests {
     fn a_buyout_that_cannot_be_computed_asks_for_a_price() {
         let none_left = QuoteInput {
             remaining_months: 0,
+            months_not_started: 0,
             remaining_value: 0,
             ..spec()
         };

@@ -686,3 +686,40 @@ both_engines!(
         assert!(one_offs <= 1);
     }
 );
+
+both_engines!(
+    a_month_paid_in_advance_is_not_started,
+    |app: TestApp| async move {
+        // November and December paid on 2025-11-15: December has not started, so a return that day
+        // is an early return, not a completion; the paid month stays paid and is not charged again.
+        let r = contract(&app, "A-1", 12, "2025-11-15").await;
+        let (_, q) = app
+            .post(
+                "/v1/subscriptions/calculate-early-return-fee",
+                json!({"rentalId": r}),
+            )
+            .await;
+        assert_eq!(
+            (
+                q["earlyReturnFee"].to_string(),
+                q["remainingMonths"].as_i64()
+            ),
+            ("0.00".into(), Some(0))
+        );
+        let (s, b) = app
+            .post(&format!("/v1/subscriptions/{r}/early-return"), json!({}))
+            .await;
+        assert_eq!(s, 200, "{b}");
+        let (_, sub) = app.get(&format!("/v1/subscriptions/{r}")).await;
+        assert_eq!(sub["status"], "ended_early_return");
+        assert_eq!(
+            (
+                sub["actualMonthsRented"].as_i64(),
+                sub["monthsSaved"].as_i64()
+            ),
+            (Some(11), Some(1))
+        );
+        let st = statuses(&schedule(&app, &r).await);
+        assert!(st.iter().all(|(_, s, _)| s == "paid"), "{st:?}");
+    }
+);
