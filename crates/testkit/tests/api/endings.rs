@@ -723,3 +723,88 @@ both_engines!(
         assert!(st.iter().all(|(_, s, _)| s == "paid"), "{st:?}");
     }
 );
+
+both_engines!(the_calculate_pages_examples, |app: TestApp| async move {
+    // 16 × 129.00 with a cost of 1 800.00, 12 paid (1 548.00), 4 remaining (SPEC §4.5, §4.6).
+    app.set_date("2025-01-01", 9);
+    let (s, b) = app.post("/v1/products", json!({
+        "productSku": "MBP", "name": "MacBook Pro", "specification": "s", "category": "Laptops", "brand": "Apple",
+        "variants": [{"variantSku": "MBP-16", "variantName": "16", "grade": "A", "acquisitionCost": 1800.0,
+            "pricing": [{"contractLength": 16, "monthlyPrice": 129.0}]}]
+    })).await;
+    assert_eq!(s, 201, "{b}");
+    app.post(
+        "/v1/assets",
+        json!({"serialNumber": "MBP-1", "sku": "MBP-16"}),
+    )
+    .await;
+    let (_, o) = app
+        .post(
+            "/v1/orders",
+            json!({
+                "customer": {"email": "calc@example.com", "firstName": "C", "lastName": "P"},
+                "billingAddress": {"streetAddress": "S 1", "city": "Oslo", "country": "Norway"},
+                "items": [{"sku": "MBP-16", "quantity": 1, "contractLength": 16}]
+            }),
+        )
+        .await;
+    let (s, b) = app
+        .post(
+            "/v1/subscriptions",
+            json!({"orderId": o["orderId"], "assetSerialNumber": "MBP-1"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let r = b["rentalId"].as_str().unwrap().to_string();
+    for p in schedule(&app, &r).await.iter().take(12) {
+        let id = p["paymentId"].as_str().unwrap();
+        app.post(&format!("/v1/payments/{id}/mark-paid"), json!({}))
+            .await;
+    }
+    app.set_date("2025-12-15", 9);
+    settings(
+        &app,
+        json!({"subscriptions": {
+            "buyouts": {"method": "remaining_plus_flat", "flatFee": 142},
+            "earlyReturn": {"feePercentage": 50}
+        }}),
+    )
+    .await;
+    let (_, q) = app
+        .post(
+            "/v1/subscriptions/calculate-buyout",
+            json!({"subscriptionId": r}),
+        )
+        .await;
+    let c = &q["calculation"];
+    assert_eq!(c["buyoutPrice"].to_string(), "658.00");
+    assert_eq!(
+        c["breakdown"]["remainingContractValue"].to_string(),
+        "516.00"
+    );
+    assert_eq!(c["breakdown"]["residualValue"].to_string(), "142.00");
+    assert_eq!(c["breakdown"]["monthsRemaining"], 4);
+    assert_eq!(c["breakdown"]["monthlyAmount"].to_string(), "129.00");
+    assert_eq!(c["costRecovery"]["acquisitionCost"].to_string(), "1800.00");
+    assert_eq!(c["costRecovery"]["totalCollected"].to_string(), "1548.00");
+    assert_eq!(
+        c["costRecovery"]["projectedAfterBuyout"].to_string(),
+        "2206.00"
+    );
+    assert_eq!(c["costRecovery"]["projectedMargin"].to_string(), "406.00");
+    assert_eq!(c["costRecovery"]["marginPercent"].to_string(), "22.6");
+    let (_, q) = app
+        .post(
+            "/v1/subscriptions/calculate-early-return-fee",
+            json!({"subscriptionId": r}),
+        )
+        .await;
+    let c = &q["calculation"];
+    assert_eq!(c["earlyReturnFee"].to_string(), "258.00");
+    assert_eq!(c["breakdown"]["feePercentage"], 50);
+    assert_eq!(c["costRecovery"]["projectedWithFee"].to_string(), "1806.00");
+    assert_eq!(
+        c["costRecovery"]["costRecoveryPercent"].to_string(),
+        "100.3"
+    );
+});
