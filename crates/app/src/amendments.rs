@@ -11,11 +11,10 @@ use flexportal_store::subscriptions::{self, SubscriptionRecord};
 use flexportal_store::{Conn, StoreError, assets, assignments, orders, payments, variants};
 use serde_json::{Value, json};
 
-use crate::fulfilment::{ChargeOwner, schedule_rows};
 use crate::input::{self, Fields, MAX_LONG, MAX_SHORT, body_object};
 use crate::lifecycle::{self, ActorRecord, ExtensionRecord, Locked, ReplacementRecord};
 use crate::orders::{OrderItem, RentalOrder};
-use crate::{App, AppError, AppResult, TenantContext, settings};
+use crate::{App, AppError, AppResult, TenantContext};
 
 /// Longest contract, in months (SPEC §2.6.5).
 pub const MAX_CONTRACT_MONTHS: i64 = 120;
@@ -270,22 +269,8 @@ pub async fn extend_locked(
     });
     let skip = longer.charges.len() - added.charges.len();
     let keys = idempotency_keys(&sub.rental_id, &longer.charges)[skip..].to_vec();
-    let business = customers::get(tx, &ctx.tenant_id, &sub.customer_id)
-        .await?
-        .is_some_and(|c| c.customer_type == "business");
-    let (mut rows, _) = schedule_rows(
-        ctx,
-        &ChargeOwner {
-            customer_id: &sub.customer_id,
-            rental_id: &sub.rental_id,
-            product_name: &sub.product_name,
-            terms_days: settings::payment_terms_days(ctx, business),
-        },
-        &added.charges,
-        keys,
-        input.start,
-        now,
-    )?;
+    let mut rows =
+        lifecycle::rental_charges(tx, ctx, sub, &added.charges, keys, input.start, now).await?;
     // A month already billed (a holdover charge of the contract-end job) keeps its payment
     // (SPEC §2.7: a generator that hits an existing key reuses the payment).
     rows.retain(|r| {

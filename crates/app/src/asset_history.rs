@@ -111,7 +111,13 @@ pub async fn history(
             out.extend(entry);
         }
     }
-    out.sort_by_key(|e| e.at);
+    // Steps recorded in the same millisecond (one transaction) keep their logical order.
+    let rank = |a: &str| match a {
+        "registered" => 0,
+        "assigned" => 1,
+        _ => 2,
+    };
+    out.sort_by_key(|e| (e.at, rank(e.action)));
     Ok((asset, out))
 }
 

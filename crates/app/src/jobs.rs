@@ -13,19 +13,18 @@ use flexportal_domain::schedule::{self, ScheduleInput, idempotency_keys};
 use flexportal_domain::settings::{ContractEndBehaviour, LateFeeMethod, UnitSettings};
 use flexportal_domain::status::{SubscriptionEventKind, SubscriptionStatus};
 use flexportal_domain::time::today_in;
+use flexportal_store::Conn;
 use flexportal_store::payments::{self, LateFee};
 use flexportal_store::subscriptions;
 use flexportal_store::tenants::{self, TenantRecord};
-use flexportal_store::{Conn, customers};
 use jiff::civil::Date;
 use serde::Serialize;
 use serde_json::json;
 use std::sync::Arc;
 
 use crate::amendments::{Extension, extend_locked};
-use crate::fulfilment::{ChargeOwner, schedule_rows};
 use crate::lifecycle::{self, AssetOutcome, Ending, Locked};
-use crate::{Actor, App, AppError, AppResult, TenantContext, settings};
+use crate::{Actor, App, AppError, AppResult, TenantContext};
 
 /// Subscriptions handled per transaction.
 pub const BATCH: u64 = 200;
@@ -273,22 +272,8 @@ async fn holdover(
     if charges.is_empty() {
         return Ok(0);
     }
-    let business = customers::get(tx, &ctx.tenant_id, &sub.customer_id)
-        .await?
-        .is_some_and(|c| c.customer_type == "business");
-    let (mut rows, _) = schedule_rows(
-        ctx,
-        &ChargeOwner {
-            customer_id: &sub.customer_id,
-            rental_id: &sub.rental_id,
-            product_name: &sub.product_name,
-            terms_days: settings::payment_terms_days(ctx, business),
-        },
-        &charges,
-        keys,
-        input.start,
-        now,
-    )?;
+    let mut rows =
+        lifecycle::rental_charges(tx, ctx, sub, &charges, keys, input.start, now).await?;
     for r in rows.iter_mut() {
         r.description.push_str(" (holdover)");
     }

@@ -458,6 +458,48 @@ pub async fn append_event(
     Ok(())
 }
 
+/// The payment rows of schedule charges of a rental (extensions, holdover months): taxed and due
+/// per the unit's settings and the customer's type (SPEC §2.6.3, §2.7). Errors: as
+/// [`crate::fulfilment::schedule_rows`].
+pub async fn rental_charges(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    sub: &SubscriptionRecord,
+    charges: &[schedule::Charge],
+    keys: Vec<String>,
+    start: Date,
+    now: i64,
+) -> AppResult<Vec<PaymentRecord>> {
+    let terms = terms_days(tx, ctx, sub).await?;
+    let (rows, _) = crate::fulfilment::schedule_rows(
+        ctx,
+        &crate::fulfilment::ChargeOwner {
+            customer_id: &sub.customer_id,
+            rental_id: &sub.rental_id,
+            product_name: &sub.product_name,
+            terms_days: terms,
+        },
+        charges,
+        keys,
+        start,
+        now,
+    )?;
+    Ok(rows)
+}
+
+/// Days from billing to due date for the rental's customer: the unit's payment terms for a
+/// business customer, 0 for an individual (SPEC §2.6.3).
+async fn terms_days(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    sub: &SubscriptionRecord,
+) -> AppResult<i64> {
+    let business = customers::get(tx, &ctx.tenant_id, &sub.customer_id)
+        .await?
+        .is_some_and(|c| c.customer_type == "business");
+    Ok(settings::payment_terms_days(ctx, business))
+}
+
 /// A one-off charge of a subscription (buyout price, early-return fee; SPEC §2.7 kinds): billed
 /// on `on`, due after the unit's payment terms for business customers, taxed per §2.7, with
 /// one line item. Inserted in the caller's transaction. Errors: 400 `VALIDATION_ERROR` on
@@ -480,12 +522,9 @@ pub async fn charge_one_off(
             format!("{}:early-return", sub.rental_id),
         ),
     };
-    let business = customers::get(tx, &ctx.tenant_id, &sub.customer_id)
-        .await?
-        .is_some_and(|c| c.customer_type == "business");
+    let terms = terms_days(tx, ctx, sub).await?;
     let vat = settings::vat(ctx);
     let a = apply_tax(base, vat.rate_bp, vat.inclusive).map_err(|_| crate::overflow(path))?;
-    let terms = settings::payment_terms_days(ctx, business);
     let p = PaymentRecord {
         tenant_id: ctx.tenant_id.clone(),
         payment_id: ids::new_id(prefix::PAYMENT, now),

@@ -91,6 +91,10 @@ impl Endings {
                 HistoryEntry::Other => {}
             }
         }
+        // Renewals made in one run of the daily jobs share their instant; the contract length
+        // they reached orders them.
+        out.extensions
+            .sort_by_key(|e| (e.extended_at.0, e.new_contract_length));
         Ok(out)
     }
 }

@@ -3,35 +3,7 @@
 use flexportal_testkit::{TestApp, both_engines, examples};
 use serde_json::{Value, json};
 
-use super::subscriptions::setup;
-
-/// A subscription of 12 × 89.00 of `P-1` on asset `serial` started on `start` (the clock is
-/// left there). Returns the rental id.
-async fn rental(app: &TestApp, serial: &str, start: &str) -> String {
-    app.set_date(start, 9);
-    let order = setup(app, 0, 1, &format!("{serial}@example.com")).await;
-    let (s, _) = app
-        .post("/v1/assets", json!({"serialNumber": serial, "sku": "P-1"}))
-        .await;
-    assert_eq!(s, 201);
-    let (s, b) = app
-        .post(
-            "/v1/subscriptions",
-            json!({"orderId": order, "assetSerialNumber": serial}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    b["rentalId"].as_str().unwrap().to_string()
-}
-
-async fn payments(app: &TestApp, rental: &str) -> Vec<Value> {
-    let (_, b) = app
-        .get(&format!(
-            "/v1/payments?rentalId={rental}&sortBy=dueDate&sortDir=asc&limit=100"
-        ))
-        .await;
-    b["payments"].as_array().unwrap().clone()
-}
+use super::subscriptions::{rental, rental_payments as payments};
 
 both_engines!(an_extension_as_spec_4_7, |app: TestApp| async move {
     let r = rental(&app, "X-1", "2025-01-01").await;

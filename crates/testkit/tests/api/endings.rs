@@ -4,7 +4,7 @@
 use flexportal_testkit::{TestApp, both_engines, examples};
 use serde_json::{Value, json};
 
-use super::subscriptions::setup;
+use super::subscriptions::{rental_payments as schedule, setup};
 
 /// SPEC §4.1: a subscription of 12 × 89.00 started 2025-01-01 (cost 1 000.00, list 1 999.00)
 /// with its first `paid` charges marked paid; the clock is then set to `as_of`. Returns the
@@ -33,17 +33,6 @@ async fn contract(app: &TestApp, serial: &str, paid: usize, as_of: &str) -> Stri
     }
     app.set_date(as_of, 9);
     rental
-}
-
-/// The payments of a rental by due date (at most 100).
-async fn schedule(app: &TestApp, rental: &str) -> Vec<Value> {
-    let (s, b) = app
-        .get(&format!(
-            "/v1/payments?rentalId={rental}&sortBy=dueDate&sortDir=asc&limit=100"
-        ))
-        .await;
-    assert_eq!(s, 200, "{b}");
-    b["payments"].as_array().unwrap().clone()
 }
 
 fn statuses(payments: &[Value]) -> Vec<(String, String, String)> {

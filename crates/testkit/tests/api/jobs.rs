@@ -4,23 +4,7 @@
 use flexportal_testkit::{TestApp, both_engines};
 use serde_json::{Value, json};
 
-use super::subscriptions::setup;
-
-/// A subscription of 12 × 89.00 of `P-1` started 2025-01-01 on asset `serial`.
-async fn rental(app: &TestApp, serial: &str) -> String {
-    app.set_date("2025-01-01", 9);
-    let order = setup(app, 0, 1, &format!("{serial}@example.com")).await;
-    app.post("/v1/assets", json!({"serialNumber": serial, "sku": "P-1"}))
-        .await;
-    let (s, b) = app
-        .post(
-            "/v1/subscriptions",
-            json!({"orderId": order, "assetSerialNumber": serial}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    b["rentalId"].as_str().unwrap().to_string()
-}
+use super::subscriptions::{rental, rental_payments as payments};
 
 /// Runs the jobs for the default unit as of `date` (the clock moves there too).
 async fn jobs(app: &TestApp, date: &str) -> flexportal_app::jobs::JobReport {
@@ -32,15 +16,6 @@ async fn jobs(app: &TestApp, date: &str) -> flexportal_app::jobs::JobReport {
     )
     .await
     .expect("jobs run")
-}
-
-async fn payments(app: &TestApp, rental: &str) -> Vec<Value> {
-    let (_, b) = app
-        .get(&format!(
-            "/v1/payments?rentalId={rental}&sortBy=dueDate&sortDir=asc&limit=100"
-        ))
-        .await;
-    b["payments"].as_array().unwrap().clone()
 }
 
 async fn sub(app: &TestApp, rental: &str) -> Value {
@@ -66,7 +41,7 @@ async fn pay_due(app: &TestApp, rental: &str, date: &str) -> usize {
 both_engines!(
     holdover_until_the_operator_acts,
     |app: TestApp| async move {
-        let r = rental(&app, "H-1").await;
+        let r = rental(&app, "H-1", "2025-01-01").await;
         let before = jobs(&app, "2025-12-31").await;
         assert_eq!(
             before.contracts_ended, 0,
@@ -128,7 +103,7 @@ both_engines!(
 both_engines!(
     an_extension_after_holdover_reuses_the_billed_months,
     |app: TestApp| async move {
-        let r = rental(&app, "H-2").await;
+        let r = rental(&app, "H-2", "2025-01-01").await;
         jobs(&app, "2026-02-10").await;
         assert_eq!(payments(&app, &r).await.len(), 14);
         let (s, b) = app
@@ -164,7 +139,7 @@ both_engines!(auto_terminate_and_auto_renew, |app: TestApp| async move {
         json!({"subscriptions": {"contractEnd": {"behaviour": "auto_terminate"}}}),
     )
     .await;
-    let t = rental(&app, "T-1").await;
+    let t = rental(&app, "T-1", "2025-01-01").await;
     let r = jobs(&app, "2026-01-01").await;
     assert_eq!(r.completed, 1);
     let s = sub(&app, &t).await;
@@ -185,7 +160,7 @@ both_engines!(auto_terminate_and_auto_renew, |app: TestApp| async move {
         json!({"subscriptions": {"contractEnd": {"behaviour": "auto_renew_monthly"}}}),
     )
     .await;
-    let m = rental(&app, "M-1").await;
+    let m = rental(&app, "M-1", "2025-01-01").await;
     assert_eq!(jobs(&app, "2026-01-01").await.renewals, 1);
     let s = sub(&app, &m).await;
     assert_eq!(
@@ -205,13 +180,20 @@ both_engines!(auto_terminate_and_auto_renew, |app: TestApp| async move {
         (Some(15), Some("2026-03-31"))
     );
     assert_eq!(payments(&app, &m).await.len(), 15);
+    let lengths: Vec<i64> = s["extensionHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["newContractLength"].as_i64().unwrap())
+        .collect();
+    assert_eq!(lengths, [13, 14, 15], "renewals in order");
 
     app.set_settings(
         &app.tenant,
         json!({"subscriptions": {"contractEnd": {"behaviour": "auto_renew_same_term"}}}),
     )
     .await;
-    let y = rental(&app, "Y-1").await;
+    let y = rental(&app, "Y-1", "2025-01-01").await;
     jobs(&app, "2026-01-01").await;
     let s = sub(&app, &y).await;
     assert_eq!(
@@ -226,7 +208,7 @@ both_engines!(late_fees_as_spec_4_8, |app: TestApp| async move {
     let taxes = json!({"vatEnabled": true, "defaultRate": 21, "calculation": "exclusive"});
     app.set_settings(&eur, json!({"taxes": taxes, "payments": {"lateFees": {"enabled": true, "method": "percentage", "value": 5, "gracePeriodDays": 3}}})).await;
     // The default unit gets no late fees: the job only touches units that turned them on.
-    let untouched = rental(&app, "L-0").await;
+    let untouched = rental(&app, "L-0", "2025-01-01").await;
     let ctx = app.context(&eur).await;
     let call = |method: &'static str, path: String, body: Option<Value>| {
         let app = &app;
@@ -343,7 +325,7 @@ async fn simulate(
     until: &str,
     e: Expect,
 ) {
-    let r = rental(app, serial).await;
+    let r = rental(app, serial, "2025-01-01").await;
     // Month by month: the jobs run on the 1st, the customer pays what is due.
     for m in 1..=action_month {
         let date = format!("2025-{m:02}-01");

@@ -8,31 +8,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use super::subscriptions::setup;
-
-async fn rental(app: &TestApp, serial: &str, start: &str) -> String {
-    app.set_date(start, 9);
-    let order = setup(app, 0, 1, &format!("{serial}@example.com")).await;
-    app.post("/v1/assets", json!({"serialNumber": serial, "sku": "P-1"}))
-        .await;
-    let (s, b) = app
-        .post(
-            "/v1/subscriptions",
-            json!({"orderId": order, "assetSerialNumber": serial}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    b["rentalId"].as_str().unwrap().to_string()
-}
-
-async fn payments(app: &TestApp, rental: &str) -> Vec<Value> {
-    let (_, b) = app
-        .get(&format!(
-            "/v1/payments?rentalId={rental}&sortBy=dueDate&sortDir=asc&limit=100"
-        ))
-        .await;
-    b["payments"].as_array().unwrap().clone()
-}
+use super::subscriptions::{rental, rental_payments as payments};
 
 /// Minor units of a JSON money value (two decimals).
 fn cents(v: &Value) -> i64 {

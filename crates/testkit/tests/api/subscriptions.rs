@@ -33,6 +33,36 @@ pub async fn setup(app: &TestApp, n: usize, qty: i64, email: &str) -> String {
     b["orderId"].as_str().unwrap().to_string()
 }
 
+/// A subscription of 12 × 89.00 of `P-1` on a new asset `serial`, started on `start` (the clock
+/// is left there). Returns the rental id.
+pub async fn rental(app: &TestApp, serial: &str, start: &str) -> String {
+    app.set_date(start, 9);
+    let order = setup(app, 0, 1, &format!("{serial}@example.com")).await;
+    let (s, _) = app
+        .post("/v1/assets", json!({"serialNumber": serial, "sku": "P-1"}))
+        .await;
+    assert_eq!(s, 201);
+    let (s, b) = app
+        .post(
+            "/v1/subscriptions",
+            json!({"orderId": order, "assetSerialNumber": serial}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    b["rentalId"].as_str().unwrap().to_string()
+}
+
+/// The payments of a rental by due date (at most 100).
+pub async fn rental_payments(app: &TestApp, rental: &str) -> Vec<Value> {
+    let (s, b) = app
+        .get(&format!(
+            "/v1/payments?rentalId={rental}&sortBy=dueDate&sortDir=asc&limit=100"
+        ))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    b["payments"].as_array().unwrap().clone()
+}
+
 fn dates(payments: &Value, field: &str) -> Vec<String> {
     payments
         .as_array()

@@ -4,7 +4,7 @@
 use flexportal_testkit::{TestApp, both_engines, examples};
 use serde_json::{Value, json};
 
-use super::subscriptions::setup;
+use super::subscriptions::{rental_payments as payments, setup};
 
 /// A subscription of 12 × 89.00 of `P-1` started 2025-01-01 with its first `paid` charges paid,
 /// the newer models `U-1` (99.00 / 12 months, 79.00 / 24) and `MACBOOK-PRO-16-M4` (159.00 / 24),
@@ -41,15 +41,6 @@ async fn old_rental(app: &TestApp, serial: &str, paid: usize, as_of: &str) -> St
     }
     app.set_date(as_of, 9);
     rental
-}
-
-async fn payments(app: &TestApp, rental: &str) -> Vec<Value> {
-    let (_, b) = app
-        .get(&format!(
-            "/v1/payments?rentalId={rental}&sortBy=dueDate&sortDir=asc&limit=100"
-        ))
-        .await;
-    b["payments"].as_array().unwrap().clone()
 }
 
 fn by_status(pays: &[Value], status: &str) -> Vec<String> {
