@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::subscriptions::{rental, rental_payments as payments};
 
 /// Runs the jobs for the default unit as of `date` (the clock moves there too).
-async fn jobs(app: &TestApp, date: &str) -> flexportal_app::jobs::JobReport {
+pub async fn jobs(app: &TestApp, date: &str) -> flexportal_app::jobs::JobReport {
     app.set_date(date, 3);
     flexportal_app::jobs::run(
         app.app(),
@@ -18,12 +18,12 @@ async fn jobs(app: &TestApp, date: &str) -> flexportal_app::jobs::JobReport {
     .expect("jobs run")
 }
 
-async fn sub(app: &TestApp, rental: &str) -> Value {
+pub async fn sub(app: &TestApp, rental: &str) -> Value {
     app.get(&format!("/v1/subscriptions/{rental}")).await.1
 }
 
 /// Marks paid every pending payment of the rental due on or before `date`.
-async fn pay_due(app: &TestApp, rental: &str, date: &str) -> usize {
+pub async fn pay_due(app: &TestApp, rental: &str, date: &str) -> usize {
     let mut n = 0;
     for p in payments(app, rental).await {
         if p["status"] == "pending" && p["dueDate"].as_str().unwrap() <= date {

@@ -21,6 +21,7 @@ mod platform;
 mod products;
 mod retries;
 mod schema;
+mod simulations;
 mod subscriptions;
 mod upgrades;
 
