@@ -153,14 +153,25 @@ async fn contract_end_batch(
 ) -> AppResult<JobReport> {
     let mut r = JobReport::default();
     for id in ids {
-        let mut locked = lifecycle::lock(tx, ctx, id).await?;
-        if locked.sub.status != SubscriptionStatus::Active.as_str()
-            || lifecycle::stored_date(&locked.sub.end_date)? >= today
+        let Some(sub) = subscriptions::get_for_update(tx, &ctx.tenant_id, id).await? else {
+            continue;
+        };
+        if sub.status != SubscriptionStatus::Active.as_str()
+            || lifecycle::stored_date(&sub.end_date)? >= today
         {
             continue;
         }
         r.contracts_ended += 1;
-        match ctx.settings.subscriptions.contract_end.behaviour {
+        let behaviour = ctx.settings.subscriptions.contract_end.behaviour;
+        // Holdover billing only looks at what was billed after the end date; the other
+        // behaviours end or extend the contract and need the whole schedule.
+        let payments = if behaviour == ContractEndBehaviour::RequireAction {
+            payments::for_rental_billed_after_locked(tx, &ctx.tenant_id, id, &sub.end_date).await?
+        } else {
+            payments::for_rental_locked(tx, &ctx.tenant_id, id).await?
+        };
+        let mut locked = Locked { sub, payments };
+        match behaviour {
             ContractEndBehaviour::RequireAction => {
                 r.holdover_charges += holdover(tx, ctx, &mut locked, today, now).await?;
             }

@@ -165,6 +165,25 @@ pub async fn for_rental_locked(
     conn.fetch_all(&q).await
 }
 
+/// The payments of a subscription billed after `after` (`YYYY-MM-DD`), by billing date, locked
+/// until the transaction ends: the tail the contract-end job looks at (SPEC §2.6.6), read
+/// through the `(tenant_id, rental_id, billing_date)` index.
+pub async fn for_rental_billed_after_locked(
+    conn: &mut Conn,
+    tenant_id: &str,
+    rental_id: &str,
+    after: &str,
+) -> Result<Vec<PaymentRecord>> {
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(COLUMNS.iter().copied())
+        .and_where(Expr::col("rental_id").eq(rental_id))
+        .and_where(Expr::col("billing_date").gt(after))
+        .order_by("billing_date", sea_query::Order::Asc)
+        .order_by("payment_id", sea_query::Order::Asc);
+    q.lock_exclusive();
+    conn.fetch_all(&q).await
+}
+
 /// Cancels the listed payments that are still `pending` or `failed` (SPEC §2.7 transitions),
 /// with `notes`; returns how many changed. A payment paid or cancelled meanwhile is left alone.
 pub async fn cancel_open(
