@@ -97,6 +97,16 @@ pub async fn extend_in(
             "extensionMonths must be a whole number of at least 1",
         )
     })?;
+    // The 120-month cap comes before the unit's own rules (SPEC §2.6.5 check order).
+    if locked.sub.contract_length.saturating_add(months) > MAX_CONTRACT_MONTHS {
+        return Err(AppError::bad_request(
+            "INVALID_EXTENSION_MONTHS",
+            format!(
+                "The contract would last {} months; at most {MAX_CONTRACT_MONTHS}",
+                locked.sub.contract_length.saturating_add(months)
+            ),
+        ));
+    }
     check_rules(tx, ctx, &locked.sub, months, now).await?;
     let record = extend_locked(
         tx,
@@ -274,10 +284,11 @@ pub async fn extend_locked(
     // A month already billed (a holdover charge of the contract-end job) keeps its payment
     // (SPEC §2.7: a generator that hits an existing key reuses the payment).
     rows.retain(|r| {
-        !locked
-            .payments
-            .iter()
-            .any(|p| p.status != "cancelled" && p.idempotency_key == r.idempotency_key)
+        !locked.payments.iter().any(|p| {
+            p.status != "cancelled"
+                && p.kind.is_contract_month()
+                && p.billing_date == r.billing_date
+        })
     });
     payments::insert_many(tx, &rows)
         .await

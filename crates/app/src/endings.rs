@@ -173,7 +173,7 @@ pub async fn buyout_in(
     let x = effective_date(sent_date, "effectiveDate", &locked.sub, today)?;
     let q = buyout_terms(
         ctx,
-        &lifecycle::quote_input(&locked.sub, &locked.payments, x)?,
+        &lifecycle::quote_input(ctx, &locked.sub, &locked.payments, x)?,
     )?;
     let price = match manual {
         Some(p) => p,
@@ -328,7 +328,7 @@ pub async fn early_return_in(
     }
     let today = today_in(&ctx.time_zone, now);
     let x = effective_date(sent_date, date_key, &locked.sub, today)?;
-    let q = lifecycle::quote_input(&locked.sub, &locked.payments, x)?;
+    let q = lifecycle::quote_input(ctx, &locked.sub, &locked.payments, x)?;
     let terms = early_return_terms(ctx, &q)?;
     let completion = q.months_not_started == 0;
     let manual = waive || sent_fee.is_some();
@@ -421,6 +421,8 @@ pub struct CancelOutcome {
     pub sub: SubscriptionRecord,
     /// The effective date.
     pub effective: Date,
+    /// `cancelledAt`, epoch milliseconds.
+    pub at: i64,
 }
 
 /// cancelSubscription (SPEC §2.6.5): body `reason` (required, one of five), `notes` (≤ 1 000),
@@ -484,6 +486,7 @@ pub async fn cancel_in(
         notes,
         processed_by: ActorRecord::of(ctx),
         cancelled_on: x.to_string(),
+        cancelled_at: lifecycle::effective_instant(x, today, now),
     };
     lifecycle::end(
         tx,
@@ -502,6 +505,7 @@ pub async fn cancel_in(
     Ok(CancelOutcome {
         sub: locked.sub,
         effective: x,
+        at: record.cancelled_at,
     })
 }
 
@@ -544,7 +548,7 @@ async fn quote_of(
     lifecycle::require_active(&sub)?;
     let payments = payments::for_rental(&mut c, &ctx.tenant_id, &sub.rental_id).await?;
     let today = today_in(&ctx.time_zone, app.now());
-    let q = lifecycle::quote_input(&sub, &payments, today)?;
+    let q = lifecycle::quote_input(ctx, &sub, &payments, today)?;
     Ok((sub, q))
 }
 

@@ -45,6 +45,9 @@ pub struct JobReport {
     pub renewals: u64,
     /// Payments that got a late fee.
     pub late_fees: u64,
+    /// Business units or subscriptions the run could not process (logged with their cause;
+    /// the next run tries them again).
+    pub failures: u64,
 }
 
 impl JobReport {
@@ -55,6 +58,7 @@ impl JobReport {
         self.completed += o.completed;
         self.renewals += o.renewals;
         self.late_fees += o.late_fees;
+        self.failures += o.failures;
     }
 }
 
@@ -93,11 +97,22 @@ pub async fn run(app: &App, tenant: Option<&str>, as_of: Option<Date>) -> AppRes
         }
     };
     let mut report = JobReport::default();
+    // One unit that cannot be processed does not hold up the others; it is logged and counted.
     for t in &units {
-        let ctx = job_context(t)?;
-        let today = as_of.unwrap_or_else(|| today_in(&ctx.time_zone, app.now()));
-        let r = run_unit(app, &ctx, today).await?;
-        report.add(&r);
+        let result = match job_context(t) {
+            Ok(ctx) => {
+                let today = as_of.unwrap_or_else(|| today_in(&ctx.time_zone, app.now()));
+                run_unit(app, &ctx, today).await
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(r) => report.add(&r),
+            Err(e) => {
+                tracing::error!(tenant = %t.tenant_id, error = ?e, "daily jobs failed for a business unit");
+                report.failures += 1;
+            }
+        }
     }
     Ok(report)
 }
@@ -132,14 +147,38 @@ async fn contract_end(
         let Some(last) = ids.last().cloned() else {
             return Ok(());
         };
-        let r = crate::transact!(app, |tx| contract_end_batch(
+        match crate::transact!(app, |tx| contract_end_batch(
             tx,
             ctx,
             &ids,
             today,
             app.now()
-        ))?;
-        report.add(&r);
+        )) {
+            Ok(r) => report.add(&r),
+            // A subscription the job cannot process must not hold up the others of its batch:
+            // the batch runs again one subscription per transaction, and the failing ones are
+            // logged and left for the next run.
+            Err(e) if !e.is_retryable() => {
+                tracing::warn!(error = ?e, "a contract-end batch failed; retrying one by one");
+                for id in &ids {
+                    let one = std::slice::from_ref(id);
+                    match crate::transact!(app, |tx| contract_end_batch(
+                        tx,
+                        ctx,
+                        one,
+                        today,
+                        app.now()
+                    )) {
+                        Ok(r) => report.add(&r),
+                        Err(e) => {
+                            tracing::error!(rental = %id, error = ?e, "contract end failed");
+                            report.failures += 1;
+                        }
+                    }
+                }
+            }
+            Err(e) => return Err(e),
+        }
         after = Some(last);
     }
 }
@@ -263,17 +302,23 @@ async fn holdover(
         ..input.clone()
     });
     let keys = idempotency_keys(&sub.rental_id, &longer.charges);
-    let billed = |key: &str| {
+    // A month is billed once: a charge on its billing date exists, whatever became of it (a
+    // holdover month the operator cancelled stays cancelled). Keys alone are not enough: the
+    // key format of a 30-day cycle depends on how many charges share a month.
+    let billed = |date: jiff::civil::Date| {
+        let date = date.to_string();
         locked
             .payments
             .iter()
-            .any(|p| p.status != "cancelled" && p.idempotency_key == key)
+            .any(|p| p.kind.is_contract_month() && p.billing_date == date)
     };
     let (charges, keys): (Vec<_>, Vec<_>) = longer.charges[contract..]
         .iter()
         .cloned()
         .zip(keys[contract..].iter().cloned())
-        .filter(|(c, k)| c.service_start > end && c.service_start <= today && !billed(k))
+        .filter(|(c, _)| {
+            c.service_start > end && c.service_start <= today && !billed(c.billing_date)
+        })
         .map(|(mut c, k)| {
             c.base_amount = sub.monthly_amount;
             c.paid_at_creation = false;

@@ -127,6 +127,9 @@ pub struct CancellationRecord {
     pub processed_by: ActorRecord,
     /// The effective date `YYYY-MM-DD`.
     pub cancelled_on: String,
+    /// `cancelledAt`, epoch milliseconds: the moment of the action when it takes effect today,
+    /// else midnight UTC of the effective date.
+    pub cancelled_at: i64,
 }
 
 /// An `extensionHistory` entry as stored (SPEC §2.6.5).
@@ -227,6 +230,17 @@ impl HistoryEntry {
     }
 }
 
+/// The instant an action dated `x` took effect: `now` when `x` is today, else midnight UTC of
+/// `x` (epoch milliseconds).
+pub fn effective_instant(x: Date, today: Date, now: i64) -> i64 {
+    if x == today {
+        return now;
+    }
+    x.to_zoned(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp().as_millisecond())
+        .unwrap_or(now)
+}
+
 /// A stored `YYYY-MM-DD` date. Errors: 500 when it is not one.
 pub fn stored_date(s: &str) -> AppResult<Date> {
     s.parse()
@@ -234,15 +248,21 @@ pub fn stored_date(s: &str) -> AppResult<Date> {
 }
 
 /// The schedule charges of a subscription's payments as the remaining-months rules see them
-/// (one-off charges excluded). Errors: 500 when a stored date cannot be read.
-pub fn charge_states(payments: &[PaymentRecord]) -> AppResult<Vec<ChargeState>> {
+/// (one-off charges excluded). The base amount of a charge is its net amount, or its total
+/// before any late fee when the unit's prices include VAT (SPEC §2.7: inclusive `total` =
+/// base). Errors: 500 when a stored date cannot be read.
+pub fn charge_states(payments: &[PaymentRecord], inclusive: bool) -> AppResult<Vec<ChargeState>> {
     payments
         .iter()
         .filter(|p| p.kind.is_contract_month())
         .map(|p| {
             Ok(ChargeState {
                 service_start: stored_date(&p.service_start)?,
-                base_amount: p.subtotal,
+                base_amount: if inclusive {
+                    p.subtotal.saturating_add(p.tax_amount)
+                } else {
+                    p.subtotal
+                },
                 stub: p.stub,
                 open: !matches!(p.status.as_str(), "paid" | "cancelled"),
                 cancelled: p.status == "cancelled",
@@ -286,13 +306,18 @@ pub fn require_active(sub: &SubscriptionRecord) -> AppResult<()> {
     }
 }
 
-/// The quote input at `x` (SPEC §2.6.4). Errors: 500 for unreadable stored dates.
+/// The quote input at `x` (SPEC §2.6.4): the contract's charges only, so holdover months billed
+/// after the end date never count as remaining (a return after the end completes the contract
+/// without a fee, SPEC §2.6.6). Errors: 500 for unreadable stored dates.
 pub fn quote_input(
+    ctx: &TenantContext,
     sub: &SubscriptionRecord,
     payments: &[PaymentRecord],
     x: Date,
 ) -> AppResult<QuoteInput> {
-    let charges = charge_states(payments)?;
+    let end = stored_date(&sub.end_date)?;
+    let mut charges = charge_states(payments, settings::vat(ctx).inclusive)?;
+    charges.retain(|c| c.service_start <= end);
     let months_not_started = charges
         .iter()
         .filter(|c| !c.stub && !c.cancelled && c.service_start > x)
@@ -350,7 +375,7 @@ pub async fn end(
 ) -> AppResult<i64> {
     let x = ending.effective;
     let sub = &mut locked.sub;
-    let charges = charge_states(&locked.payments)?;
+    let charges = charge_states(&locked.payments, settings::vat(ctx).inclusive)?;
     let remaining: Vec<String> = locked
         .payments
         .iter()

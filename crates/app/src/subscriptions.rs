@@ -68,7 +68,8 @@ impl SubscriptionView {
     /// `VALIDATION_ERROR` when the open value does not fit (it cannot for amounts within
     /// [`flexportal_domain::money::MAX_AMOUNT`]).
     pub fn computed(&self) -> AppResult<Computed> {
-        let charges = crate::lifecycle::charge_states(&self.payments)?;
+        // Counts only: the base amounts do not matter here.
+        let charges = crate::lifecycle::charge_states(&self.payments, false)?;
         let active = self.sub.status == "active";
         let as_of = self.today;
         let open: Vec<(Date, bool)> = self
@@ -205,6 +206,22 @@ pub async fn create_in(
     now: i64,
 ) -> AppResult<SubscriptionView> {
     let today = today_in(&ctx.time_zone, now);
+    let start = match &input.start_date {
+        Some(d) => date(d)?,
+        None => today,
+    };
+    // A contract lasts at most ten years; a start further back, or more than a year ahead, is
+    // a typo, and would make the daily jobs catch up on decades of months.
+    let earliest = schedule::add_months(today, -120);
+    let latest = schedule::add_months(today, 12);
+    if start < earliest || start > latest {
+        return Err(AppError::field(
+            "startDate",
+            "custom",
+            format!("startDate must be between {earliest} and {latest}"),
+        ));
+    }
+
     let order = orders::get(tx, &ctx.tenant_id, &input.order_id, true)
         .await?
         .ok_or_else(|| {
@@ -315,10 +332,6 @@ pub async fn create_in(
             "No active billing group with this id",
         ));
     }
-    let start = match &input.start_date {
-        Some(d) => date(d)?,
-        None => today,
-    };
     let mut plan = crate::fulfilment::plan(
         ctx,
         &crate::fulfilment::FulfilmentInput {

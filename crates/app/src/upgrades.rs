@@ -340,7 +340,7 @@ pub async fn finish(
         ),
         _ => None,
     };
-    let q = lifecycle::quote_input(&locked.sub, &locked.payments, x)?;
+    let q = lifecycle::quote_input(ctx, &locked.sub, &locked.payments, x)?;
     let fee = match buyout {
         None if new.contract_length < q.remaining_months => early_return_terms(ctx, &q)?.fee,
         _ => 0,

@@ -190,14 +190,15 @@ pub async fn run(url: String, cmd: Command) -> AnyResult {
                 println!("{}", serde_json::to_string(&r)?);
             } else {
                 println!(
-                    "Daily jobs done in {:.1}s for {} business units: {} contracts past their end, {} holdover charges, {} completed, {} renewals, {} late fees",
+                    "Daily jobs done in {:.1}s for {} business units: {} contracts past their end, {} holdover charges, {} completed, {} renewals, {} late fees, {} failures (see the log)",
                     started.elapsed().as_secs_f64(),
                     r.business_units,
                     r.contracts_ended,
                     r.holdover_charges,
                     r.completed,
                     r.renewals,
-                    r.late_fees
+                    r.late_fees,
+                    r.failures
                 );
             }
             Ok(())

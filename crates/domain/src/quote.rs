@@ -40,6 +40,8 @@ pub struct BuyoutQuote {
     pub price: i64,
     /// Remaining months (always filled, for information).
     pub remaining_months: i64,
+    /// `remainingPayments`: the remaining contract value whatever the method, minor units.
+    pub remaining_value: i64,
     /// The remaining-months part, minor units.
     pub remaining_months_payment: i64,
     /// Percentage of the list price applied, basis points.
@@ -82,6 +84,7 @@ pub fn buyout(s: &Buyouts, exponent: u32, q: &QuoteInput) -> Result<BuyoutQuote,
         method: s.method,
         price,
         remaining_months: q.remaining_months,
+        remaining_value: q.remaining_value,
         remaining_months_payment: remaining,
         list_price_percentage_bp: rrp,
         list_price_amount,
@@ -219,6 +222,10 @@ mod tests {
                 "{method:?}"
             );
             assert!(!q.requires_manual_price);
+            assert_eq!(
+                q.remaining_value, 53_400,
+                "remainingPayments whatever the method"
+            );
         }
         // A list price of 1 000.00 at 40 % is 400.00; the calculate page's 129.00 × 4 + 142.00.
         let q = buyout(

@@ -332,19 +332,18 @@ pub fn terms_days(payment_terms: &str) -> i64 {
 /// when billing dates are strictly increasing, as [`generate`] produces them.
 pub fn idempotency_keys(rental_id: &str, charges: &[Charge]) -> Vec<String> {
     let month = |d: Date| (d.year(), d.month());
+    let mut per_month: std::collections::HashMap<(i16, i8), usize> =
+        std::collections::HashMap::with_capacity(charges.len());
+    for c in charges.iter().filter(|c| !c.stub) {
+        *per_month.entry(month(c.billing_date)).or_default() += 1;
+    }
     charges
         .iter()
         .map(|c| {
             let period = billing_period(c.billing_date);
             if c.stub {
-                return format!("{rental_id}:{period}:stub");
-            }
-            let shared = charges
-                .iter()
-                .filter(|o| !o.stub && month(o.billing_date) == month(c.billing_date))
-                .count()
-                > 1;
-            if shared {
+                format!("{rental_id}:{period}:stub")
+            } else if per_month.get(&month(c.billing_date)).copied().unwrap_or(0) > 1 {
                 format!("{rental_id}:{}", c.billing_date)
             } else {
                 format!("{rental_id}:{period}")

@@ -11,7 +11,7 @@
 //! are JSON numbers 0–100 with at most two decimals ([`Decimal::basis_points`]).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 
 use crate::error::Detail;
 use crate::money::{AmountError, parse_amount};
@@ -107,6 +107,10 @@ pub struct Payments {
     pub payment_terms: PaymentTerms,
     /// Late fees (the daily job, SPEC §2.7).
     pub late_fees: LateFees,
+    /// Automatic capture retries (a payment provider's; stored, no effect without one).
+    pub automatic_retry: bool,
+    /// Capture attempts at most, 1–5.
+    pub max_attempts: i64,
 }
 
 impl Default for Payments {
@@ -117,6 +121,8 @@ impl Default for Payments {
             first_payment: FirstPaymentSetting::FullMonth,
             payment_terms: PaymentTerms::Immediate,
             late_fees: LateFees::default(),
+            automatic_retry: false,
+            max_attempts: 3,
         }
     }
 }
@@ -131,6 +137,7 @@ pub enum BillingCycleSetting {
     /// Charges on `dayOfMonth`.
     FixedDay,
     /// Charges every 30 days.
+    #[serde(rename = "every_30_days")]
     Every30Days,
 }
 
@@ -214,6 +221,12 @@ pub struct Pricing {
     pub value_recovery_percent: Decimal,
     /// Profit margin in percent, 0–1000.
     pub profit_margin_percent: Decimal,
+    /// Contract lengths offered with their price adjustments, kept as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contract_lengths: Option<Value>,
+    /// Price rounding (nearest/up/down to 1/5/10/100), kept as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_rounding: Option<Value>,
 }
 
 impl Default for Pricing {
@@ -222,6 +235,8 @@ impl Default for Pricing {
             default_contract_length: 12,
             value_recovery_percent: Decimal::int(80),
             profit_margin_percent: Decimal::int(20),
+            contract_lengths: None,
+            price_rounding: None,
         }
     }
 }
@@ -240,6 +255,72 @@ pub struct SubscriptionSettings {
     pub early_return: EarlyReturn,
     /// Contract end.
     pub contract_end: ContractEnd,
+    /// Partial-month rounding and charging for the current month: stored, no effect, since
+    /// months are counted by whole service periods (SPEC §2.6.4).
+    pub fee_calculation: FeeCalculation,
+}
+
+/// `subscriptions.feeCalculation` (SPEC §2.1; stored, no effect in this version).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct FeeCalculation {
+    /// Rounding of partial months.
+    pub partial_month_rounding: MonthRounding,
+    /// Charge for the current month.
+    pub charge_for_current_month: bool,
+}
+
+/// `subscriptions.feeCalculation.partialMonthRounding`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MonthRounding {
+    /// Up (default).
+    #[default]
+    Up,
+    /// Down.
+    Down,
+}
+
+/// `features` (SPEC §2.1 Features).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Features {
+    /// `manual` (default) or `stripe` capture of payments.
+    pub payments_capture: PaymentsCapture,
+    /// Files (default on).
+    pub files: bool,
+    /// Automatic contract generation (default off).
+    pub contract_generation: bool,
+    /// Timeline (default on).
+    pub timeline: bool,
+    /// Checkout (default off).
+    pub checkout: bool,
+    /// E-commerce (default off).
+    pub ecommerce: bool,
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Features {
+            payments_capture: PaymentsCapture::Manual,
+            files: true,
+            contract_generation: false,
+            timeline: true,
+            checkout: false,
+            ecommerce: false,
+        }
+    }
+}
+
+/// `features.paymentsCapture`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentsCapture {
+    /// Operators record payments with mark-paid (default).
+    #[default]
+    Manual,
+    /// A Stripe integration captures them.
+    Stripe,
 }
 
 /// `subscriptions.extensions` (extendSubscription checks, SPEC §2.6.5); absent rules do not
@@ -445,6 +526,12 @@ pub struct CustomField {
     /// `customer`, `order` (default) or `subscription`.
     #[serde(default = "order_section")]
     pub section: String,
+    /// Choices of a `select` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<String>>,
+    /// Validation rules (min/max/exact length, regex, phone format), kept as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<Value>,
 }
 
 fn text_type() -> String {
@@ -499,6 +586,8 @@ pub struct Condition {
 pub struct UnitSettings {
     /// General.
     pub general: General,
+    /// Features.
+    pub features: Features,
     /// Taxes.
     pub taxes: Taxes,
     /// Payments.
@@ -515,6 +604,10 @@ pub struct UnitSettings {
     pub asset_workflow: AssetWorkflow,
     /// Catalog.
     pub catalog: Catalog,
+    /// Address form settings (company field, per-field visibility, required flags, labels),
+    /// kept as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addresses: Option<Value>,
 }
 
 impl UnitSettings {
@@ -541,233 +634,18 @@ impl UnitSettings {
         })?;
         let mut errors = Vec::new();
         let known = serde_json::to_value(&settings).unwrap_or(Value::Null);
-        unknown_keys(doc, &known, &settings_schema_defaults(), "", &mut errors);
-        settings.check(exponent, &mut errors);
+        check::unknown_keys(doc, &known, &check::schema_defaults(), "", &mut errors);
+        check::check(&settings, exponent, &mut errors);
         if errors.is_empty() {
             Ok(settings)
         } else {
             Err(errors)
         }
     }
-
-    fn check(&self, exponent: u32, errors: &mut Vec<Detail>) {
-        let mut range = |path: &str, v: i64, lo: i64, hi: i64| {
-            if v < lo {
-                errors.push(Detail::new(
-                    path.to_string(),
-                    "too_small",
-                    format!("must be at least {lo}"),
-                ));
-            } else if v > hi {
-                errors.push(Detail::new(
-                    path.to_string(),
-                    "too_big",
-                    format!("must be at most {hi}"),
-                ));
-            }
-        };
-        range("payments.dayOfMonth", self.payments.day_of_month, 1, 28);
-        range(
-            "payments.lateFees.gracePeriodDays",
-            self.payments.late_fees.grace_period_days,
-            0,
-            365,
-        );
-        range(
-            "pricing.defaultContractLength",
-            self.pricing.default_contract_length,
-            1,
-            120,
-        );
-        let ext = &self.subscriptions.extensions;
-        for (i, len) in ext.allowed_lengths.iter().flatten().enumerate() {
-            range(
-                &format!("subscriptions.extensions.allowedLengths.{i}"),
-                *len,
-                1,
-                120,
-            );
-        }
-        if let Some(m) = ext.max_extensions {
-            range("subscriptions.extensions.maxExtensions", m, 0, 1000);
-        }
-        if let Some(d) = ext.min_days_before_end {
-            range("subscriptions.extensions.minDaysBeforeEnd", d, 0, 3650);
-        }
-        range(
-            "subscriptions.earlyReturn.gracePeriodDays",
-            self.subscriptions.early_return.grace_period_days,
-            0,
-            365,
-        );
-        if let Some(p) = &self.general.id_prefix
-            && !((1..=5).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
-        {
-            errors.push(Detail::new(
-                "general.idPrefix",
-                "invalid_string",
-                "must be 1-5 ASCII letters or digits",
-            ));
-        }
-        if let (Some(lo), Some(hi)) = (self.order_form.min_quantity, self.order_form.max_quantity)
-            && lo > hi
-        {
-            errors.push(Detail::new(
-                "orderForm.maxQuantity",
-                "too_small",
-                "must be at least minQuantity",
-            ));
-        }
-        let percents = [
-            ("taxes.defaultRate", &self.taxes.default_rate, 100),
-            (
-                "pricing.valueRecoveryPercent",
-                &self.pricing.value_recovery_percent,
-                100,
-            ),
-            (
-                "pricing.profitMarginPercent",
-                &self.pricing.profit_margin_percent,
-                1000,
-            ),
-            (
-                "subscriptions.buyouts.rrpPercentage",
-                &self.subscriptions.buyouts.rrp_percentage,
-                100,
-            ),
-            (
-                "subscriptions.earlyReturn.feePercentage",
-                &self.subscriptions.early_return.fee_percentage,
-                100,
-            ),
-        ];
-        for (path, value, max) in percents {
-            decimal(path, value, 2, max, errors);
-        }
-        if self.payments.late_fees.method == LateFeeMethod::Percentage {
-            decimal(
-                "payments.lateFees.value",
-                &self.payments.late_fees.value,
-                2,
-                100,
-                errors,
-            );
-        } else {
-            money(
-                "payments.lateFees.value",
-                &self.payments.late_fees.value,
-                exponent,
-                errors,
-            );
-        }
-        money(
-            "subscriptions.buyouts.flatFee",
-            &self.subscriptions.buyouts.flat_fee,
-            exponent,
-            errors,
-        );
-        money(
-            "subscriptions.earlyReturn.flatFee",
-            &self.subscriptions.early_return.flat_fee,
-            exponent,
-            errors,
-        );
-    }
 }
 
-/// A non-negative decimal with at most `decimals` decimals and at most `max`.
-fn decimal(path: &str, value: &Decimal, decimals: usize, max: i64, errors: &mut Vec<Detail>) {
-    if value.too_precise(decimals) {
-        errors.push(Detail::new(
-            path,
-            "invalid_string",
-            format!("at most {decimals} decimals"),
-        ));
-        return;
-    }
-    match parse_amount(&value.0.to_string(), decimals as u32) {
-        Ok(v) if v < 0 => errors.push(Detail::new(path, "too_small", "must be at least 0")),
-        Ok(v) if v > max * 10i64.pow(decimals as u32) => errors.push(Detail::new(
-            path,
-            "too_big",
-            format!("must be at most {max}"),
-        )),
-        Ok(_) => {}
-        Err(e) => errors.push(Detail::new(path, "invalid_type", e.to_string())),
-    }
-}
-
-/// A non-negative amount in major units with the currency's decimals.
-fn money(path: &str, value: &Decimal, exponent: u32, errors: &mut Vec<Detail>) {
-    decimal(
-        path,
-        value,
-        exponent as usize,
-        crate::money::MAX_AMOUNT / 10i64.pow(exponent),
-        errors,
-    )
-}
-
-/// The serialized default document with every optional field present, so that a key of the
-/// input is known when it appears here or in the serialized parse.
-fn settings_schema_defaults() -> Value {
-    let mut s = UnitSettings::default();
-    s.general.display_name = Some(String::new());
-    s.general.id_prefix = Some(String::new());
-    s.taxes.vat_number = Some(String::new());
-    s.subscriptions.extensions.allowed_lengths = Some(Vec::new());
-    s.subscriptions.extensions.max_extensions = Some(0);
-    s.subscriptions.extensions.min_days_before_end = Some(0);
-    s.order_form.min_quantity = Some(0);
-    s.order_form.max_quantity = Some(0);
-    serde_json::to_value(&s).unwrap_or(Value::Null)
-}
-
-/// Reports every key of `input` (objects only, recursively; arrays element-wise) that neither
-/// the serialized parse nor the full default document knows.
-fn unknown_keys(
-    input: &Value,
-    known: &Value,
-    defaults: &Value,
-    path: &str,
-    errors: &mut Vec<Detail>,
-) {
-    let empty = Map::new();
-    match input {
-        Value::Object(m) => {
-            let k = known.as_object().unwrap_or(&empty);
-            let d = defaults.as_object().unwrap_or(&empty);
-            for (key, v) in m {
-                let child = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
-                match (k.get(key), d.get(key)) {
-                    (None, None) => errors.push(Detail::new(
-                        child,
-                        "unrecognized_keys",
-                        format!("unknown setting {key:?}"),
-                    )),
-                    (kn, df) => unknown_keys(
-                        v,
-                        kn.unwrap_or(&Value::Null),
-                        df.unwrap_or(&Value::Null),
-                        &child,
-                        errors,
-                    ),
-                }
-            }
-        }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                let kn = known.get(i).unwrap_or(&Value::Null);
-                unknown_keys(v, kn, kn, &format!("{path}.{i}"), errors);
-            }
-        }
-        _ => {}
-    }
-}
+#[path = "settings_check.rs"]
+mod check;
 
 #[cfg(test)]
 #[path = "settings_tests.rs"]

@@ -110,3 +110,36 @@ fn payment_terms_use_the_documented_spelling() {
         UnitSettings::parse_for_write(&json!({"payments": {"paymentTerms": "net30"}}), 2).is_err()
     );
 }
+
+#[test]
+fn documented_settings_without_an_effect_yet_are_stored() {
+    let doc = json!({
+        "features": {"paymentsCapture": "manual", "contractGeneration": true},
+        "payments": {"automaticRetry": true, "maxAttempts": 5},
+        "subscriptions": {"feeCalculation": {"partialMonthRounding": "down", "chargeForCurrentMonth": true}},
+        "customFields": [{"id": "po", "type": "select", "options": ["a", "b"], "validation": {"maxLength": 20}}],
+        "addresses": {"showCompany": "business", "fields": {"postalCode": {"required": true}}},
+        "pricing": {"priceRounding": {"mode": "nearest", "to": 5}}
+    });
+    let s = UnitSettings::parse_for_write(&doc, 2).unwrap();
+    assert!(s.features.contract_generation && s.features.files);
+    assert_eq!(
+        s.subscriptions.fee_calculation.partial_month_rounding,
+        MonthRounding::Down
+    );
+    let again = serde_json::to_value(&s).unwrap();
+    assert_eq!(again["addresses"], doc["addresses"]);
+    assert_eq!(
+        again["customFields"][0]["validation"],
+        doc["customFields"][0]["validation"]
+    );
+    assert!(UnitSettings::parse_for_write(&json!({"payments": {"maxAttempts": 9}}), 2).is_err());
+}
+
+#[test]
+fn the_thirty_day_cycle_uses_the_documented_spelling() {
+    let s =
+        UnitSettings::parse_for_write(&json!({"payments": {"billingCycle": "every_30_days"}}), 2)
+            .unwrap();
+    assert_eq!(s.payments.billing_cycle, BillingCycleSetting::Every30Days);
+}

@@ -363,7 +363,11 @@ pub async fn apply_late_fees(
 ) -> Result<u64> {
     let fee_expr: SimpleExpr = match fee {
         LateFee::Flat(v) => Expr::val(v),
-        LateFee::Percentage(bp) => Expr::col("total").mul(bp).add(5_000i64).div(10_000i64),
+        // total × bp ÷ 10 000 rounded half up, split so that no product leaves BIGINT:
+        // (total ÷ 10 000) × bp + ((total mod 10 000) × bp + 5 000) ÷ 10 000.
+        LateFee::Percentage(bp) => Expr::cust(format!(
+            "(total / 10000) * {bp} + ((total % 10000) * {bp} + 5000) / 10000"
+        )),
     };
     let mut q = Scoped::update(TABLE, tenant_id);
     q.values([

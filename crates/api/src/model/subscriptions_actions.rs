@@ -190,9 +190,9 @@ pub struct CancelDone {
     pub asset_serial_number: String,
     /// Always `active`.
     pub previous_status: PreviousStatus,
-    /// `YYYY-MM-DD`, the effective date.
-    #[schema(format = Date)]
-    pub cancelled_at: String,
+    /// When it took effect: the moment of the request for a cancellation effective today,
+    /// else midnight UTC of the effective date.
+    pub cancelled_at: super::Instant,
     /// Human text.
     pub message: &'static str,
 }
@@ -205,7 +205,7 @@ impl CancelDone {
             rental_id: o.sub.rental_id.clone(),
             asset_serial_number: o.sub.asset_serial_number.clone(),
             previous_status: PreviousStatus::Active,
-            cancelled_at: o.effective.to_string(),
+            cancelled_at: super::Instant(o.at),
             message: "Subscription cancelled",
         }
     }
@@ -302,12 +302,12 @@ impl BuyoutQuoted {
             success: true,
             rental_id: s.rental_id.clone(),
             buyout_price: m(q.quote.price),
-            remaining_payments: m(q.quote.remaining_months_payment.max(0)),
+            remaining_payments: m(q.quote.remaining_value),
             depreciated_value: m(cost.map_or(0, |c| (c - s.total_collected).max(0))),
             calculation: BuyoutCalculation {
                 buyout_price: m(q.quote.price),
                 breakdown: BuyoutQuoteBreakdown {
-                    remaining_contract_value: m(q.quote.remaining_months_payment),
+                    remaining_contract_value: m(q.quote.remaining_value),
                     residual_value: m(q.quote.list_price_amount + q.quote.flat_fee),
                     months_remaining: q.quote.remaining_months,
                     monthly_amount: m(s.monthly_amount),

@@ -181,7 +181,7 @@ fn cancellation_details(r: &CancellationRecord) -> Result<CancellationDetails, A
         },
         notes: r.notes.clone(),
         processed_by: (&r.processed_by).into(),
-        cancelled_at: date_instant(&r.cancelled_on)?,
+        cancelled_at: Instant(r.cancelled_at),
     })
 }
 

@@ -527,7 +527,7 @@ both_engines!(
         assert_eq!(s, 200, "{b}");
         assert_eq!(
             (b["previousStatus"].as_str(), b["cancelledAt"].as_str()),
-            (Some("active"), Some("2025-05-20"))
+            (Some("active"), Some("2025-05-20T09:00:00.000Z"))
         );
         let (_, sub) = app.get(&format!("/v1/subscriptions/{rental}")).await;
         assert_eq!(sub["status"], "cancelled");

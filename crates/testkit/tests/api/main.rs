@@ -12,6 +12,7 @@ mod endings;
 mod imports;
 mod isolation;
 mod jobs;
+mod lifecycle_edges;
 mod lifecycle_props;
 mod migrations;
 mod orders;
