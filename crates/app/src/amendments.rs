@@ -47,7 +47,12 @@ pub async fn extend_in(
     body: &Value,
     now: i64,
 ) -> AppResult<Extended> {
-    let mut locked = lifecycle::lock(tx, ctx, id).await?;
+    // An extension only adds charges after the end date; what was billed before it does not
+    // matter to it (SPEC §2.6.3 "Extension"), so only that tail is read.
+    let sub = lifecycle::lock_subscription(tx, ctx, id).await?;
+    let payments =
+        payments::for_rental_billed_after_locked(tx, &ctx.tenant_id, id, &sub.end_date).await?;
+    let mut locked = Locked { sub, payments };
     let obj = body_object(body)?;
     let mut errors = Vec::new();
     let mut f = Fields::new(obj, "", &mut errors);
@@ -372,7 +377,11 @@ pub async fn replace_in(
     body: &Value,
     now: i64,
 ) -> AppResult<Replaced> {
-    let mut locked = lifecycle::lock(tx, ctx, id).await?;
+    // A replacement changes no payment (SPEC §2.6.5): the subscription alone is locked.
+    let mut locked = Locked {
+        sub: lifecycle::lock_subscription(tx, ctx, id).await?,
+        payments: Vec::new(),
+    };
     let obj = body_object(body)?;
     let mut errors = Vec::new();
     let mut f = Fields::new(obj, "", &mut errors);

@@ -279,11 +279,20 @@ pub struct Locked {
     pub payments: Vec<PaymentRecord>,
 }
 
+/// Loads a subscription for update. Errors: 404 `NOT_FOUND`.
+pub async fn lock_subscription(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    id: &str,
+) -> AppResult<SubscriptionRecord> {
+    subscriptions::get_for_update(tx, &ctx.tenant_id, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Subscription"))
+}
+
 /// Loads a subscription and its payments for update. Errors: 404 `NOT_FOUND`.
 pub async fn lock(tx: &mut Conn, ctx: &TenantContext, id: &str) -> AppResult<Locked> {
-    let sub = subscriptions::get_for_update(tx, &ctx.tenant_id, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("Subscription"))?;
+    let sub = lock_subscription(tx, ctx, id).await?;
     let payments = payments::for_rental_locked(tx, &ctx.tenant_id, &sub.rental_id).await?;
     Ok(Locked { sub, payments })
 }

@@ -377,8 +377,13 @@ pub async fn apply_late_fees(
         ("late_fee_applied", 1i64.into()),
         ("updated_at", now.into()),
     ])
-    .and_where(Expr::col("status").is_in(["pending", "failed"]))
-    .and_where(Expr::col("late_fee_applied").eq(0i64))
+    // The status list and the flag are written into the statement as the partial index
+    // `payments_overdue` states them: with bound values neither engine can prove the index's
+    // predicate and both scan every payment of the unit (SQLite 7 s against 1 s for 50,000 fees
+    // among 3.6 million payments; PostgreSQL's generic plan a sequential scan).
+    .and_where(Expr::cust(
+        "status IN ('pending', 'failed') AND late_fee_applied = 0",
+    ))
     .and_where(Expr::col("due_date").lt(due_before));
     conn.execute(&q).await
 }
