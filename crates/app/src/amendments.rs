@@ -2,7 +2,7 @@
 //! and replaceSubscriptionDevice. Each is one transaction with all its effects; the contract-end
 //! job extends through [`extend_locked`] as the API does, without the unit's extension rules.
 
-use flexportal_domain::money::{AmountError, parse_amount};
+use flexportal_domain::money::parse_amount;
 use flexportal_domain::schedule::{self, ScheduleInput, idempotency_keys};
 use flexportal_domain::status::{AssetStatus, ProductStatus, SubscriptionEventKind, VariantStatus};
 use flexportal_domain::time::today_in;
@@ -70,28 +70,7 @@ pub async fn extend_in(
         ),
         Some(_) => Some(None),
     };
-    let amount = match f.raw("newMonthlyAmount") {
-        None => None,
-        Some(Value::Number(n)) => match parse_amount(&n.to_string(), ctx.exponent()) {
-            Ok(v) if v >= 0 => Some(v),
-            Ok(_) => {
-                f.fail("newMonthlyAmount", "too_small", "Must be zero or more");
-                None
-            }
-            Err(AmountError::TooLarge) => {
-                f.fail("newMonthlyAmount", "too_big", "Amount is too large");
-                None
-            }
-            Err(AmountError::NotANumber) => {
-                f.fail("newMonthlyAmount", "invalid_type", "Expected a number");
-                None
-            }
-        },
-        Some(_) => {
-            f.fail("newMonthlyAmount", "invalid_type", "Expected a number");
-            None
-        }
-    };
+    let amount = f.opt_money("newMonthlyAmount", ctx.exponent());
     let reason = f.opt_text("reason", MAX_SHORT).unwrap_or_default();
     let notes = f.opt_text("notes", MAX_LONG);
     input::check(errors)?;

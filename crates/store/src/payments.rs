@@ -134,18 +134,37 @@ pub async fn get(
     conn.fetch_optional(&q).await
 }
 
+/// The payments of a subscription billed after `after` (all when `None`), by billing date and
+/// id; with `lock`, locked until the transaction ends (PostgreSQL `FOR UPDATE`). Read through the
+/// `(tenant_id, rental_id, billing_date)` index.
+async fn of_rental(
+    conn: &mut Conn,
+    tenant_id: &str,
+    rental_id: &str,
+    after: Option<&str>,
+    lock: bool,
+) -> Result<Vec<PaymentRecord>> {
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(COLUMNS.iter().copied())
+        .and_where(Expr::col("rental_id").eq(rental_id));
+    if let Some(a) = after {
+        q.and_where(Expr::col("billing_date").gt(a));
+    }
+    q.order_by("billing_date", sea_query::Order::Asc)
+        .order_by("payment_id", sea_query::Order::Asc);
+    if lock {
+        q.lock_exclusive();
+    }
+    conn.fetch_all(&q).await
+}
+
 /// Every payment of a subscription, by billing date.
 pub async fn for_rental(
     conn: &mut Conn,
     tenant_id: &str,
     rental_id: &str,
 ) -> Result<Vec<PaymentRecord>> {
-    let mut q = Scoped::select(TABLE, tenant_id);
-    q.columns(COLUMNS.iter().copied())
-        .and_where(Expr::col("rental_id").eq(rental_id))
-        .order_by("billing_date", sea_query::Order::Asc)
-        .order_by("payment_id", sea_query::Order::Asc);
-    conn.fetch_all(&q).await
+    of_rental(conn, tenant_id, rental_id, None, false).await
 }
 
 /// Every payment of a subscription, by billing date, locked until the transaction ends
@@ -156,32 +175,19 @@ pub async fn for_rental_locked(
     tenant_id: &str,
     rental_id: &str,
 ) -> Result<Vec<PaymentRecord>> {
-    let mut q = Scoped::select(TABLE, tenant_id);
-    q.columns(COLUMNS.iter().copied())
-        .and_where(Expr::col("rental_id").eq(rental_id))
-        .order_by("billing_date", sea_query::Order::Asc)
-        .order_by("payment_id", sea_query::Order::Asc);
-    q.lock_exclusive();
-    conn.fetch_all(&q).await
+    of_rental(conn, tenant_id, rental_id, None, true).await
 }
 
 /// The payments of a subscription billed after `after` (`YYYY-MM-DD`), by billing date, locked
-/// until the transaction ends: the tail the contract-end job looks at (SPEC §2.6.6), read
-/// through the `(tenant_id, rental_id, billing_date)` index.
+/// until the transaction ends: the tail the contract-end job and extensions look at (SPEC §2.6.3,
+/// §2.6.6).
 pub async fn for_rental_billed_after_locked(
     conn: &mut Conn,
     tenant_id: &str,
     rental_id: &str,
     after: &str,
 ) -> Result<Vec<PaymentRecord>> {
-    let mut q = Scoped::select(TABLE, tenant_id);
-    q.columns(COLUMNS.iter().copied())
-        .and_where(Expr::col("rental_id").eq(rental_id))
-        .and_where(Expr::col("billing_date").gt(after))
-        .order_by("billing_date", sea_query::Order::Asc)
-        .order_by("payment_id", sea_query::Order::Asc);
-    q.lock_exclusive();
-    conn.fetch_all(&q).await
+    of_rental(conn, tenant_id, rental_id, Some(after), true).await
 }
 
 /// Cancels the listed payments that are still `pending` or `failed` (SPEC §2.7 transitions),
