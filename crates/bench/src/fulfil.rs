@@ -101,6 +101,12 @@ const CITIES: [(&str, &str); 5] = [
 /// The createOrder body of customer `c` for one unit of `sku` on a 36-month contract; every fifth
 /// customer is a business.
 pub fn order_body(c: usize, sku: &str) -> Value {
+    order_body_months(c, sku, CONTRACT_MONTHS)
+}
+
+/// The createOrder body of customer `c` for one unit of `sku` on a contract of `months` months
+/// (a length the catalog prices: 6, 12, 24 or 36); every fifth customer is a business.
+pub fn order_body_months(c: usize, sku: &str, months: i64) -> Value {
     let first = FIRST_NAMES[c % FIRST_NAMES.len()];
     let last = LAST_NAMES[(c / FIRST_NAMES.len()) % LAST_NAMES.len()];
     let (city, country) = CITIES[c % CITIES.len()];
@@ -122,7 +128,7 @@ pub fn order_body(c: usize, sku: &str) -> Value {
             "country": country,
             "postalCode": format!("{:04}", 1000 + c % 9000),
         },
-        "items": [{"sku": sku, "quantity": 1, "contractLength": CONTRACT_MONTHS}],
+        "items": [{"sku": sku, "quantity": 1, "contractLength": months}],
     })
 }
 
@@ -158,6 +164,20 @@ pub async fn prepare_units(
     seed: u64,
     tasks: usize,
 ) -> Units {
+    prepare_units_months(app, dir, n, customers, seed, tasks, |_| CONTRACT_MONTHS).await
+}
+
+/// As [`prepare_units`], with the contract length of unit `i` given by `months(i)` (a length the
+/// catalog prices: 6, 12, 24 or 36).
+pub async fn prepare_units_months(
+    app: &App,
+    dir: &Path,
+    n: usize,
+    customers: usize,
+    seed: u64,
+    tasks: usize,
+    months: impl Fn(usize) -> i64,
+) -> Units {
     let started = Instant::now();
     let data = dataset::generate(app, dir, n as u64, seed, 100).await;
     let (s, took) = import::timed_import(app, &data.tenant.ctx, &data.csv).await;
@@ -172,7 +192,16 @@ pub async fn prepare_units(
     let customers = customers.clamp(1, n.max(1));
     let owner = assign_customers(&data.csv.skus, customers);
     let t = Instant::now();
-    let orders = create_orders(app, &data.tenant.ctx, &owner, &data.csv.skus, tasks).await;
+    let lengths: Vec<i64> = (0..n).map(months).collect();
+    let orders = create_orders(
+        app,
+        &data.tenant.ctx,
+        &owner,
+        &data.csv.skus,
+        &lengths,
+        tasks,
+    )
+    .await;
     let distinct: HashSet<&str> = orders.iter().map(|o| o.order.order_id.as_str()).collect();
     assert_eq!(distinct.len(), n, "every order is a new order");
     eprintln!(
@@ -193,14 +222,16 @@ pub async fn prepare_units(
     }
 }
 
-/// Creates one order per row (`owner[i]` ordering `skus[i]`) through the use case, in `tasks`
-/// concurrent tasks that each own the customers `c ≡ k (mod tasks)` (a new customer is inserted by
-/// its first order, so one customer's orders never race). Returns the orders in row order.
+/// Creates one order per row (`owner[i]` ordering `skus[i]` on a `months[i]`-month contract)
+/// through the use case, in `tasks` concurrent tasks that each own the customers
+/// `c ≡ k (mod tasks)` (a new customer is inserted by its first order, so one customer's orders
+/// never race). Returns the orders in row order.
 async fn create_orders(
     app: &App,
     ctx: &TenantContext,
     owner: &[usize],
     skus: &[String],
+    months: &[i64],
     tasks: usize,
 ) -> Vec<OrderView> {
     let tasks = tasks.max(1);
@@ -209,15 +240,15 @@ async fn create_orders(
     let done = Arc::new(AtomicUsize::new(0));
     let mut set = tokio::task::JoinSet::new();
     for k in 0..tasks {
-        let rows: Vec<(usize, usize, String)> = (0..n)
+        let rows: Vec<(usize, usize, String, i64)> = (0..n)
             .filter(|i| owner[*i] % tasks == k)
-            .map(|i| (i, owner[i], skus[i].clone()))
+            .map(|i| (i, owner[i], skus[i].clone(), months[i]))
             .collect();
         let (app, ctx, done) = (app.clone(), ctx.clone(), done.clone());
         set.spawn(async move {
             let mut out = Vec::with_capacity(rows.len());
-            for (i, c, sku) in rows {
-                let v = flexportal_app::orders::create(&app, &ctx, &order_body(c, &sku))
+            for (i, c, sku, m) in rows {
+                let v = flexportal_app::orders::create(&app, &ctx, &order_body_months(c, &sku, m))
                     .await
                     .unwrap_or_else(|e| panic!("createOrder {i}: {e:?}"));
                 out.push((i, v));

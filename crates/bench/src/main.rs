@@ -13,6 +13,12 @@
 //!   about a million payments, against `GET /healthz`, with the query plans.
 //! - `import-under-load`: `GET /v1/assets/{serialNumber}` latency while a bulk asset import runs on
 //!   the server's own runtime, against the same load on the idle server.
+//! - `jobs`: the daily jobs (contract end, late fees) over a unit with 100,000 subscriptions and
+//!   3.6 million payments: rows changed per second and memory, against the raw driver writing
+//!   the same row changes.
+//! - `lifecycle-http`: extend, replace, buyout, early return, cancel and calculate-buyout over
+//!   HTTP, each against raw single-transaction commits of the same rows (the reads, for the
+//!   quote) with the same concurrency.
 
 /// mimalloc as the allocator: requests allocate and free many small strings from several threads,
 /// which it serves from thread-local pages without glibc's arena locks.
@@ -25,11 +31,16 @@ mod fulfil;
 mod http;
 mod import;
 mod import_load;
+mod jobs;
+mod lifecycle;
 mod loadgen;
 mod plan;
 mod raw;
 mod raw_fulfil;
+mod raw_jobs;
+mod raw_lifecycle;
 mod rentals;
+mod rss;
 mod stats;
 mod store;
 
@@ -76,6 +87,10 @@ enum Scenario {
     RentalsHttp(rentals::RentalsArgs),
     /// Asset get over HTTP while a bulk asset import runs in the server's process, against idle.
     ImportUnderLoad(import_load::ImportLoadArgs),
+    /// The daily jobs (contract end, late fees) against raw driver writes of the same rows.
+    Jobs(jobs::JobsArgs),
+    /// Subscription lifecycle actions over HTTP against raw driver transactions of the same rows.
+    LifecycleHttp(lifecycle::LifecycleArgs),
 }
 
 /// The machine's load average (`/proc/loadavg`), printed with each scenario: other processes
@@ -107,5 +122,7 @@ fn main() {
         Scenario::FulfilHttp(args) => fulfil::run(args),
         Scenario::RentalsHttp(args) => rentals::run(args),
         Scenario::ImportUnderLoad(args) => import_load::run(args),
+        Scenario::Jobs(args) => jobs::run(args),
+        Scenario::LifecycleHttp(args) => lifecycle::run(args),
     }
 }

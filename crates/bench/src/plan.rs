@@ -131,6 +131,61 @@ async fn generic_plan(c: &mut Conn, q: &SelectStatement) -> Vec<String> {
     lines
 }
 
+/// A sea-query value as rusqlite binds it (the types the store's statements use).
+fn sqlite_value(v: &Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value as V;
+    match v {
+        Value::Bool(Some(b)) => V::Integer(i64::from(*b)),
+        Value::Int(Some(i)) => V::Integer(i64::from(*i)),
+        Value::BigInt(Some(i)) => V::Integer(*i),
+        Value::BigUnsigned(Some(i)) => V::Integer(i64::try_from(*i).unwrap_or(i64::MAX)),
+        Value::String(Some(s)) => V::Text(s.clone()),
+        _ => V::Null,
+    }
+}
+
+/// SQLite: prints the plan of `sql` (rendered with `?` placeholders) prepared and then given
+/// `values`, as the store runs its statements, on a connection to the file at `path` with the
+/// query planner stability guarantee (QPSG) on, as every connection of the store's pool has it,
+/// and again with it off. A partial index whose condition the statement states only through
+/// parameters (`status IN (?, ?)`) cannot be proven to apply when the statement is planned, so it
+/// is not used either way.
+pub fn print_sqlite_bound(path: &std::path::Path, label: &str, sql: &str, values: &[Value]) {
+    let conn = rusqlite::Connection::open(path).expect("open the SQLite file");
+    let bound: Vec<rusqlite::types::Value> = values.iter().map(sqlite_value).collect();
+    println!("-- plan: {label}");
+    println!("   {sql}");
+    for qpsg in [true, false] {
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            qpsg,
+        )
+        .expect("QPSG");
+        let mut st = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .expect("EXPLAIN QUERY PLAN");
+        let lines: Vec<String> = st
+            .query_map(rusqlite::params_from_iter(bound.iter()), |r| {
+                r.get::<_, String>(3)
+            })
+            .expect("plan")
+            .collect::<Result<_, _>>()
+            .expect("plan rows");
+        println!(
+            "   with bound parameters, QPSG {}:",
+            if qpsg {
+                "on (as the store's connections)"
+            } else {
+                "off"
+            }
+        );
+        for l in &lines {
+            println!("   | {l}");
+        }
+        verdict(&lines);
+    }
+}
+
 fn verdict(lines: &[String]) {
     let text = lines.join("\n");
     let full_scan = lines.iter().any(|l| {

@@ -37,8 +37,8 @@ pub struct RawFulfilment {
     pub sub: SubscriptionRecord,
     /// Its payment rows (the schedule, plus a setup fee when the tier has one).
     pub payments: Vec<PaymentRecord>,
-    /// `stub` and `manually_marked` of each payment as stored (integers).
-    flags: Vec<[i64; 2]>,
+    /// `stub`, `manually_marked` and `late_fee_applied` of each payment as stored (integers).
+    flags: Vec<[i64; 3]>,
     /// `kind` of each payment as stored.
     kinds: Vec<&'static str>,
     /// The subscription's billing settings document as stored.
@@ -91,11 +91,7 @@ pub fn build(
         },
     )
     .expect("a fulfilment plan");
-    let flags = plan
-        .payments
-        .iter()
-        .map(|p| [i64::from(p.stub), i64::from(p.manually_marked)])
-        .collect();
+    let flags = plan.payments.iter().map(payment_flags).collect();
     let kinds = plan.payments.iter().map(|p| p.kind.as_str()).collect();
     RawFulfilment {
         kinds,
@@ -140,7 +136,17 @@ pub async fn build_all(
     out
 }
 
-fn placeholders(first: usize, n: usize, numbered: bool) -> String {
+/// `stub`, `manually_marked` and `late_fee_applied` of a payment as stored (integers).
+pub(crate) fn payment_flags(p: &PaymentRecord) -> [i64; 3] {
+    [
+        i64::from(p.stub),
+        i64::from(p.manually_marked),
+        i64::from(p.late_fee_applied),
+    ]
+}
+
+/// `n` placeholders numbered from `first`: `$first, …` (PostgreSQL) or `?first, …` (SQLite).
+pub(crate) fn placeholders(first: usize, n: usize, numbered: bool) -> String {
     (first..first + n)
         .map(|i| {
             if numbered {
@@ -154,18 +160,18 @@ fn placeholders(first: usize, n: usize, numbered: bool) -> String {
 }
 
 /// The statements of one fulfilment; `numbered` renders PostgreSQL's `$n`, else SQLite's `?n`.
-struct Sql {
-    subscription: String,
-    assignment: String,
-    event: String,
-    asset: String,
-    asset_collected: String,
-    order: String,
-    customer: String,
+pub(crate) struct Sql {
+    pub(crate) subscription: String,
+    pub(crate) assignment: String,
+    pub(crate) event: String,
+    pub(crate) asset: String,
+    pub(crate) asset_collected: String,
+    pub(crate) order: String,
+    pub(crate) customer: String,
 }
 
 impl Sql {
-    fn new(numbered: bool) -> Sql {
+    pub(crate) fn new(numbered: bool) -> Sql {
         let p = |i: usize| {
             if numbered {
                 format!("${i}")
@@ -252,7 +258,7 @@ impl Sql {
     }
 
     /// One multi-row `INSERT` of `rows` payments (as `payments::insert_many` writes them).
-    fn payments(rows: usize, numbered: bool) -> String {
+    pub(crate) fn payments(rows: usize, numbered: bool) -> String {
         let n = PAYMENT_COLUMNS.len();
         let tuples: Vec<String> = (0..rows)
             .map(|r| format!("({})", placeholders(r * n + 1, n, numbered)))
@@ -304,6 +310,10 @@ macro_rules! subscription_params {
             &$s.created_by,
             &$s.created_at,
             &$s.updated_at,
+            &$s.ended_on,
+            &$s.months_rented,
+            &$s.months_saved,
+            &$s.pending_upgrade_order_id,
         ]
     };
 }
@@ -339,9 +349,16 @@ macro_rules! payment_params {
             &$p.created_at,
             &$p.updated_at,
             $k,
+            &$f[2],
+            &$p.late_fee_amount,
+            &$p.original_amount,
         ]
     };
 }
+
+/// The parameters of one payment row in `PAYMENT_COLUMNS` order, for either driver: the
+/// payment, its [`payment_flags`] and its kind as text.
+pub(crate) use payment_params;
 
 /// Time and per-transaction latencies of a raw run.
 pub struct RawRun {

@@ -267,7 +267,7 @@ async fn prepare(args: &RentalsArgs, store: &FreshStore, dir: &TempDir) -> Data 
 /// Writes the bulk load out before the load runs (PostgreSQL `CHECKPOINT`, SQLite
 /// `wal_checkpoint(TRUNCATE)`), so the runs do not share the machine with the background
 /// write-out of a million fresh rows; says what it did.
-async fn flush(app: &App) -> String {
+pub(crate) async fn flush(app: &App) -> String {
     let t = Instant::now();
     let mut c = app.db.read().await.expect("read connection");
     let (what, done) = match app.db.engine() {

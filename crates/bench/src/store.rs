@@ -77,6 +77,96 @@ impl FreshStore {
                 (with_db_name(&base, &db_name), Some(db_name))
             }
         };
+        FreshStore::open(url, pg_database).await
+    }
+
+    /// The SQLite file of this store, if SQLite.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        self.app.db.sqlite_path()
+    }
+
+    /// Copies this store into a new one named `name` with exactly the same rows (ids included),
+    /// for a baseline that must start from the data the measured run started from. SQLite: the
+    /// WAL is checkpointed (`TRUNCATE`) and the file copied under `dir`. PostgreSQL:
+    /// `CREATE DATABASE … TEMPLATE … STRATEGY FILE_COPY`, which needs the source to have no
+    /// session, so this store's pool is closed (and any lingering backend of it terminated). On
+    /// both engines this store is then opened again, so both start with new connections.
+    /// Returns this store (reopened) and the copy.
+    pub async fn duplicate(self, dir: &Path, name: &str) -> (FreshStore, FreshStore) {
+        let FreshStore {
+            url,
+            app,
+            pg_database,
+        } = self;
+        match pg_database {
+            None => {
+                let source = app
+                    .db
+                    .sqlite_path()
+                    .expect("a SQLite store has a file")
+                    .to_path_buf();
+                {
+                    let mut c = app.db.read().await.expect("read connection");
+                    c.fetch_all_sql::<i64>("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .await
+                        .expect("checkpoint before the copy");
+                }
+                let target = dir.join(format!("{name}.db"));
+                std::fs::copy(&source, &target).unwrap_or_else(|e| {
+                    panic!("copy {} to {}: {e}", source.display(), target.display())
+                });
+                // Both stores start with new connections (no pages mapped or cached in this
+                // process yet), so neither is measured warmer than the other.
+                drop(app);
+                let reopened = FreshStore::open(url, None).await;
+                let copy = FreshStore::open(format!("sqlite://{}", target.display()), None).await;
+                (reopened, copy)
+            }
+            Some(source) => {
+                drop(app);
+                let base = pg_base_url();
+                let target = format!(
+                    "flexportal_bench_{}_{name}",
+                    flexportal_domain::ids::random_token(8)
+                );
+                let admin = admin_client(&base).await;
+                let mut attempt = 0;
+                loop {
+                    // Connections of the closed pool end asynchronously; end any still there.
+                    let _ = admin
+                        .batch_execute(&format!(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                             WHERE datname = '{source}' AND pid <> pg_backend_pid()"
+                        ))
+                        .await;
+                    match admin
+                        .batch_execute(&format!(
+                            "CREATE DATABASE \"{target}\" TEMPLATE \"{source}\" \
+                             STRATEGY FILE_COPY"
+                        ))
+                        .await
+                    {
+                        Ok(()) => break,
+                        Err(e) if attempt < 50 => {
+                            attempt += 1;
+                            if attempt == 1 {
+                                eprintln!("  (waiting for the source database to be idle: {e})");
+                            }
+                            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                        }
+                        Err(e) => panic!("cannot copy database {source} to {target}: {e}"),
+                    }
+                }
+                let copy_url = with_db_name(&base, &target);
+                let reopened = FreshStore::open(url, Some(source)).await;
+                let copy = FreshStore::open(copy_url, Some(target)).await;
+                (reopened, copy)
+            }
+        }
+    }
+
+    /// Opens (and migrates, a no-op for a copy) the store at `url`.
+    async fn open(url: String, pg_database: Option<String>) -> FreshStore {
         let db = Db::connect(&url)
             .await
             .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
@@ -88,11 +178,6 @@ impl FreshStore {
             app: App::new(db, Arc::new(SystemClock)),
             pg_database,
         }
-    }
-
-    /// The SQLite file of this store, if SQLite.
-    pub fn sqlite_path(&self) -> Option<&Path> {
-        self.app.db.sqlite_path()
     }
 
     /// Closes the store and drops its PostgreSQL database (the SQLite file goes with the run's
