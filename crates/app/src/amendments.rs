@@ -239,6 +239,7 @@ pub async fn extend_locked(
     e: Extension,
     now: i64,
 ) -> AppResult<ExtensionRecord> {
+    let before = locked.sub.clone();
     let sub = &mut locked.sub;
     let new_length = sub.contract_length.saturating_add(e.months);
     if e.capped && new_length > MAX_CONTRACT_MONTHS {
@@ -305,7 +306,7 @@ pub async fn extend_locked(
     sub.monthly_amount = amount;
     sub.last_modified_date = now;
     sub.updated_at = now;
-    subscriptions::update(tx, sub).await?;
+    subscriptions::update_changed(tx, &before, sub).await?;
     if delta.monthly_revenue != 0 {
         customers::add_counters(tx, &ctx.tenant_id, &sub.customer_id, delta, now).await?;
     }
@@ -407,6 +408,7 @@ pub async fn replace_in(
             format!("Asset {serial} is {}", new_asset.status),
         ));
     }
+    let before = locked.sub.clone();
     let sub = &mut locked.sub;
     match &new_sku {
         None if new_asset.sku != sub.sku => {
@@ -452,6 +454,7 @@ pub async fn replace_in(
     if let Some(mut old) = assets::get_for_update(tx, &ctx.tenant_id, &old_serial).await?
         && old.rental_id.as_deref() == Some(sub.rental_id.as_str())
     {
+        let read = old.clone();
         old.status = AssetStatus::Unavailable.as_str().into();
         old.customer_id = None;
         old.rental_id = None;
@@ -461,7 +464,7 @@ pub async fn replace_in(
             _ => line,
         });
         old.updated_at = now;
-        assets::update(tx, &old).await?;
+        assets::update_changed(tx, &read, &old).await?;
     }
     if !assets::assign(
         tx,
@@ -492,7 +495,7 @@ pub async fn replace_in(
     sub.asset_serial_number = serial.clone();
     sub.last_modified_date = now;
     sub.updated_at = now;
-    subscriptions::update(tx, sub).await?;
+    subscriptions::update_changed(tx, &before, sub).await?;
     let record = ReplacementRecord {
         old_serial_number: old_serial,
         new_serial_number: serial,

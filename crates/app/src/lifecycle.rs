@@ -383,6 +383,7 @@ pub async fn end(
     now: i64,
 ) -> AppResult<i64> {
     let x = ending.effective;
+    let before = locked.sub.clone();
     let sub = &mut locked.sub;
     let charges = charge_states(&locked.payments, settings::vat(ctx).inclusive)?;
     let remaining: Vec<String> = locked
@@ -427,7 +428,7 @@ pub async fn end(
     sub.months_saved = Some(saved);
     sub.last_modified_date = now;
     sub.updated_at = now;
-    subscriptions::update(tx, sub).await?;
+    subscriptions::update_changed(tx, &before, sub).await?;
     let delta = CounterDelta {
         devices: -1,
         monthly_revenue: -sub.monthly_amount,
@@ -438,6 +439,7 @@ pub async fn end(
         assets::get_for_update(tx, &ctx.tenant_id, &sub.asset_serial_number).await?
         && asset.rental_id.as_deref() == Some(sub.rental_id.as_str())
     {
+        let read = asset.clone();
         match &ending.asset {
             AssetOutcome::Sold => asset.status = "sold".into(),
             AssetOutcome::Returned { condition } => {
@@ -452,7 +454,7 @@ pub async fn end(
         }
         if ending.asset != AssetOutcome::StaysWithCustomer {
             asset.updated_at = now;
-            assets::update(tx, &asset).await?;
+            assets::update_changed(tx, &read, &asset).await?;
         }
     }
     assignments::close(

@@ -459,9 +459,10 @@ pub async fn update_notes_in(
     let mut s = subscriptions::get_for_update(tx, &ctx.tenant_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("Subscription"))?;
+    let before = s.clone();
     s.notes = crate::orders::required_notes(body)?;
     s.updated_at = now;
-    subscriptions::update(tx, &s).await?;
+    subscriptions::update_changed(tx, &before, &s).await?;
     Ok(s)
 }
 

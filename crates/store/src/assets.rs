@@ -130,6 +130,39 @@ pub async fn update(conn: &mut Conn, a: &AssetRecord) -> Result<()> {
     conn.execute(&q).await.map(|_| ())
 }
 
+/// Writes the fields [`update`] writes that differ between `before`, the asset as read, and
+/// `after` (nothing when none differs).
+pub async fn update_changed(
+    conn: &mut Conn,
+    before: &AssetRecord,
+    after: &AssetRecord,
+) -> Result<()> {
+    debug_assert_eq!(before.serial_number, after.serial_number);
+    let writable = |c: &str| {
+        matches!(
+            c,
+            "status"
+                | "location"
+                | "condition_note"
+                | "notes"
+                | "customer_id"
+                | "rental_id"
+                | "acquisition_cost"
+                | "acquisition_cost_source"
+                | "acquisition_date"
+                | "updated_at"
+        )
+    };
+    let pairs = crate::record::changed_columns(COLUMNS, before.values(), after.values(), writable);
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let mut q = Scoped::update(Assets::Table, &after.tenant_id);
+    q.values(pairs)
+        .and_where(Expr::col(Assets::SerialNumber).eq(after.serial_number.as_str()));
+    conn.execute(&q).await.map(|_| ())
+}
+
 /// One asset by serial number (exact match).
 pub async fn get(
     conn: &mut Conn,

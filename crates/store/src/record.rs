@@ -92,6 +92,27 @@ impl Column for flexportal_domain::billing::BillingSettings {
     }
 }
 
+/// The `(column, value)` pairs of a row update that writes only what changed: the columns of
+/// `columns` accepted by `writable` whose value in `after` differs from `before` (both in
+/// `columns` order, as a record's `values()` gives them). Writing fewer columns spares the
+/// engines the index entries of unchanged columns (SQLite rewrites the entries of every indexed
+/// column a `SET` names).
+pub fn changed_columns(
+    columns: &[&'static str],
+    before: Vec<SimpleExpr>,
+    after: Vec<SimpleExpr>,
+    writable: impl Fn(&str) -> bool,
+) -> Vec<(&'static str, SimpleExpr)> {
+    columns
+        .iter()
+        .copied()
+        .zip(before)
+        .zip(after)
+        .filter(|((c, b), a)| writable(c) && a != b)
+        .map(|((c, _), a)| (c, a))
+        .collect()
+}
+
 /// Declares a table's record: the struct, `COLUMNS` (field columns in table order, then the
 /// derived ones), `values()` (in `COLUMNS` order) and [`crate::FromRow`] by column name.
 ///

@@ -118,18 +118,42 @@ pub async fn update(conn: &mut Conn, s: &SubscriptionRecord) -> Result<()> {
         .iter()
         .copied()
         .zip(s.values())
-        .filter(|(c, _)| {
-            !matches!(
-                *c,
-                "tenant_id"
-                    | "rental_id"
-                    | "order_id"
-                    | "created_by"
-                    | "created_at"
-                    | "total_collected"
-            )
-        })
+        .filter(|(c, _)| writable(c))
         .collect();
+    write(conn, s, pairs).await
+}
+
+/// Writes the mutable fields of `after` that differ from `before`, the same subscription as
+/// read (nothing when none differs). Same effect as [`update`] when `before` is the stored row,
+/// at a fraction of its index writes.
+pub async fn update_changed(
+    conn: &mut Conn,
+    before: &SubscriptionRecord,
+    after: &SubscriptionRecord,
+) -> Result<()> {
+    debug_assert_eq!(before.rental_id, after.rental_id);
+    let pairs =
+        crate::record::changed_columns(insert_cols(), before.values(), after.values(), writable);
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    write(conn, after, pairs).await
+}
+
+/// Whether [`update`] writes the column: all but the keys, the creation data and
+/// `total_collected` (which changes only through [`add_collected`]).
+fn writable(column: &str) -> bool {
+    !matches!(
+        column,
+        "tenant_id" | "rental_id" | "order_id" | "created_by" | "created_at" | "total_collected"
+    )
+}
+
+async fn write(
+    conn: &mut Conn,
+    s: &SubscriptionRecord,
+    pairs: Vec<(&'static str, SimpleExpr)>,
+) -> Result<()> {
     let mut q = Scoped::update(TABLE, s.tenant_id.as_str());
     q.values(pairs)
         .and_where(Expr::col("rental_id").eq(s.rental_id.as_str()));
