@@ -275,6 +275,8 @@ pub async fn extend_locked(
                 && p.billing_date == r.billing_date
         })
     });
+    // A member of an active billing group gets its future months as lines (SPEC §2.8 step 2).
+    let rows = crate::consolidation::place_for_member(tx, ctx, sub, rows, now).await?;
     payments::insert_many(tx, &rows)
         .await
         .map_err(|err| match err {

@@ -8,6 +8,8 @@ pub mod amendments;
 pub mod asset_history;
 pub mod assets;
 pub mod assets_import;
+pub mod billing_groups;
+pub mod consolidation;
 pub mod customers;
 pub mod demo;
 pub mod endings;

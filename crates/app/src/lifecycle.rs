@@ -391,6 +391,7 @@ pub async fn end(
         .iter()
         .filter(|p| {
             p.kind.is_contract_month()
+                && p.payment_type == "individual"
                 && !p.stub
                 && matches!(p.status.as_str(), "pending" | "failed")
                 && p.service_start.as_str() > x.to_string().as_str()
@@ -398,6 +399,25 @@ pub async fn end(
         .map(|p| p.payment_id.clone())
         .collect();
     payments::cancel_open(tx, &ctx.tenant_id, &remaining, "Subscription ended", now).await?;
+    // A billing-group member's lines for months after the end leave their consolidated payments
+    // (SPEC §2.8 step 3).
+    if sub.billing_group_id.is_some() {
+        let today = flexportal_domain::time::today_in(&ctx.time_zone, now);
+        crate::consolidation::leave(
+            tx,
+            ctx,
+            sub,
+            crate::consolidation::Leave::Ended(x),
+            today,
+            now,
+        )
+        .await?;
+        locked.payments.retain(|p| {
+            p.payment_type == "individual"
+                || p.status != "pending"
+                || stored_date(&p.service_start).is_ok_and(|s| s <= x)
+        });
+    }
     for p in locked.payments.iter_mut() {
         if remaining.contains(&p.payment_id) {
             p.status = "cancelled".into();

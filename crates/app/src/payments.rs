@@ -9,7 +9,7 @@ use flexportal_store::customers::{self, CounterDelta};
 use flexportal_store::page::Page;
 use flexportal_store::payments::{self, PaymentFilter, PaymentRecord, PaymentSort};
 use flexportal_store::subscriptions;
-use flexportal_store::{assets, assignments};
+use flexportal_store::{assets, assignments, payment_lines};
 use serde_json::Value;
 
 use crate::input::{self, Fields, MAX_LONG, MAX_SHORT, body_object};
@@ -70,6 +70,25 @@ pub async fn list(
     )
     .await?;
     Ok((page, params.limit))
+}
+
+/// The lines of the consolidated payments among `payments` (one query; none when there are
+/// none), for rendering their line items.
+pub async fn lines(
+    app: &App,
+    ctx: &TenantContext,
+    payments: &[PaymentRecord],
+) -> AppResult<Vec<payment_lines::LineRecord>> {
+    let ids: Vec<String> = payments
+        .iter()
+        .filter(|p| p.payment_type == "consolidated")
+        .map(|p| p.payment_id.clone())
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut c = app.db.read().await?;
+    Ok(payment_lines::of_payments(&mut c, &ctx.tenant_id, &ids).await?)
 }
 
 /// markPaymentPaid (SPEC §2.7): optional `paymentReference` (alias `reference`), `notes`,
@@ -157,15 +176,14 @@ pub async fn mark_paid_in(
     p.updated_at = now;
     payments::update(tx, &p).await?;
     if let Some(rental_id) = &p.rental_id {
-        subscriptions::add_collected(tx, &ctx.tenant_id, rental_id, p.subtotal, now).await?;
-        // The asset the rental held on the charge's billing date earns it (SPEC §2.7).
-        let held = assignments::for_rental(tx, &ctx.tenant_id, rental_id).await?;
-        let billing_date: jiff::civil::Date = p
-            .billing_date
-            .parse()
-            .map_err(|_| AppError::corrupt(format!("billing date {:?}", p.billing_date)))?;
-        if let Some(serial) = asset_on(&held, billing_date) {
-            assets::add_collected(tx, &ctx.tenant_id, serial, p.subtotal, now).await?;
+        credit(tx, ctx, rental_id, &p.billing_date, p.subtotal, now).await?;
+    } else if p.payment_type == "consolidated" {
+        // Each line credits its member with the line's net amount (SPEC §2.7).
+        let lines =
+            payment_lines::of_payments(tx, &ctx.tenant_id, std::slice::from_ref(&p.payment_id))
+                .await?;
+        for l in &lines {
+            credit(tx, ctx, &l.rental_id, &l.billing_date, l.subtotal, now).await?;
         }
     }
     let delta = CounterDelta {
@@ -174,6 +192,27 @@ pub async fn mark_paid_in(
     };
     customers::add_counters(tx, &ctx.tenant_id, &p.customer_id, delta, now).await?;
     Ok(p)
+}
+
+/// Credits a paid net amount (minor units) to a subscription and to the asset it held on the
+/// charge's billing date (SPEC §2.7 "Effects of a payment becoming paid").
+async fn credit(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    rental_id: &str,
+    billing_date: &str,
+    net: i64,
+    now: i64,
+) -> AppResult<()> {
+    subscriptions::add_collected(tx, &ctx.tenant_id, rental_id, net, now).await?;
+    let held = assignments::for_rental(tx, &ctx.tenant_id, rental_id).await?;
+    let on: jiff::civil::Date = billing_date
+        .parse()
+        .map_err(|_| AppError::corrupt(format!("billing date {billing_date:?}")))?;
+    if let Some(serial) = asset_on(&held, on) {
+        assets::add_collected(tx, &ctx.tenant_id, serial, net, now).await?;
+    }
+    Ok(())
 }
 
 /// The stored status of a payment. Errors: 500 when it is not a known status.

@@ -325,13 +325,13 @@ pub async fn create_in(
         }
         _ => (item.contract_length, item.unit_price),
     };
-    if input.billing_group_id.is_some() {
-        return Err(AppError::field(
-            "billingGroupId",
-            "custom",
-            "No active billing group with this id",
-        ));
-    }
+    // SPEC §2.6.1 step 7: an active group of the order's customer.
+    let group = match &input.billing_group_id {
+        Some(id) => Some(
+            crate::billing_groups::for_new_subscription(tx, ctx, id, &order.customer_id).await?,
+        ),
+        None => None,
+    };
     let mut plan = crate::fulfilment::plan(
         ctx,
         &crate::fulfilment::FulfilmentInput {
@@ -363,6 +363,9 @@ pub async fn create_in(
             format!("Asset {} is no longer available", asset.serial_number),
         ));
     }
+    if let Some(g) = &group {
+        plan.sub.billing_group_id = Some(g.billing_group_id.clone());
+    }
     subscriptions::insert(tx, &plan.sub).await?;
     flexportal_store::assignments::open(
         tx,
@@ -374,7 +377,14 @@ pub async fn create_in(
     )
     .await?;
     subscription_events::append(tx, &plan.event).await?;
-    payments::insert_many(tx, &plan.payments)
+    // A member's future months go onto the group's consolidated payments (SPEC §2.8 step 2).
+    let individual = match &group {
+        Some(g) => {
+            crate::consolidation::place(tx, ctx, g, plan.payments.clone(), today, now).await?
+        }
+        None => std::mem::take(&mut plan.payments),
+    };
+    payments::insert_many(tx, &individual)
         .await
         .map_err(|e| match e {
             StoreError::Unique(_) => {
@@ -398,9 +408,14 @@ pub async fn create_in(
     if order.order_type == "upgrade" {
         crate::upgrades::finish(tx, ctx, &order, &mut plan.sub, now).await?;
     }
+    let payments = if group.is_some() {
+        payments::for_rental(tx, &ctx.tenant_id, &plan.sub.rental_id).await?
+    } else {
+        individual
+    };
     Ok(SubscriptionView {
         sub: plan.sub,
-        payments: plan.payments,
+        payments,
         today,
         events: vec![plan.event],
     })

@@ -9,6 +9,7 @@
 pub mod api_keys;
 pub mod assets;
 pub mod assignments;
+pub mod billing_groups;
 pub mod customers;
 mod db;
 mod error;
@@ -16,6 +17,7 @@ mod migrate;
 mod notify;
 pub mod orders;
 pub mod page;
+pub mod payment_lines;
 pub mod payments;
 pub mod products;
 pub mod record;

@@ -136,7 +136,9 @@ pub async fn get(
 
 /// The payments of a subscription billed after `after` (all when `None`), by billing date and
 /// id; with `lock`, locked until the transaction ends (PostgreSQL `FOR UPDATE`). Read through the
-/// `(tenant_id, rental_id, billing_date)` index.
+/// `(tenant_id, rental_id, billing_date)` index. The charges of a billing-group member that sit on
+/// consolidated payments appear as payments of their own ([`line_view`]) in place of the
+/// individual payments they absorbed.
 async fn of_rental(
     conn: &mut Conn,
     tenant_id: &str,
@@ -144,6 +146,7 @@ async fn of_rental(
     after: Option<&str>,
     lock: bool,
 ) -> Result<Vec<PaymentRecord>> {
+    let lines = crate::payment_lines::of_rental(conn, tenant_id, rental_id).await?;
     let mut q = Scoped::select(TABLE, tenant_id);
     q.columns(COLUMNS.iter().copied())
         .and_where(Expr::col("rental_id").eq(rental_id));
@@ -155,7 +158,149 @@ async fn of_rental(
     if lock {
         q.lock_exclusive();
     }
+    let rows = conn.fetch_all(&q).await?;
+    if lines.is_empty() {
+        return Ok(rows);
+    }
+    let lines: Vec<_> = lines
+        .into_iter()
+        .filter(|l| after.is_none_or(|a| l.billing_date.as_str() > a))
+        .collect();
+    with_lines(conn, tenant_id, rows, lines, lock).await
+}
+
+/// Replaces in `rows` (individual payments, by billing date) the payments the lines absorbed with
+/// the views of the lines that count, and sorts by rental, billing date and id.
+async fn with_lines(
+    conn: &mut Conn,
+    tenant_id: &str,
+    mut rows: Vec<PaymentRecord>,
+    lines: Vec<crate::payment_lines::LineRecord>,
+    lock: bool,
+) -> Result<Vec<PaymentRecord>> {
+    let absorbed: std::collections::HashSet<&str> = lines
+        .iter()
+        .filter_map(|l| l.source_payment_id.as_deref())
+        .collect();
+    rows.retain(|p| !absorbed.contains(p.payment_id.as_str()));
+    let mut ids: Vec<String> = lines
+        .iter()
+        .filter(|l| l.removed_at.is_none())
+        .map(|l| l.payment_id.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let consolidated = get_many(conn, tenant_id, &ids, lock).await?;
+    for l in lines.iter().filter(|l| l.removed_at.is_none()) {
+        if let Some(c) = consolidated.iter().find(|c| c.payment_id == l.payment_id) {
+            rows.push(line_view(c, l));
+        }
+    }
+    rows.sort_by(|a, b| {
+        (&a.rental_id, &a.billing_date, &a.payment_id).cmp(&(
+            &b.rental_id,
+            &b.billing_date,
+            &b.payment_id,
+        ))
+    });
+    Ok(rows)
+}
+
+/// A line of a consolidated payment seen as the member subscription's charge: the line's rental,
+/// billing date, service period, description, key and amounts (total = net + tax), with the
+/// consolidated payment's id, status, due date and payment record.
+pub fn line_view(c: &PaymentRecord, l: &crate::payment_lines::LineRecord) -> PaymentRecord {
+    PaymentRecord {
+        rental_id: Some(l.rental_id.clone()),
+        billing_date: l.billing_date.clone(),
+        service_start: l.service_start.clone(),
+        stub: l.stub,
+        subtotal: l.subtotal,
+        tax_amount: l.tax_amount,
+        total: l.subtotal.saturating_add(l.tax_amount),
+        idempotency_key: l.charge_key.clone(),
+        description: l.description.clone(),
+        kind: PaymentKind::Installment,
+        late_fee_applied: false,
+        late_fee_amount: None,
+        original_amount: None,
+        created_at: l.created_at,
+        ..c.clone()
+    }
+}
+
+/// The listed payments (any order of ids), by id; with `lock`, locked until the transaction ends.
+pub async fn get_many(
+    conn: &mut Conn,
+    tenant_id: &str,
+    payment_ids: &[String],
+    lock: bool,
+) -> Result<Vec<PaymentRecord>> {
+    if payment_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(COLUMNS.iter().copied())
+        .and_where(Expr::col("payment_id").is_in(payment_ids.iter().map(String::as_str)))
+        .order_by("payment_id", sea_query::Order::Asc);
+    if lock {
+        q.lock_exclusive();
+    }
     conn.fetch_all(&q).await
+}
+
+/// The payment holding an idempotency key that is not cancelled (at most one, SPEC §2.7); with
+/// `lock`, locked until the transaction ends.
+pub async fn by_key(
+    conn: &mut Conn,
+    tenant_id: &str,
+    key: &str,
+    lock: bool,
+) -> Result<Option<PaymentRecord>> {
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(COLUMNS.iter().copied())
+        .and_where(Expr::col("idempotency_key").eq(key))
+        .and_where(Expr::col("status").ne("cancelled"));
+    if lock {
+        q.lock_exclusive();
+    }
+    conn.fetch_optional(&q).await
+}
+
+/// The `pending` consolidated payments of a billing group, by billing date, locked until the
+/// transaction ends.
+pub async fn pending_of_group(
+    conn: &mut Conn,
+    tenant_id: &str,
+    billing_group_id: &str,
+) -> Result<Vec<PaymentRecord>> {
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(COLUMNS.iter().copied())
+        .and_where(Expr::col("billing_group_id").eq(billing_group_id))
+        .and_where(Expr::col("payment_type").eq("consolidated"))
+        .and_where(Expr::col("status").eq("pending"))
+        .order_by("billing_date", sea_query::Order::Asc)
+        .order_by("payment_id", sea_query::Order::Asc);
+    q.lock_exclusive();
+    conn.fetch_all(&q).await
+}
+
+/// Writes what restructuring changes on a consolidated payment: amounts, dates, status, notes.
+pub async fn update_consolidated(conn: &mut Conn, p: &PaymentRecord) -> Result<()> {
+    let mut q = Scoped::update(TABLE, p.tenant_id.as_str());
+    q.values([
+        ("subtotal", p.subtotal.into()),
+        ("tax_amount", p.tax_amount.into()),
+        ("total", p.total.into()),
+        ("billing_date", p.billing_date.clone().into()),
+        ("service_start", p.service_start.clone().into()),
+        ("due_date", p.due_date.clone().into()),
+        ("status", p.status.clone().into()),
+        ("notes", p.notes.clone().into()),
+        ("updated_at", p.updated_at.into()),
+    ])
+    .and_where(Expr::col("payment_id").eq(p.payment_id.as_str()));
+    conn.execute(&q).await.map(|_| ())
 }
 
 /// Every payment of a subscription, by billing date.
@@ -230,7 +375,12 @@ pub async fn for_rentals(
         .order_by("rental_id", sea_query::Order::Asc)
         .order_by("billing_date", sea_query::Order::Asc)
         .order_by("payment_id", sea_query::Order::Asc);
-    conn.fetch_all(&q).await
+    let rows = conn.fetch_all(&q).await?;
+    let lines = crate::payment_lines::of_rentals(conn, tenant_id, rental_ids).await?;
+    if lines.is_empty() {
+        return Ok(rows);
+    }
+    with_lines(conn, tenant_id, rows, lines, false).await
 }
 
 /// Sort fields of listPayments (SPEC §2.7).
@@ -313,12 +463,27 @@ pub fn list_query(
     for (col, v) in [
         ("status", &f.status),
         ("customer_id", &f.customer_id),
-        ("rental_id", &f.rental_id),
         ("billing_group_id", &f.billing_group_id),
     ] {
         if let Some(v) = v {
             q.and_where(Expr::col(col).eq(v.as_str()));
         }
+    }
+    // A subscription's payments: its individual ones and the consolidated ones with a line for
+    // it (SPEC §2.7 listPayments).
+    if let Some(r) = &f.rental_id {
+        let lines = sea_query::Query::select()
+            .column("payment_id")
+            .from(crate::payment_lines::TABLE)
+            .and_where(Expr::col("tenant_id").eq(tenant_id))
+            .and_where(Expr::col("rental_id").eq(r.as_str()))
+            .and_where(Expr::col("removed_at").is_null())
+            .to_owned();
+        q.and_where(
+            Expr::col("rental_id")
+                .eq(r.as_str())
+                .or(Expr::col("payment_id").in_subquery(lines)),
+        );
     }
     if let Some(d) = &f.due_date_from {
         q.and_where(Expr::col("due_date").gte(d.as_str()));

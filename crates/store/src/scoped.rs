@@ -10,7 +10,8 @@
 use std::ops::{Deref, DerefMut};
 
 use sea_query::{
-    Expr, ExprTrait, InsertStatement, IntoIden, Query, SelectStatement, SimpleExpr, UpdateStatement,
+    DeleteStatement, Expr, ExprTrait, InsertStatement, IntoIden, Query, SelectStatement,
+    SimpleExpr, UpdateStatement,
 };
 
 /// The column every tenant-owned table is keyed by first.
@@ -82,6 +83,19 @@ impl Scoped<UpdateStatement> {
     pub(crate) fn update(table: impl IntoIden, tenant_id: &str) -> Self {
         let mut q = Query::update();
         q.table(table)
+            .and_where(Expr::col(TENANT_COLUMN).eq(tenant_id));
+        Scoped {
+            stmt: q,
+            tenant_id: Some(tenant_id.to_string()),
+        }
+    }
+}
+
+impl Scoped<DeleteStatement> {
+    /// `DELETE FROM table WHERE tenant_id = tenant_id`.
+    pub(crate) fn delete(table: impl IntoIden, tenant_id: &str) -> Self {
+        let mut q = Query::delete();
+        q.from_table(table)
             .and_where(Expr::col(TENANT_COLUMN).eq(tenant_id));
         Scoped {
             stmt: q,

@@ -451,6 +451,10 @@ impl TestApp {
     pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.call_as(&self.tenant, "PUT", path, Some(body)).await
     }
+    /// `PATCH path` with a JSON body as the default business unit.
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call_as(&self.tenant, "PATCH", path, Some(body)).await
+    }
     /// `DELETE path` as the default business unit.
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
         self.call_as(&self.tenant, "DELETE", path, None).await

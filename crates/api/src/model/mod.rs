@@ -8,6 +8,7 @@
 //! as `YYYY-MM-DD` strings.
 
 pub mod assets;
+pub mod billing_groups;
 pub mod catalog;
 pub mod catalog_input;
 pub mod customers;

@@ -4,6 +4,7 @@
 use flexportal_app::{AppError, TenantContext};
 use flexportal_domain::status::PaymentStatus;
 use flexportal_store::page::Page;
+use flexportal_store::payment_lines::LineRecord;
 use flexportal_store::payments::PaymentRecord;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -197,7 +198,13 @@ impl PaymentProvider {
 impl Payment {
     /// Renders a stored payment. Errors: 500 when its stored status, type or provider is not a
     /// known value.
-    pub fn new(ctx: &TenantContext, p: &PaymentRecord) -> Result<Self, AppError> {
+    /// `lines` may hold lines of other payments too: those of `p` (a consolidated payment)
+    /// become its line items, net amounts (SPEC §2.7, §2.8).
+    pub fn new(
+        ctx: &TenantContext,
+        p: &PaymentRecord,
+        lines: &[LineRecord],
+    ) -> Result<Self, AppError> {
         let exp = ctx.exponent();
         let money = |minor| Decimal::money(minor, exp);
         Ok(Payment {
@@ -223,14 +230,27 @@ impl Payment {
             marked_by: p.marked_by.clone(),
             capture_attempts: 0,
             last_capture_error: None,
-            line_items: p.rental_id.as_ref().map(|r| {
-                vec![PaymentLineItem {
+            line_items: match &p.rental_id {
+                Some(r) => Some(vec![PaymentLineItem {
                     rental_id: r.clone(),
                     description: p.description.clone(),
                     amount: money(p.subtotal),
                     tax_amount: money(p.tax_amount),
-                }]
-            }),
+                }]),
+                None if p.payment_type == "consolidated" => Some(
+                    lines
+                        .iter()
+                        .filter(|l| l.payment_id == p.payment_id)
+                        .map(|l| PaymentLineItem {
+                            rental_id: l.rental_id.clone(),
+                            description: l.description.clone(),
+                            amount: money(l.subtotal),
+                            tax_amount: money(l.tax_amount),
+                        })
+                        .collect(),
+                ),
+                None => None,
+            },
             late_fee_applied: p.late_fee_applied,
             late_fee_amount: Decimal::money_opt(p.late_fee_amount, exp),
             original_amount: Decimal::money_opt(p.original_amount, exp),
@@ -272,12 +292,13 @@ impl PaymentList {
     pub fn from_page(
         ctx: &TenantContext,
         page: &Page<PaymentRecord>,
+        lines: &[LineRecord],
         limit: u64,
     ) -> Result<Self, AppError> {
         let payments = page
             .items
             .iter()
-            .map(|p| Payment::new(ctx, p))
+            .map(|p| Payment::new(ctx, p, lines))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(PaymentList {
             success: true,

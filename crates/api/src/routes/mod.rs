@@ -1,6 +1,7 @@
 //! Routes, one module per resource.
 
 mod assets;
+mod billing_groups;
 mod customers;
 mod health;
 mod orders;
@@ -50,6 +51,7 @@ pub(crate) fn typed() -> OpenApiRouter<AppState> {
         .merge(orders::routes())
         .merge(subscriptions::routes())
         .merge(payments::routes())
+        .merge(billing_groups::routes())
 }
 
 /// Every route: the typed `/v1` operations (the same handlers `/openapi.json` is generated from,

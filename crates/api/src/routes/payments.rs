@@ -44,7 +44,8 @@ pub(crate) async fn list(
     Params(q): Params,
 ) -> Result<Json<PaymentList>, ApiError> {
     let (page, limit) = uc::list(&s.app, &ctx, &q).await?;
-    Ok(Json(PaymentList::from_page(&ctx, &page, limit)?))
+    let lines = uc::lines(&s.app, &ctx, &page.items).await?;
+    Ok(Json(PaymentList::from_page(&ctx, &page, &lines, limit)?))
 }
 
 /// getPayment: `{success, payment}`.
@@ -64,9 +65,10 @@ pub(crate) async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<PaymentFound>, ApiError> {
     let p = uc::get(&s.app, &ctx, &id).await?;
+    let lines = uc::lines(&s.app, &ctx, std::slice::from_ref(&p)).await?;
     Ok(Json(PaymentFound {
         success: true,
-        payment: Payment::new(&ctx, &p)?,
+        payment: Payment::new(&ctx, &p, &lines)?,
     }))
 }
 
@@ -95,10 +97,11 @@ pub(crate) async fn mark_paid(
     JsonBody(body): JsonBody,
 ) -> Result<Json<PaymentSaved>, ApiError> {
     let p = uc::mark_paid(&s.app, &ctx, &id, &body).await?;
+    let lines = uc::lines(&s.app, &ctx, std::slice::from_ref(&p)).await?;
     Ok(Json(PaymentSaved {
         success: true,
         message: "Payment marked as paid",
-        payment: Payment::new(&ctx, &p)?,
+        payment: Payment::new(&ctx, &p, &lines)?,
     }))
 }
 
@@ -127,9 +130,10 @@ pub(crate) async fn cancel(
     JsonBody(body): JsonBody,
 ) -> Result<Json<PaymentSaved>, ApiError> {
     let p = uc::cancel(&s.app, &ctx, &id, &body).await?;
+    let lines = uc::lines(&s.app, &ctx, std::slice::from_ref(&p)).await?;
     Ok(Json(PaymentSaved {
         success: true,
         message: "Payment cancelled",
-        payment: Payment::new(&ctx, &p)?,
+        payment: Payment::new(&ctx, &p, &lines)?,
     }))
 }

@@ -2,6 +2,7 @@
 
 mod amendments;
 mod assets;
+mod billing_groups;
 mod compat;
 mod composition;
 mod concurrency;
