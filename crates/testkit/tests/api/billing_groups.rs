@@ -4,9 +4,13 @@
 
 use flexportal_testkit::{TestApp, both_engines, examples};
 use serde_json::{Value, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Numbers the assets [`business`] creates, so repeated calls never reuse a serial number.
+static SERIALS: AtomicUsize = AtomicUsize::new(0);
 
 /// Three 12-month products at 129.00, 89.00 and 159.00 (SKUs `G-129`, `G-89`, `G-159`).
-async fn catalog(app: &TestApp) {
+pub(crate) async fn catalog(app: &TestApp) {
     let variant = |sku: &str, price: f64| {
         json!({"variantSku": sku, "variantName": sku, "grade": "A", "listPrice": 1999.0,
             "acquisitionCost": 1000.0, "pricing": [{"contractLength": 12, "monthlyPrice": price}]})
@@ -23,7 +27,11 @@ async fn catalog(app: &TestApp) {
 
 /// A business customer (`email`) with one 12-month subscription per `(sku, start date)`, each on
 /// a new asset; the clock is left on the last start date. Returns the customer and rental ids.
-async fn business(app: &TestApp, email: &str, rentals: &[(&str, &str)]) -> (String, Vec<String>) {
+pub(crate) async fn business(
+    app: &TestApp,
+    email: &str,
+    rentals: &[(&str, &str)],
+) -> (String, Vec<String>) {
     app.set_date(rentals[0].1, 9);
     let items: Vec<Value> = rentals
         .iter()
@@ -49,7 +57,7 @@ async fn business(app: &TestApp, email: &str, rentals: &[(&str, &str)]) -> (Stri
     let mut ids = Vec::new();
     for (i, (sku, start)) in rentals.iter().enumerate() {
         app.set_date(start, 9);
-        let serial = format!("{email}-{i}");
+        let serial = format!("{email}-{}", SERIALS.fetch_add(1, Ordering::Relaxed));
         let (s, b) = app
             .post("/v1/assets", json!({"serialNumber": serial, "sku": sku}))
             .await;
@@ -66,7 +74,7 @@ async fn business(app: &TestApp, email: &str, rentals: &[(&str, &str)]) -> (Stri
     (customer, ids)
 }
 
-async fn vat_21_exclusive(app: &TestApp) {
+pub(crate) async fn vat_21_exclusive(app: &TestApp) {
     app.set_settings(
         &app.tenant,
         json!({"taxes": {"vatEnabled": true, "defaultRate": 21, "calculation": "exclusive"}}),
@@ -75,7 +83,7 @@ async fn vat_21_exclusive(app: &TestApp) {
 }
 
 /// The payments matching a query, by due date (at most 100).
-async fn payments(app: &TestApp, query: &str) -> Vec<Value> {
+pub(crate) async fn payments(app: &TestApp, query: &str) -> Vec<Value> {
     let (s, b) = app
         .get(&format!(
             "/v1/payments?{query}&sortBy=dueDate&sortDir=asc&limit=100"
@@ -85,13 +93,13 @@ async fn payments(app: &TestApp, query: &str) -> Vec<Value> {
     b["payments"].as_array().unwrap().clone()
 }
 
-fn money(v: &Value) -> String {
+pub(crate) fn money(v: &Value) -> String {
     v.to_string()
 }
 
 /// Service months of a rental billed and not cancelled: its individual payments and the lines
 /// for it on consolidated payments, by billing period.
-async fn billed_months(app: &TestApp, rental: &str) -> Vec<String> {
+pub(crate) async fn billed_months(app: &TestApp, rental: &str) -> Vec<String> {
     let mut months = Vec::new();
     for p in payments(app, &format!("rentalId={rental}")).await {
         if p["status"] == "cancelled" {
@@ -99,15 +107,19 @@ async fn billed_months(app: &TestApp, rental: &str) -> Vec<String> {
         }
         let lines = p["lineItems"].as_array().cloned().unwrap_or_default();
         for l in lines.iter().filter(|l| l["rentalId"] == rental) {
+            // Monthly charges are "<productName> <YYYY-MM>"; one-offs (buyout, fees) are not.
             let d = l["description"].as_str().unwrap();
-            months.push(d[d.len() - 7..].to_string());
+            let month = d.rsplit(' ').next().unwrap_or("");
+            if month.len() == 7 && month.as_bytes()[4] == b'-' {
+                months.push(month.to_string());
+            }
         }
     }
     months.sort();
     months
 }
 
-async fn sub(app: &TestApp, id: &str) -> Value {
+pub(crate) async fn sub(app: &TestApp, id: &str) -> Value {
     let (s, b) = app.get(&format!("/v1/subscriptions/{id}")).await;
     assert_eq!(s, 200, "{b}");
     b

@@ -2,6 +2,7 @@
 
 mod amendments;
 mod assets;
+mod billing_group_members;
 mod billing_groups;
 mod compat;
 mod composition;
