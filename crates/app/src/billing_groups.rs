@@ -241,8 +241,8 @@ pub async fn create_in(
             now,
         )
         .await?;
-        consolidation::join(tx, ctx, &group, &sub.rental_id, today, now).await?;
     }
+    consolidation::join(tx, ctx, &group, &sorted, today, now).await?;
     view(tx, ctx, group).await
 }
 
@@ -398,10 +398,11 @@ pub async fn update_in(
     group.updated_at = now;
     billing_groups::update(tx, &group).await?;
 
+    if was_active {
+        let refs: Vec<&SubscriptionRecord> = leavers.iter().collect();
+        consolidation::leave(tx, ctx, &refs, Leave::Member, today, now).await?;
+    }
     for m in &leavers {
-        if was_active {
-            consolidation::leave(tx, ctx, m, Leave::Member, today, now).await?;
-        }
         billing_groups::set_member(tx, &ctx.tenant_id, &m.rental_id, None, now).await?;
     }
     for s in &joiners {
@@ -420,17 +421,18 @@ pub async fn update_in(
         .collect();
     match (was_active, is_active) {
         (true, false) => {
-            for m in &stayers {
-                consolidation::leave(tx, ctx, m, Leave::Member, today, now).await?;
-            }
+            consolidation::leave(tx, ctx, &stayers, Leave::Member, today, now).await?;
         }
         (false, true) => {
             if day_changed {
                 consolidation::move_day(tx, ctx, &group, today, now).await?;
             }
-            for m in stayers.iter().filter(|m| m.status == "active") {
-                consolidation::join(tx, ctx, &group, &m.rental_id, today, now).await?;
-            }
+            let active: Vec<String> = stayers
+                .iter()
+                .filter(|m| m.status == "active")
+                .map(|m| m.rental_id.clone())
+                .collect();
+            consolidation::join(tx, ctx, &group, &active, today, now).await?;
         }
         (true, true) if day_changed => {
             consolidation::move_day(tx, ctx, &group, today, now).await?;
@@ -438,9 +440,8 @@ pub async fn update_in(
         _ => {}
     }
     if is_active {
-        for s in &joiners {
-            consolidation::join(tx, ctx, &group, &s.rental_id, today, now).await?;
-        }
+        let ids: Vec<String> = joiners.iter().map(|s| s.rental_id.clone()).collect();
+        consolidation::join(tx, ctx, &group, &ids, today, now).await?;
     }
     view(tx, ctx, group).await
 }
@@ -459,10 +460,13 @@ pub async fn delete_in(tx: &mut Conn, ctx: &TenantContext, id: &str, now: i64) -
         .await?
         .ok_or_else(|| AppError::not_found("Billing group"))?;
     let today = today_in(&ctx.time_zone, now);
-    for m in billing_groups::members(tx, &ctx.tenant_id, &group.billing_group_id, true).await? {
-        if group.status == "active" {
-            consolidation::leave(tx, ctx, &m, Leave::Member, today, now).await?;
-        }
+    let members =
+        billing_groups::members(tx, &ctx.tenant_id, &group.billing_group_id, true).await?;
+    if group.status == "active" {
+        let refs: Vec<&SubscriptionRecord> = members.iter().collect();
+        consolidation::leave(tx, ctx, &refs, Leave::Member, today, now).await?;
+    }
+    for m in &members {
         billing_groups::set_member(tx, &ctx.tenant_id, &m.rental_id, None, now).await?;
     }
     billing_groups::delete(tx, &ctx.tenant_id, &group.billing_group_id).await?;

@@ -178,34 +178,46 @@ fn line_of(ctx: &TenantContext, c: &PaymentRecord, payment_id: &str, now: i64) -
     }
 }
 
-/// Moves a member's pending future individual charges onto the group's consolidated payments
+/// Moves the members' pending future individual charges onto the group's consolidated payments
 /// (SPEC §2.8 step 2): each becomes `cancelled` ("Consolidated into <paymentId>") and a line.
+/// Every consolidated payment touched is recomputed once, whatever the number of members.
 /// Returns the lines added.
 pub async fn join(
     tx: &mut Conn,
     ctx: &TenantContext,
     group: &BillingGroupRecord,
-    rental_id: &str,
+    rental_ids: &[String],
     today: Date,
     now: i64,
 ) -> AppResult<u64> {
-    let charges = payments::for_rental_locked(tx, &ctx.tenant_id, rental_id).await?;
     let mut open = Open::new(tx, ctx, group, now).await?;
     let mut lines = Vec::new();
-    for mut c in charges {
-        if !joins(&c, group, today)? {
-            continue;
+    // Absorbed individual payments, by the consolidated payment that took them.
+    let mut absorbed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for rental_id in rental_ids {
+        let charges = payments::for_rental_locked(tx, &ctx.tenant_id, rental_id).await?;
+        for c in charges {
+            if !joins(&c, group, today)? {
+                continue;
+            }
+            let Some(payment_id) = open.payment_for(tx, &c).await? else {
+                continue;
+            };
+            let mut line = line_of(ctx, &c, &payment_id, now);
+            line.source_payment_id = Some(c.payment_id.clone());
+            absorbed.entry(payment_id).or_default().push(c.payment_id);
+            lines.push(line);
         }
-        let Some(payment_id) = open.payment_for(tx, &c).await? else {
-            continue;
-        };
-        let mut line = line_of(ctx, &c, &payment_id, now);
-        line.source_payment_id = Some(c.payment_id.clone());
-        c.status = "cancelled".into();
-        c.notes = Some(format!("Consolidated into {payment_id}"));
-        c.updated_at = now;
-        payments::update(tx, &c).await?;
-        lines.push(line);
+    }
+    for (payment_id, ids) in &absorbed {
+        payments::cancel_open(
+            tx,
+            &ctx.tenant_id,
+            ids,
+            &format!("Consolidated into {payment_id}"),
+            now,
+        )
+        .await?;
     }
     payment_lines::insert_many(tx, &lines).await?;
     open.finish(tx).await?;
@@ -273,69 +285,83 @@ pub enum Leave {
     Ended(Date),
 }
 
-/// Removes a member's lines (SPEC §2.8 step 3) from the pending consolidated payments, recomputes
-/// those (a payment left without lines is cancelled) and, unless the subscription ended, re-creates
-/// each removed line as an individual `pending` payment on the charge's own billing date (today if
-/// that has passed), key `<charge key>:r<n>`. Returns the lines removed.
+/// Removes the members' lines (SPEC §2.8 step 3) from the pending consolidated payments,
+/// recomputes each of those once (a payment left without lines is cancelled) and, unless the
+/// subscriptions ended, re-creates each removed line as an individual `pending` payment on the
+/// charge's own billing date (today if that has passed), key `<charge key>:r<n>`. Returns the
+/// lines removed.
 pub async fn leave(
     tx: &mut Conn,
     ctx: &TenantContext,
-    sub: &SubscriptionRecord,
+    subs: &[&SubscriptionRecord],
     how: Leave,
     today: Date,
     now: i64,
 ) -> AppResult<u64> {
-    let all = payment_lines::of_rental(tx, &ctx.tenant_id, &sub.rental_id).await?;
-    let live: Vec<&LineRecord> = all.iter().filter(|l| l.removed_at.is_none()).collect();
-    if live.is_empty() {
-        return Ok(0);
-    }
-    let mut ids: Vec<String> = live.iter().map(|l| l.payment_id.clone()).collect();
-    ids.sort();
-    ids.dedup();
-    let consolidated = payments::get_many(tx, &ctx.tenant_id, &ids, true).await?;
-    let mut leaving = Vec::new();
-    for l in live {
-        let Some(c) = consolidated.iter().find(|c| c.payment_id == l.payment_id) else {
-            continue;
-        };
-        if c.status != "pending" {
-            continue;
+    let mut leaving: Vec<(&SubscriptionRecord, LineRecord, usize)> = Vec::new();
+    let mut touched: BTreeMap<String, PaymentRecord> = BTreeMap::new();
+    for sub in subs {
+        let all = payment_lines::of_rental(tx, &ctx.tenant_id, &sub.rental_id).await?;
+        let mut ids: Vec<String> = all
+            .iter()
+            .filter(|l| l.removed_at.is_none() && !touched.contains_key(&l.payment_id))
+            .map(|l| l.payment_id.clone())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        for c in payments::get_many(tx, &ctx.tenant_id, &ids, true).await? {
+            touched.insert(c.payment_id.clone(), c);
         }
-        let goes = match how {
-            Leave::Member => lifecycle::stored_date(&c.billing_date)? > today,
-            Leave::Ended(x) => lifecycle::stored_date(&l.service_start)? > x,
-        };
-        if goes {
-            leaving.push(l.clone());
+        for l in all.iter().filter(|l| l.removed_at.is_none()) {
+            let Some(c) = touched.get(&l.payment_id) else {
+                continue;
+            };
+            if c.status != "pending" {
+                continue;
+            }
+            let goes = match how {
+                Leave::Member => lifecycle::stored_date(&c.billing_date)? > today,
+                Leave::Ended(x) => lifecycle::stored_date(&l.service_start)? > x,
+            };
+            if goes {
+                // The how-many-th removal of this charge, for the re-created payment's key.
+                let n = all
+                    .iter()
+                    .filter(|x| x.charge_key == l.charge_key && x.removed_at.is_some())
+                    .count()
+                    + 1;
+                leaving.push((sub, l.clone(), n));
+            }
         }
     }
     if leaving.is_empty() {
         return Ok(0);
     }
-    let line_ids: Vec<String> = leaving.iter().map(|l| l.line_id.clone()).collect();
-    payment_lines::remove(tx, &ctx.tenant_id, &line_ids, now).await?;
-    for c in consolidated {
-        if leaving.iter().any(|l| l.payment_id == c.payment_id) {
+    let line_ids: Vec<String> = leaving.iter().map(|(_, l, _)| l.line_id.clone()).collect();
+    for chunk in line_ids.chunks(500) {
+        payment_lines::remove(tx, &ctx.tenant_id, chunk, now).await?;
+    }
+    for c in touched.into_values() {
+        if leaving.iter().any(|(_, l, _)| l.payment_id == c.payment_id) {
             recompute(tx, ctx, c, now).await?;
         }
     }
     if how == Leave::Member {
-        let terms = {
-            let business = customers::get(tx, &ctx.tenant_id, &sub.customer_id)
-                .await?
-                .is_some_and(|c| c.customer_type == "business");
-            settings::payment_terms_days(ctx, business)
-        };
+        let mut terms_of: BTreeMap<String, i64> = BTreeMap::new();
         let mut rows = Vec::new();
-        for l in &leaving {
-            let own = lifecycle::stored_date(&l.billing_date)?;
-            let on = own.max(today);
-            let n = all
-                .iter()
-                .filter(|x| x.charge_key == l.charge_key && x.removed_at.is_some())
-                .count()
-                + 1;
+        for (sub, l, n) in &leaving {
+            let terms = match terms_of.get(&sub.customer_id) {
+                Some(t) => *t,
+                None => {
+                    let business = customers::get(tx, &ctx.tenant_id, &sub.customer_id)
+                        .await?
+                        .is_some_and(|c| c.customer_type == "business");
+                    let t = settings::payment_terms_days(ctx, business);
+                    terms_of.insert(sub.customer_id.clone(), t);
+                    t
+                }
+            };
+            let on = lifecycle::stored_date(&l.billing_date)?.max(today);
             rows.push(PaymentRecord {
                 tenant_id: ctx.tenant_id.clone(),
                 payment_id: ids::new_id(prefix::PAYMENT, now),

@@ -406,7 +406,7 @@ pub async fn end(
         crate::consolidation::leave(
             tx,
             ctx,
-            sub,
+            &[&*sub],
             crate::consolidation::Leave::Ended(x),
             today,
             now,

@@ -28,6 +28,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod catalog;
 mod dataset;
 mod fulfil;
+mod groups;
 mod http;
 mod import;
 mod import_load;
@@ -91,6 +92,8 @@ enum Scenario {
     Jobs(jobs::JobsArgs),
     /// Subscription lifecycle actions over HTTP against raw driver transactions of the same rows.
     LifecycleHttp(lifecycle::LifecycleArgs),
+    /// Creating and deleting a billing group of 500 member rentals (17,500 charges consolidated).
+    Groups(groups::GroupsArgs),
 }
 
 /// The machine's load average (`/proc/loadavg`), printed with each scenario: other processes
@@ -124,5 +127,6 @@ fn main() {
         Scenario::ImportUnderLoad(args) => import_load::run(args),
         Scenario::Jobs(args) => jobs::run(args),
         Scenario::LifecycleHttp(args) => lifecycle::run(args),
+        Scenario::Groups(args) => groups::run(args),
     }
 }
