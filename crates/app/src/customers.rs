@@ -111,6 +111,17 @@ pub async fn history(
     Ok((orders, rentals))
 }
 
+/// The start date (`YYYY-MM-DD`) of the customer's earliest subscription, if any (SPEC §2.4
+/// `averageMonthlyRevenue`).
+pub async fn first_rental_start(
+    app: &App,
+    ctx: &TenantContext,
+    customer_id: &str,
+) -> AppResult<Option<String>> {
+    let mut c = app.db.read().await?;
+    Ok(flexportal_store::subscriptions::first_start(&mut c, &ctx.tenant_id, customer_id).await?)
+}
+
 /// The fields of an updateCustomer body, validated (SPEC §2.4); what was not sent is kept.
 #[derive(Debug, Clone, Default)]
 pub struct CustomerPatch {

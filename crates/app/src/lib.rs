@@ -26,6 +26,7 @@ pub mod payments;
 pub mod products;
 pub mod products_csv;
 pub mod products_input;
+pub mod reports;
 pub mod settings;
 pub mod subscriptions;
 pub mod upgrades;

@@ -151,6 +151,26 @@ pub enum JobsCommand {
     },
 }
 
+/// `flexportal report …`.
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// The portfolio report of a business unit (SPEC 2.13): recovery status of the active
+    /// subscriptions and the health score, unrecovered cost and profit, the assets' lifetime
+    /// recovery, the payment report and the customers' collection status. `--json` prints what
+    /// `GET /v1/reports/portfolio` answers.
+    Portfolio {
+        /// Business unit id.
+        #[arg(long)]
+        tenant: String,
+        /// The date to compute the statuses for, YYYY-MM-DD (default: the unit's today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 type AnyResult = Result<(), Box<dyn std::error::Error>>;
 
 async fn open(url: &str) -> Result<App, Box<dyn std::error::Error>> {
@@ -166,6 +186,33 @@ pub async fn run(url: String, cmd: Command) -> AnyResult {
             addr,
             jobs_interval,
         } => serve(&url, &addr, jobs_interval).await,
+        Command::Report {
+            command:
+                ReportCommand::Portfolio {
+                    tenant,
+                    as_of,
+                    json,
+                },
+        } => {
+            let app = open(&url).await?;
+            let as_of = match as_of {
+                Some(d) => Some(
+                    d.parse::<jiff::civil::Date>()
+                        .map_err(|_| format!("--as-of {d:?} is not a date YYYY-MM-DD"))?,
+                ),
+                None => None,
+            };
+            let (ctx, p) = flexportal_app::reports::portfolio_of_unit(&app, &tenant, as_of)
+                .await
+                .map_err(|e| e.into_wire().message)?;
+            let report = flexportal_api::model::reports::PortfolioReport::new(&ctx, &p);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", crate::report_table::portfolio(&report)?);
+            }
+            Ok(())
+        }
         Command::Jobs {
             command:
                 JobsCommand::Run {

@@ -8,6 +8,7 @@
 //! - `jobs run`: the daily jobs (contract end, late fees), also run by `serve` on a schedule.
 
 mod commands;
+mod report_table;
 
 /// mimalloc as the allocator: requests allocate and free many small strings from several threads,
 /// which it serves from thread-local pages without glibc's arena locks.
@@ -76,6 +77,11 @@ enum Command {
     Jobs {
         #[command(subcommand)]
         command: commands::JobsCommand,
+    },
+    /// Reports (SPEC 2.13).
+    Report {
+        #[command(subcommand)]
+        command: commands::ReportCommand,
     },
     /// Bulk imports from CSV.
     Import {

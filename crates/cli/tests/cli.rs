@@ -223,6 +223,34 @@ fn admin_commands(url: &str, dir: &std::path::Path) {
         ok && out.contains("0 assets created, 2 already existed"),
         "{out}"
     );
+
+    // The portfolio report: JSON as GET /v1/reports/portfolio answers it, and a readable table.
+    let r = json(
+        url,
+        &[
+            "report",
+            "portfolio",
+            "--tenant",
+            &tenant,
+            "--as-of",
+            "2025-01-01",
+            "--json",
+        ],
+    );
+    assert_eq!(r["success"], true);
+    assert_eq!(r["asOf"], "2025-01-01");
+    assert_eq!(r["currency"], "EUR");
+    assert!(r["healthScore"].is_null(), "no active subscriptions: {r}");
+    assert_eq!(r["assets"]["total"], 2);
+    assert_eq!(r["assets"]["withCost"], 2);
+    assert_eq!(r["assets"]["atOrBelowHalfRecovery"], 2);
+    let (ok, out, err) = flexportal(url, &["report", "portfolio", "--tenant", &tenant]);
+    assert!(
+        ok && out.contains("Health score") && out.contains("Assets                  2"),
+        "{out} {err}"
+    );
+    let (ok, _, err) = flexportal(url, &["report", "portfolio", "--tenant", "bu_nope"]);
+    assert!(!ok && err.contains("not found"), "{err}");
 }
 
 #[test]

@@ -21,6 +21,7 @@ pub mod payment_lines;
 pub mod payments;
 pub mod products;
 pub mod record;
+pub mod reports;
 mod row;
 mod scoped;
 mod sqlite_pool;

@@ -260,6 +260,20 @@ pub async fn ids_for_customer(
     conn.fetch_all(&q).await
 }
 
+/// The earliest start date (`YYYY-MM-DD`) of a customer's subscriptions, if any.
+pub async fn first_start(
+    conn: &mut Conn,
+    tenant_id: &str,
+    customer_id: &str,
+) -> Result<Option<String>> {
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.column("start_date")
+        .and_where(Expr::col("customer_id").eq(customer_id))
+        .order_by("start_date", sea_query::Order::Asc)
+        .limit(1);
+    conn.fetch_optional(&q).await
+}
+
 /// Sort fields of listSubscriptions (SPEC §2.6.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SubscriptionSort {

@@ -64,6 +64,11 @@ pub struct Asset {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub cost_recovery_percent: Option<Decimal>,
+    /// Asset lifetime value: `lifetimeCollected − acquisitionCost`, major units (SPEC §2.13
+    /// "Asset level"); absent without a cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub lifetime_value: Option<Decimal>,
     /// Creation instant.
     pub created_at: Instant,
     /// Last change.
@@ -81,6 +86,10 @@ impl Asset {
             cost_recovery_percent: a
                 .acquisition_cost
                 .and_then(|cost| Decimal::percent(a.lifetime_collected, cost, 1)),
+            lifetime_value: a
+                .acquisition_cost
+                .and_then(|cost| a.lifetime_collected.checked_sub(cost))
+                .map(|v| Decimal::money(v, exp)),
             created_at: Instant(a.created_at),
             updated_at: Instant(a.updated_at),
             serial_number: a.serial_number,

@@ -247,7 +247,7 @@ impl Variant {
         let pricing = v
             .tiers()?
             .iter()
-            .map(|t| PricingTier::new(t, exp))
+            .map(|t| PricingTier::new(t, exp, v.acquisition_cost))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Variant {
             variant_id: v.variant_id.clone(),
@@ -301,13 +301,48 @@ pub struct PricingTier {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub preset_used: Option<String>,
+    /// Months until the variant's acquisition cost is recovered at this price: cost ÷ monthly
+    /// price, 1 decimal (SPEC §2.13 "Variant/product level"); absent without a cost or price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub breakeven_months: Option<Decimal>,
+    /// Whether the breakeven comes after the contract ends (cost ÷ price > contract length).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub breakeven_warning: Option<bool>,
+    /// Cost recovered by one full contract: price × length ÷ cost × 100, 1 decimal; absent
+    /// without a cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub recovery_at_end_percent: Option<Decimal>,
 }
 
 impl PricingTier {
     /// Renders a stored tier in a currency of `exponent` decimals. Errors: 500 when its source,
     /// discount type or discount value is not what the catalog use cases write.
-    pub fn new(t: &pricing::PricingTier, exponent: u32) -> Result<Self, AppError> {
+    /// `cost` is the variant's acquisition cost in minor units, for the breakeven figures.
+    pub fn new(
+        t: &pricing::PricingTier,
+        exponent: u32,
+        cost: Option<i64>,
+    ) -> Result<Self, AppError> {
+        let cost = cost.filter(|c| *c > 0);
+        let price = t.monthly_price;
+        let priced = cost.filter(|_| price > 0);
         Ok(PricingTier {
+            // cost ÷ price in tenths = cost × 100 ÷ price percent-style with 1 decimal.
+            breakeven_months: priced.and_then(|c| {
+                price
+                    .checked_mul(100)
+                    .and_then(|whole| Decimal::percent(c, whole, 1))
+            }),
+            breakeven_warning: priced
+                .map(|c| i128::from(c) > i128::from(price) * i128::from(t.contract_length)),
+            recovery_at_end_percent: cost.and_then(|c| {
+                price
+                    .checked_mul(t.contract_length)
+                    .and_then(|total| Decimal::percent(total, c, 1))
+            }),
             contract_length: t.contract_length,
             monthly_price: Decimal::money(t.monthly_price, exponent),
             setup_fee: Decimal::money_opt(t.setup_fee, exponent),

@@ -194,6 +194,9 @@ pub struct CustomerProfitability {
     /// is 0.
     #[schema(required = true)]
     pub cost_recovery_percent: Option<Decimal>,
+    /// `lifetimeCollected ÷` the calendar months from the first subscription's start month to
+    /// the current month inclusive (at least 1), major units rounded half up to 2 decimals.
+    pub average_monthly_revenue: Decimal,
     /// Every subscription ever created for the customer.
     pub total_devices_ever: usize,
     /// Subscriptions with status `active` (= `totalDevicesRented`).
@@ -201,9 +204,28 @@ pub struct CustomerProfitability {
 }
 
 impl CustomerProfitability {
-    /// The profitability of a stored customer with `rentals_ever` subscriptions.
-    pub fn new(ctx: &TenantContext, c: &CustomerRecord, rentals_ever: usize) -> Self {
+    /// The profitability of a stored customer with `rentals_ever` subscriptions, the first of
+    /// which started in `first_start` (`YYYY-MM-DD`), as of `today`.
+    pub fn new(
+        ctx: &TenantContext,
+        c: &CustomerRecord,
+        rentals_ever: usize,
+        first_start: Option<&str>,
+        today: jiff::civil::Date,
+    ) -> Self {
         let exp = ctx.exponent();
+        let months = first_start
+            .and_then(|s| s.parse::<jiff::civil::Date>().ok())
+            .map_or(1, |f| {
+                (i64::from(today.year()) * 12 + i64::from(today.month()))
+                    - (i64::from(f.year()) * 12 + i64::from(f.month()))
+                    + 1
+            })
+            .max(1);
+        let average = flexportal_domain::money::div_round_half_away(
+            i128::from(c.lifetime_collected),
+            i128::from(months),
+        ) as i64;
         CustomerProfitability {
             lifetime_collected: Decimal::money(c.lifetime_collected, exp),
             total_acquisition_cost: Decimal::money(c.total_acquisition_cost, exp),
@@ -212,6 +234,7 @@ impl CustomerProfitability {
                 c.total_acquisition_cost,
                 2,
             ),
+            average_monthly_revenue: Decimal::money(average, exp),
             total_devices_ever: rentals_ever,
             active_devices: c.total_devices_rented,
         }

@@ -15,6 +15,7 @@ pub mod customers;
 pub mod orders;
 pub mod orders_input;
 pub mod payments;
+pub mod reports;
 pub mod subscriptions;
 pub mod subscriptions_actions;
 pub mod subscriptions_lifecycle;

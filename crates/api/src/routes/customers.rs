@@ -80,7 +80,15 @@ pub(crate) async fn get(
     let c = uc::get(&s.app, &ctx, &id).await?;
     let (order_ids, rental_ids) = uc::history(&s.app, &ctx, &id).await?;
     let mut customer = Customer::new(&ctx, &c, &order_ids, &rental_ids)?;
-    customer.profitability = Some(CustomerProfitability::new(&ctx, &c, rental_ids.len()));
+    let first = uc::first_rental_start(&s.app, &ctx, &id).await?;
+    let today = flexportal_domain::time::today_in(&ctx.time_zone, s.app.now());
+    customer.profitability = Some(CustomerProfitability::new(
+        &ctx,
+        &c,
+        rental_ids.len(),
+        first.as_deref(),
+        today,
+    ));
     Ok(Json(customer))
 }
 

@@ -7,6 +7,7 @@ mod health;
 mod orders;
 mod payments;
 mod products;
+mod reports;
 mod subscriptions;
 
 use axum::Router;
@@ -52,6 +53,7 @@ pub(crate) fn typed() -> OpenApiRouter<AppState> {
         .merge(subscriptions::routes())
         .merge(payments::routes())
         .merge(billing_groups::routes())
+        .merge(reports::routes())
 }
 
 /// Every route: the typed `/v1` operations (the same handlers `/openapi.json` is generated from,

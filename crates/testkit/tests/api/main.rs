@@ -23,6 +23,7 @@ mod pagination;
 mod payments;
 mod platform;
 mod products;
+mod reports;
 mod retries;
 mod schema;
 mod simulations;

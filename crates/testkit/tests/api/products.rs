@@ -40,7 +40,9 @@ both_engines!(create_examples_work_and_upsert, |app: TestApp| async move {
         .unwrap();
     assert_eq!(
         silver["pricing"][0].to_string(),
-        r#"{"contractLength":6,"monthlyPrice":199.00,"source":"manual"}"#
+        // Cost 1 800.00: breakeven after 9.0 months, beyond the 6-month contract, which
+        // recovers 1 194.00 (66.3 %).
+        r#"{"breakevenMonths":9.0,"breakevenWarning":true,"contractLength":6,"monthlyPrice":199.00,"recoveryAtEndPercent":66.3,"source":"manual"}"#
     );
     assert_eq!(silver["listPrice"].to_string(), "2499.00");
     assert_eq!(silver["productSku"], "MACBOOK-PRO-16");

@@ -1,0 +1,207 @@
+//! The reads of the portfolio report (SPEC §2.13 "Portfolio / reports"): the active
+//! subscriptions' recovery inputs in keyset pages, and aggregates over assets, payments and
+//! customers, each one statement (no per-row queries).
+
+use flexportal_domain::billing::BillingSettings;
+use sea_query::{Expr, ExprTrait};
+
+use crate::row::{FromRow, Row};
+use crate::{Conn, Result, Scoped};
+
+/// What the recovery status of an active subscription is computed from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecoveryRow {
+    /// `sub_…`.
+    pub rental_id: String,
+    /// `YYYY-MM-DD`.
+    pub start_date: String,
+    /// Months, extensions included.
+    pub contract_length: i64,
+    /// Minor units.
+    pub monthly_amount: i64,
+    /// Minor units; `None` when unknown.
+    pub acquisition_cost: Option<i64>,
+    /// Σ net paid, minor units.
+    pub total_collected: i64,
+    /// Billing settings (the schedule's shape).
+    pub billing: BillingSettings,
+}
+
+impl FromRow for RecoveryRow {
+    fn from_row(row: &dyn Row) -> Result<Self> {
+        Ok(RecoveryRow {
+            rental_id: row.text(0)?,
+            start_date: row.text(1)?,
+            contract_length: row.int(2)?,
+            monthly_amount: row.int(3)?,
+            acquisition_cost: row.opt_int(4)?,
+            total_collected: row.int(5)?,
+            billing: BillingSettings::from_json(&row.text(6)?)
+                .map_err(|e| crate::StoreError::Decode(e.to_string()))?,
+        })
+    }
+}
+
+/// A page of the business unit's `active` subscriptions after `after` (by rental id).
+pub async fn active_page(
+    conn: &mut Conn,
+    tenant_id: &str,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<RecoveryRow>> {
+    let mut q = Scoped::select("subscriptions", tenant_id);
+    q.columns([
+        "rental_id",
+        "start_date",
+        "contract_length",
+        "monthly_amount",
+        "acquisition_cost",
+        "total_collected",
+        "billing",
+    ])
+    .and_where(Expr::col("status").eq("active"));
+    if let Some(a) = after {
+        q.and_where(Expr::col("rental_id").gt(a));
+    }
+    q.order_by("rental_id", sea_query::Order::Asc).limit(limit);
+    conn.fetch_all(&q).await
+}
+
+/// Lifetime recovery of the unit's assets (SPEC §2.13 "Asset level").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AssetTotals {
+    /// Every asset.
+    pub assets: i64,
+    /// Assets with a known cost above 0.
+    pub with_cost: i64,
+    /// Of those, lifetime recovery above 100 %.
+    pub above_full: i64,
+    /// Of those, lifetime recovery at or below 50 %.
+    pub at_or_below_half: i64,
+}
+
+impl FromRow for AssetTotals {
+    fn from_row(row: &dyn Row) -> Result<Self> {
+        Ok(AssetTotals {
+            assets: row.int(0)?,
+            with_cost: row.opt_int(1)?.unwrap_or(0),
+            above_full: row.opt_int(2)?.unwrap_or(0),
+            at_or_below_half: row.opt_int(3)?.unwrap_or(0),
+        })
+    }
+}
+
+/// The asset aggregates, one statement.
+pub async fn asset_totals(conn: &mut Conn, tenant_id: &str) -> Result<AssetTotals> {
+    let mut q = Scoped::select("assets", tenant_id);
+    q.expr(Expr::cust("COUNT(*)"))
+        .expr(Expr::cust(
+            "CAST(SUM(CASE WHEN acquisition_cost > 0 THEN 1 ELSE 0 END) AS BIGINT)",
+        ))
+        .expr(Expr::cust(
+            "CAST(SUM(CASE WHEN acquisition_cost > 0 AND lifetime_collected > acquisition_cost \
+             THEN 1 ELSE 0 END) AS BIGINT)",
+        ))
+        .expr(Expr::cust(
+            "CAST(SUM(CASE WHEN acquisition_cost > 0 AND 2 * lifetime_collected <= acquisition_cost \
+             THEN 1 ELSE 0 END) AS BIGINT)",
+        ));
+    Ok(conn.fetch_optional(&q).await?.unwrap_or_default())
+}
+
+/// The payment aggregates of a unit (SPEC §2.13 "Payment reports"), minor units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PaymentTotals {
+    /// Σ net (`subtotal`) of paid payments.
+    pub income: i64,
+    /// Paid payments.
+    pub paid: i64,
+    /// Σ `total` of pending payments.
+    pub outstanding: i64,
+    /// Pending payments.
+    pub pending: i64,
+    /// Failed payments.
+    pub failed: i64,
+    /// Payments not cancelled.
+    pub not_cancelled: i64,
+}
+
+impl FromRow for PaymentTotals {
+    fn from_row(row: &dyn Row) -> Result<Self> {
+        let v = |i| row.opt_int(i).map(|v| v.unwrap_or(0));
+        Ok(PaymentTotals {
+            income: v(0)?,
+            paid: v(1)?,
+            outstanding: v(2)?,
+            pending: v(3)?,
+            failed: v(4)?,
+            not_cancelled: v(5)?,
+        })
+    }
+}
+
+/// The payment aggregates, one statement.
+pub async fn payment_totals(conn: &mut Conn, tenant_id: &str) -> Result<PaymentTotals> {
+    let mut q = Scoped::select("payments", tenant_id);
+    q.expr(Expr::cust(
+        "CAST(SUM(CASE WHEN status = 'paid' THEN subtotal ELSE 0 END) AS BIGINT)",
+    ))
+    .expr(Expr::cust(
+        "CAST(SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END) AS BIGINT)",
+    ))
+    .expr(Expr::cust(
+        "CAST(SUM(CASE WHEN status = 'pending' THEN total ELSE 0 END) AS BIGINT)",
+    ))
+    .expr(Expr::cust(
+        "CAST(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS BIGINT)",
+    ))
+    .expr(Expr::cust(
+        "CAST(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS BIGINT)",
+    ))
+    .expr(Expr::cust(
+        "CAST(SUM(CASE WHEN status <> 'cancelled' THEN 1 ELSE 0 END) AS BIGINT)",
+    ));
+    Ok(conn.fetch_optional(&q).await?.unwrap_or_default())
+}
+
+/// Customers owing a payment past its due date, with the oldest such due date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overdue {
+    /// The customer.
+    pub customer_id: String,
+    /// The earliest due date of their unpaid payments due before the date asked, `YYYY-MM-DD`.
+    pub oldest_due: String,
+}
+
+impl FromRow for Overdue {
+    fn from_row(row: &dyn Row) -> Result<Self> {
+        Ok(Overdue {
+            customer_id: row.text(0)?,
+            oldest_due: row.text(1)?,
+        })
+    }
+}
+
+/// Every customer with a `pending` or `failed` payment due before `before` (`YYYY-MM-DD`), one
+/// statement through the due-date index.
+pub async fn overdue_customers(
+    conn: &mut Conn,
+    tenant_id: &str,
+    before: &str,
+) -> Result<Vec<Overdue>> {
+    let mut q = Scoped::select("payments", tenant_id);
+    q.column("customer_id")
+        .expr(Expr::cust("MIN(due_date)"))
+        .and_where(Expr::col("due_date").lt(before))
+        .and_where(Expr::col("status").is_in(["pending", "failed"]))
+        .group_by_col("customer_id");
+    conn.fetch_all(&q).await
+}
+
+/// Active customers of the unit.
+pub async fn active_customers(conn: &mut Conn, tenant_id: &str) -> Result<i64> {
+    let mut q = Scoped::select("customers", tenant_id);
+    q.expr(Expr::cust("COUNT(*)"))
+        .and_where(Expr::col("status").eq("active"));
+    Ok(conn.fetch_optional::<i64, _>(&q).await?.unwrap_or(0))
+}
