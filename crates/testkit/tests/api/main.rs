@@ -4,6 +4,7 @@ mod amendments;
 mod assets;
 mod billing_group_members;
 mod billing_group_props;
+mod billing_group_simulation;
 mod billing_groups;
 mod compat;
 mod composition;
