@@ -494,6 +494,20 @@ pub async fn replace_in(
             ),
             other => crate::internal(other),
         })?;
+    // Charges billed from today on that were paid ahead were credited to the old device when they
+    // were paid; their income belongs to the device held on the billing date (SPEC §2.7).
+    let yesterday = schedule::add_days(today, -1).to_string();
+    let paid_ahead =
+        payments::for_rental_billed_after_locked(tx, &ctx.tenant_id, &sub.rental_id, &yesterday)
+            .await?
+            .iter()
+            .filter(|p| p.status == "paid")
+            .try_fold(0i64, |acc, p| acc.checked_add(p.subtotal))
+            .ok_or_else(|| AppError::corrupt("collected income overflows"))?;
+    if paid_ahead != 0 && old_serial != serial {
+        assets::add_collected(tx, &ctx.tenant_id, &old_serial, -paid_ahead, now).await?;
+        assets::add_collected(tx, &ctx.tenant_id, &serial, paid_ahead, now).await?;
+    }
     sub.asset_serial_number = serial.clone();
     sub.last_modified_date = now;
     sub.updated_at = now;

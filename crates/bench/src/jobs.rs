@@ -46,7 +46,8 @@ use crate::store::{FreshStore, TempDir, count_rows};
 use crate::{Engine, import, plan};
 
 mod data;
-use data::{Layout, build, date};
+pub(crate) use data::build;
+use data::{Layout, date};
 
 /// What the contract-end job does with an ended contract (the unit's
 /// `subscriptions.contractEnd.behaviour`).

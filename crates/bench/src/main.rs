@@ -36,6 +36,7 @@ mod jobs;
 mod lifecycle;
 mod loadgen;
 mod plan;
+mod portfolio;
 mod raw;
 mod raw_fulfil;
 mod raw_jobs;
@@ -94,6 +95,8 @@ enum Scenario {
     LifecycleHttp(lifecycle::LifecycleArgs),
     /// Creating and deleting a billing group of 500 member rentals (17,500 charges consolidated).
     Groups(groups::GroupsArgs),
+    /// The portfolio report over a unit of many subscriptions and assets.
+    Portfolio(portfolio::PortfolioArgs),
 }
 
 /// The machine's load average (`/proc/loadavg`), printed with each scenario: other processes
@@ -128,5 +131,6 @@ fn main() {
         Scenario::Jobs(args) => jobs::run(args),
         Scenario::LifecycleHttp(args) => lifecycle::run(args),
         Scenario::Groups(args) => groups::run(args),
+        Scenario::Portfolio(args) => portfolio::run(args),
     }
 }

@@ -440,3 +440,45 @@ both_engines!(
         assert_eq!(steps(&h).last().unwrap().0, "rental_cancelled");
     }
 );
+
+both_engines!(
+    income_paid_ahead_follows_the_replacement,
+    |app: TestApp| async move {
+        // Two months paid on the first day; the device is replaced before the second is billed: its
+        // income belongs to the device held on its billing date, the new one (SPEC §2.7).
+        let r = rental(&app, "PA-OLD", "2025-01-02").await;
+        let (s, _) = app
+            .post(
+                "/v1/assets",
+                json!({"serialNumber": "PA-NEW", "sku": "P-1"}),
+            )
+            .await;
+        assert_eq!(s, 201);
+        for p in payments(&app, &r).await.iter().take(2) {
+            let id = p["paymentId"].as_str().unwrap();
+            let (s, b) = app
+                .post(&format!("/v1/payments/{id}/mark-paid"), json!({}))
+                .await;
+            assert_eq!(s, 200, "{b}");
+        }
+        app.set_date("2025-01-20", 9);
+        let (s, b) = app
+            .post(
+                &format!("/v1/subscriptions/{r}/replace"),
+                json!({"newSerialNumber": "PA-NEW", "replacementReason": "defective"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        let collected = |v: Value| v["lifetimeCollected"].to_string();
+        assert_eq!(collected(app.get("/v1/assets/PA-OLD").await.1), "89.00");
+        assert_eq!(collected(app.get("/v1/assets/PA-NEW").await.1), "89.00");
+        // A later payment goes to the new device as before.
+        let third = payments(&app, &r).await[2]["paymentId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        app.post(&format!("/v1/payments/{third}/mark-paid"), json!({}))
+            .await;
+        assert_eq!(collected(app.get("/v1/assets/PA-NEW").await.1), "178.00");
+    }
+);
