@@ -202,9 +202,13 @@ async fn contract_end_batch(
         }
         r.contracts_ended += 1;
         let behaviour = ctx.settings.subscriptions.contract_end.behaviour;
-        // Holdover billing only looks at what was billed after the end date; the other
-        // behaviours end or extend the contract and need the whole schedule.
-        let payments = if behaviour == ContractEndBehaviour::RequireAction {
+        // Holdover billing and the completion at the end date only look at what was billed
+        // after the end date (every contract month has started by then); renewals extend the
+        // contract and need the whole schedule.
+        let payments = if matches!(
+            behaviour,
+            ContractEndBehaviour::RequireAction | ContractEndBehaviour::AutoTerminate
+        ) {
             payments::for_rental_billed_after_locked(tx, &ctx.tenant_id, id, &sub.end_date).await?
         } else {
             payments::for_rental_locked(tx, &ctx.tenant_id, id).await?

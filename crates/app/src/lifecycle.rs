@@ -425,7 +425,13 @@ pub async fn end(
             p.updated_at = now;
         }
     }
-    let rented = schedule::months_elapsed(&charges, x).min(sub.contract_length);
+    // On or after the contract's end date every contract month has started (SPEC §2.6.4); the
+    // contract-end job relies on this and loads only the charges billed after the end date.
+    let rented = if stored_date(&sub.end_date).is_ok_and(|end| x >= end) {
+        sub.contract_length
+    } else {
+        schedule::months_elapsed(&charges, x).min(sub.contract_length)
+    };
     let saved = if ending.status == SubscriptionStatus::EndedCompleted {
         0
     } else {
