@@ -24,6 +24,25 @@ async fn group(app: &TestApp, customer: &str, rentals: &[String]) -> String {
         .to_string()
 }
 
+/// A one-unit 12-month order of `G-89` by `n@acme.test` and a new asset `serial` of that SKU.
+/// Returns the order id.
+async fn order_with_asset(app: &TestApp, serial: &str) -> String {
+    let (s, b) = app
+        .post(
+            "/v1/orders",
+            json!({"customer": {"email": "n@acme.test", "firstName": "Ada", "lastName": "Acme"},
+                "billingAddress": {"streetAddress": "Main 1", "city": "Amsterdam", "country": "NL"},
+                "items": [{"sku": "G-89", "quantity": 1, "contractLength": 12}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let (s, a) = app
+        .post("/v1/assets", json!({"serialNumber": serial, "sku": "G-89"}))
+        .await;
+    assert_eq!(s, 201, "{a}");
+    b["orderId"].as_str().unwrap().to_string()
+}
+
 fn code(r: &(axum::http::StatusCode, Value)) -> (u16, String) {
     (
         r.0.as_u16(),
@@ -42,18 +61,7 @@ both_engines!(
 
         // A new subscription of the customer joins the group at creation: the charge billed today
         // stays individual, the later months are lines from the start (no individual payment).
-        let (s, b) = app
-            .post(
-                "/v1/orders",
-                json!({"customer": {"email": "n@acme.test", "firstName": "Ada", "lastName": "Acme"},
-                "billingAddress": {"streetAddress": "Main 1", "city": "Amsterdam", "country": "NL"},
-                "items": [{"sku": "G-89", "quantity": 1, "contractLength": 12}]}),
-            )
-            .await;
-        assert_eq!(s, 201, "{b}");
-        let order = b["orderId"].as_str().unwrap().to_string();
-        app.post("/v1/assets", json!({"serialNumber": "N-2", "sku": "G-89"}))
-            .await;
+        let order = order_with_asset(&app, "N-2").await;
         let (s, b) = app
             .post(
                 "/v1/subscriptions",
@@ -118,18 +126,7 @@ both_engines!(
             )
             .await;
         assert_eq!(s, 200, "{b}");
-        let (s, b) = app
-            .post(
-                "/v1/orders",
-                json!({"customer": {"email": "n@acme.test", "firstName": "Ada", "lastName": "Acme"},
-                "billingAddress": {"streetAddress": "Main 1", "city": "Amsterdam", "country": "NL"},
-                "items": [{"sku": "G-89", "quantity": 1, "contractLength": 12}]}),
-            )
-            .await;
-        assert_eq!(s, 201, "{b}");
-        let order2 = b["orderId"].as_str().unwrap().to_string();
-        app.post("/v1/assets", json!({"serialNumber": "N-3", "sku": "G-89"}))
-            .await;
+        let order2 = order_with_asset(&app, "N-3").await;
         let body = json!({"orderId": order2, "assetSerialNumber": "N-3", "billingGroupId": gid});
         let r1 = app.post("/v1/subscriptions", body).await;
         assert_eq!(code(&r1), (400, "VALIDATION_ERROR".into()));

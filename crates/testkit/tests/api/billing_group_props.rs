@@ -13,76 +13,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-/// Three 12-month products at 129.00, 89.00 and 159.00 (SKUs `G-129`, `G-89`, `G-159`), all
-/// named "Laptop" (copied from `billing_groups.rs`).
-async fn catalog(app: &TestApp) {
-    let variant = |sku: &str, price: f64| {
-        json!({"variantSku": sku, "variantName": sku, "grade": "A", "listPrice": 1999.0,
-            "acquisitionCost": 1000.0, "pricing": [{"contractLength": 12, "monthlyPrice": price}]})
-    };
-    let (s, b) = app
-        .post(
-            "/v1/products",
-            json!({"productSku": "G", "name": "Laptop", "specification": "s", "category": "Laptops",
-                "brand": "B", "variants": [variant("G-129", 129.0), variant("G-89", 89.0), variant("G-159", 159.0)]}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-}
-
-/// A business customer (`email`) with one 12-month subscription per `(sku, start date)`, each on
-/// a new asset; the clock is left on the last start date. Returns the customer and rental ids
-/// (copied from `billing_groups.rs`).
-async fn business(app: &TestApp, email: &str, rentals: &[(&str, &str)]) -> (String, Vec<String>) {
-    app.set_date(rentals[0].1, 9);
-    let items: Vec<Value> = rentals
-        .iter()
-        .map(|(sku, _)| json!({"sku": sku, "quantity": 1, "contractLength": 12}))
-        .collect();
-    let (s, b) = app
-        .post(
-            "/v1/orders",
-            json!({
-                "customer": {"email": email, "firstName": "Ada", "lastName": "Acme",
-                    "company": "Acme Corp", "customerType": "business"},
-                "billingAddress": {"streetAddress": "Main 1", "city": "Amsterdam", "country": "NL"},
-                "items": items
-            }),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    let order = b["orderId"].as_str().unwrap().to_string();
-    let customer = b["order"]["customer"]["customerId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let mut ids = Vec::new();
-    for (i, (sku, start)) in rentals.iter().enumerate() {
-        app.set_date(start, 9);
-        let serial = format!("{email}-{i}");
-        let (s, b) = app
-            .post("/v1/assets", json!({"serialNumber": serial, "sku": sku}))
-            .await;
-        assert_eq!(s, 201, "{b}");
-        let (s, b) = app
-            .post(
-                "/v1/subscriptions",
-                json!({"orderId": order, "assetSerialNumber": serial, "orderItemIndex": i}),
-            )
-            .await;
-        assert_eq!(s, 201, "{b}");
-        ids.push(b["rentalId"].as_str().unwrap().to_string());
-    }
-    (customer, ids)
-}
-
-async fn vat_21_exclusive(app: &TestApp) {
-    app.set_settings(
-        &app.tenant,
-        json!({"taxes": {"vatEnabled": true, "defaultRate": 21, "calculation": "exclusive"}}),
-    )
-    .await;
-}
+use super::billing_groups::{business, catalog, vat_21_exclusive};
 
 /// The payments matching a query, by due date (at most 100).
 async fn payments(app: &TestApp, query: &str) -> Vec<Value> {
