@@ -221,6 +221,22 @@ both_engines!(consolidation_worked_example, |app: TestApp| async move {
     assert_eq!(before, ["0.00", "0.00", "0.00"]);
     assert_eq!(after, ["129.00", "89.00", "159.00"]);
 
+    // The documentation's other two update requests, as written: the billing day it already
+    // has, and a new name.
+    for (i, check) in [(1, "billingDay"), (2, "groupName")] {
+        let body = examples("updateBillingGroup")[i].clone();
+        let (s, b) = app
+            .patch(&format!("/v1/billing-groups/{gid}"), body.clone())
+            .await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["billingGroup"][check], body[check]);
+    }
+    assert_eq!(
+        payments(&app, &format!("billingGroupId={gid}")).await.len(),
+        10,
+        "the same billing day moves nothing"
+    );
+
     // S3 leaves on 2025-04-20: its lines go from May on, and it is billed on the 20th again.
     app.set_date("2025-04-20", 9);
     let mut body = examples("updateBillingGroup")[0].clone();
