@@ -12,7 +12,6 @@ use flexportal_domain::ids::{self, prefix};
 use flexportal_domain::schedule;
 use flexportal_store::Conn;
 use flexportal_store::billing_groups::BillingGroupRecord;
-use flexportal_store::customers;
 use flexportal_store::payment_lines::{self, LineRecord};
 use flexportal_store::payments::{self, PaymentRecord};
 use flexportal_store::subscriptions::SubscriptionRecord;
@@ -51,18 +50,6 @@ fn joins(p: &PaymentRecord, group: &BillingGroupRecord, today: Date) -> AppResul
     Ok(own > today && group_date(&p.billing_period, group.billing_day)? > today)
 }
 
-/// Days from billing to due date for the group's customer (payment terms for a business).
-async fn terms_days(
-    tx: &mut Conn,
-    ctx: &TenantContext,
-    group: &BillingGroupRecord,
-) -> AppResult<i64> {
-    let business = customers::get(tx, &ctx.tenant_id, &group.customer_id)
-        .await?
-        .is_some_and(|c| c.customer_type == "business");
-    Ok(settings::payment_terms_days(ctx, business))
-}
-
 /// The consolidated payments a run of joins works on, by period: the pending payment of each
 /// period (read or created), or `None` when the period's payment exists but is no longer
 /// pending (its charges then stay individual, step 5).
@@ -84,7 +71,7 @@ impl<'a> Open<'a> {
         Ok(Open {
             ctx,
             group,
-            terms: terms_days(tx, ctx, group).await?,
+            terms: lifecycle::customer_terms_days(tx, ctx, &group.customer_id).await?,
             now,
             by_period: BTreeMap::new(),
         })
@@ -154,7 +141,6 @@ impl<'a> Open<'a> {
 
 /// A line for a charge: its rental, key, dates, description and amounts.
 fn line_of(ctx: &TenantContext, c: &PaymentRecord, payment_id: &str, now: i64) -> LineRecord {
-    let inclusive = settings::vat(ctx).inclusive;
     LineRecord {
         tenant_id: ctx.tenant_id.clone(),
         line_id: ids::new_id("pl", now),
@@ -166,11 +152,7 @@ fn line_of(ctx: &TenantContext, c: &PaymentRecord, payment_id: &str, now: i64) -
         service_start: c.service_start.clone(),
         stub: c.stub,
         description: c.description.clone(),
-        base_amount: if inclusive {
-            c.subtotal.saturating_add(c.tax_amount)
-        } else {
-            c.subtotal
-        },
+        base_amount: lifecycle::base_amount(c, settings::vat(ctx).inclusive),
         subtotal: c.subtotal,
         tax_amount: c.tax_amount,
         created_at: now,
@@ -338,9 +320,7 @@ pub async fn leave(
         return Ok(0);
     }
     let line_ids: Vec<String> = leaving.iter().map(|(_, l, _)| l.line_id.clone()).collect();
-    for chunk in line_ids.chunks(500) {
-        payment_lines::remove(tx, &ctx.tenant_id, chunk, now).await?;
-    }
+    payment_lines::remove(tx, &ctx.tenant_id, &line_ids, now).await?;
     for c in touched.into_values() {
         if leaving.iter().any(|(_, l, _)| l.payment_id == c.payment_id) {
             recompute(tx, ctx, c, now).await?;
@@ -353,10 +333,7 @@ pub async fn leave(
             let terms = match terms_of.get(&sub.customer_id) {
                 Some(t) => *t,
                 None => {
-                    let business = customers::get(tx, &ctx.tenant_id, &sub.customer_id)
-                        .await?
-                        .is_some_and(|c| c.customer_type == "business");
-                    let t = settings::payment_terms_days(ctx, business);
+                    let t = lifecycle::customer_terms_days(tx, ctx, &sub.customer_id).await?;
                     terms_of.insert(sub.customer_id.clone(), t);
                     t
                 }
@@ -434,7 +411,7 @@ pub async fn move_day(
     today: Date,
     now: i64,
 ) -> AppResult<u64> {
-    let terms = terms_days(tx, ctx, group).await?;
+    let terms = lifecycle::customer_terms_days(tx, ctx, &group.customer_id).await?;
     let mut moved = 0;
     for mut p in payments::pending_of_group(tx, &ctx.tenant_id, &group.billing_group_id).await? {
         let date = group_date(&p.billing_period, group.billing_day)?;

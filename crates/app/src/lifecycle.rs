@@ -258,17 +258,23 @@ pub fn charge_states(payments: &[PaymentRecord], inclusive: bool) -> AppResult<V
         .map(|p| {
             Ok(ChargeState {
                 service_start: stored_date(&p.service_start)?,
-                base_amount: if inclusive {
-                    p.subtotal.saturating_add(p.tax_amount)
-                } else {
-                    p.subtotal
-                },
+                base_amount: base_amount(p, inclusive),
                 stub: p.stub,
                 open: !matches!(p.status.as_str(), "paid" | "cancelled"),
                 cancelled: p.status == "cancelled",
             })
         })
         .collect()
+}
+
+/// The base amount of a charge (SPEC §2.7): its net amount, or its total before any late fee
+/// when the unit's prices include VAT (inclusive `total` = base). Minor units.
+pub fn base_amount(p: &PaymentRecord, inclusive: bool) -> i64 {
+    if inclusive {
+        p.subtotal.saturating_add(p.tax_amount)
+    } else {
+        p.subtotal
+    }
 }
 
 /// A subscription loaded for an action: locked, with its payments locked.
@@ -549,14 +555,23 @@ pub async fn rental_charges(
     Ok(rows)
 }
 
-/// Days from billing to due date for the rental's customer: the unit's payment terms for a
-/// business customer, 0 for an individual (SPEC §2.6.3).
+/// Days from billing to due date for the rental's customer (see [`customer_terms_days`]).
 async fn terms_days(
     tx: &mut Conn,
     ctx: &TenantContext,
     sub: &SubscriptionRecord,
 ) -> AppResult<i64> {
-    let business = customers::get(tx, &ctx.tenant_id, &sub.customer_id)
+    customer_terms_days(tx, ctx, &sub.customer_id).await
+}
+
+/// Days from billing to due date for a customer: the unit's payment terms for a business
+/// customer, 0 for an individual (SPEC §2.6.3).
+pub async fn customer_terms_days(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    customer_id: &str,
+) -> AppResult<i64> {
+    let business = customers::get(tx, &ctx.tenant_id, customer_id)
         .await?
         .is_some_and(|c| c.customer_type == "business");
     Ok(settings::payment_terms_days(ctx, business))

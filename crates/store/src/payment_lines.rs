@@ -111,14 +111,14 @@ pub async fn of_rentals(
     conn.fetch_all(&q).await
 }
 
-/// Marks the listed lines removed.
+/// Marks the listed lines removed, in one statement per 500 lines.
 pub async fn remove(conn: &mut Conn, tenant_id: &str, line_ids: &[String], now: i64) -> Result<()> {
-    if line_ids.is_empty() {
-        return Ok(());
+    for chunk in line_ids.chunks(500) {
+        let mut q = Scoped::update(TABLE, tenant_id);
+        q.values([("removed_at", now.into())])
+            .and_where(Expr::col("line_id").is_in(chunk.iter().map(String::as_str)))
+            .and_where(Expr::col("removed_at").is_null());
+        conn.execute(&q).await?;
     }
-    let mut q = Scoped::update(TABLE, tenant_id);
-    q.values([("removed_at", now.into())])
-        .and_where(Expr::col("line_id").is_in(line_ids.iter().map(String::as_str)))
-        .and_where(Expr::col("removed_at").is_null());
-    conn.execute(&q).await.map(|_| ())
+    Ok(())
 }

@@ -6,6 +6,7 @@ use flexportal_app::products::UpsertOutcome;
 use flexportal_app::products_csv::CsvImportOutcome;
 use flexportal_app::{AppError, TenantContext};
 use flexportal_domain::pricing;
+use flexportal_domain::recovery::{RecoveryInput, recovery};
 use flexportal_domain::status::{Grade, ProductStatus, VariantStatus};
 use flexportal_store::products::{ProductListRow, ProductRecord};
 use flexportal_store::variants::VariantRecord;
@@ -326,23 +327,22 @@ impl PricingTier {
         exponent: u32,
         cost: Option<i64>,
     ) -> Result<Self, AppError> {
-        let cost = cost.filter(|c| *c > 0);
-        let price = t.monthly_price;
-        let priced = cost.filter(|_| price > 0);
+        // One full contract at this price, as the subscription-level recovery computes it
+        // (SPEC §2.13): breakeven months, the warning, and the recovery at the contract's end.
+        let full = t.monthly_price.checked_mul(t.contract_length);
+        let r = recovery(&RecoveryInput {
+            total_collected: full.unwrap_or(0),
+            acquisition_cost: cost,
+            monthly_amount: t.monthly_price,
+            contract_length: t.contract_length,
+            months_elapsed: t.contract_length,
+        });
         Ok(PricingTier {
-            // cost ÷ price in tenths = cost × 100 ÷ price percent-style with 1 decimal.
-            breakeven_months: priced.and_then(|c| {
-                price
-                    .checked_mul(100)
-                    .and_then(|whole| Decimal::percent(c, whole, 1))
-            }),
-            breakeven_warning: priced
-                .map(|c| i128::from(c) > i128::from(price) * i128::from(t.contract_length)),
-            recovery_at_end_percent: cost.and_then(|c| {
-                price
-                    .checked_mul(t.contract_length)
-                    .and_then(|total| Decimal::percent(total, c, 1))
-            }),
+            breakeven_months: r.breakeven_months_tenths.map(Decimal::tenths),
+            breakeven_warning: r.breakeven_months_tenths.map(|_| r.breakeven_warning),
+            recovery_at_end_percent: full
+                .and(r.cost_recovery_percent_tenths)
+                .map(Decimal::tenths),
             contract_length: t.contract_length,
             monthly_price: Decimal::money(t.monthly_price, exponent),
             setup_fee: Decimal::money_opt(t.setup_fee, exponent),
