@@ -30,6 +30,11 @@ pub struct PortfolioArgs {
     /// Seed of the dataset generator.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Report on an existing store (`sqlite://…` or `postgres://…`, for example a dataset kept
+    /// with `FLEXPORTAL_BENCH_KEEP=1`) instead of building one: its first business unit. Pending
+    /// migrations are applied first.
+    #[arg(long)]
+    pub store: Option<String>,
 }
 
 /// Runs the scenario and prints its figures.
@@ -42,14 +47,36 @@ pub fn run(args: PortfolioArgs) {
         "Europe/Amsterdam",
         flexportal_app::Clock::now_millis(&flexportal_app::SystemClock),
     );
-    println!(
-        "== portfolio: engine {}, {} subscriptions × 36 payments, {} assets (load average {}) ==",
-        args.engine.name(),
-        args.subscriptions,
-        args.assets.max(args.subscriptions),
-        crate::load_average()
-    );
+    if let Some(url) = &args.store {
+        println!(
+            "== portfolio: existing store {url} (load average {}) ==",
+            crate::load_average()
+        );
+    } else {
+        println!(
+            "== portfolio: engine {}, {} subscriptions × 36 payments, {} assets (load average {}) ==",
+            args.engine.name(),
+            args.subscriptions,
+            args.assets.max(args.subscriptions),
+            crate::load_average()
+        );
+    }
     rt.block_on(async move {
+        if let Some(url) = &args.store {
+            let store = FreshStore::open(url.clone(), None).await;
+            let t = flexportal_app::admin::list_tenants(&store.app)
+                .await
+                .expect("list business units")
+                .into_iter()
+                .next()
+                .expect("a business unit");
+            let (ctx, _) =
+                flexportal_app::reports::portfolio_of_unit(&store.app, &t.tenant_id, None)
+                    .await
+                    .expect("portfolio");
+            measure(&store.app, &ctx, today, args.calls).await;
+            return;
+        }
         let dir = TempDir::new();
         let store = FreshStore::create(args.engine, dir.path(), "portfolio").await;
         let app = store.app.clone();
@@ -78,19 +105,36 @@ pub fn run(args: PortfolioArgs) {
                 100,
             );
             let (s, took) = import::timed_import(&app, &ctx, &csv).await;
-            eprintln!("  {} more assets imported in {:.1} s", s.created, took.as_secs_f64());
+            eprintln!(
+                "  {} more assets imported in {:.1} s",
+                s.created,
+                took.as_secs_f64()
+            );
         }
         for table in ["subscriptions", "payments", "assets", "customers"] {
             app.db.analyze(table).await.expect("ANALYZE");
         }
         println!("setup {:.0} s", t.elapsed().as_secs_f64());
+        measure(&app, &ctx, today, args.calls).await;
+        store.destroy().await;
+    });
+}
+
+/// Times `calls` calls of the report and prints the figures.
+async fn measure(
+    app: &flexportal_app::App,
+    ctx: &flexportal_app::TenantContext,
+    today: jiff::civil::Date,
+    calls: usize,
+) {
+    {
         let mut times = Vec::new();
         let mut last = None;
         rss::reset_peak();
         let before = rss::read();
-        for _ in 0..args.calls {
+        for _ in 0..calls {
             let t = Instant::now();
-            let p = flexportal_app::reports::portfolio(&app, &ctx, Some(today))
+            let p = flexportal_app::reports::portfolio(app, ctx, Some(today))
                 .await
                 .expect("portfolio");
             times.push(t.elapsed().as_secs_f64());
@@ -123,6 +167,5 @@ pub fn run(args: PortfolioArgs) {
             rss::mib(before.anon_kib),
             rss::mib(after.anon_kib)
         );
-        store.destroy().await;
-    });
+    }
 }

@@ -39,7 +39,13 @@ impl TempDir {
 }
 
 impl Drop for TempDir {
+    /// Removes the directory, unless `FLEXPORTAL_BENCH_KEEP` is set (to read a dataset again
+    /// after the run; the path is printed on stderr).
     fn drop(&mut self) {
+        if std::env::var_os("FLEXPORTAL_BENCH_KEEP").is_some() {
+            eprintln!("kept {}", self.0.display());
+            return;
+        }
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
@@ -166,7 +172,7 @@ impl FreshStore {
     }
 
     /// Opens (and migrates, a no-op for a copy) the store at `url`.
-    async fn open(url: String, pg_database: Option<String>) -> FreshStore {
+    pub(crate) async fn open(url: String, pg_database: Option<String>) -> FreshStore {
         let db = Db::connect(&url)
             .await
             .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
