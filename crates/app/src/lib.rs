@@ -14,6 +14,7 @@ pub mod customers;
 pub mod demo;
 pub mod endings;
 pub mod error;
+pub mod exports;
 pub mod fulfilment;
 pub mod input;
 pub mod jobs;

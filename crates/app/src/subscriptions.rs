@@ -521,6 +521,7 @@ pub async fn list(
     let filter = SubscriptionFilter {
         statuses,
         customer_id: list::text_filter(q, "customerId"),
+        customer_ids: Vec::new(),
         order_id: list::text_filter(q, "orderId"),
         serial_number: list::text_filter(q, "serialNumber"),
         sku: list::text_filter(q, "sku"),

@@ -27,6 +27,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod catalog;
 mod dataset;
+mod export;
 mod fulfil;
 mod groups;
 mod http;
@@ -97,6 +98,8 @@ enum Scenario {
     Groups(groups::GroupsArgs),
     /// The portfolio report over a unit of many subscriptions and assets.
     Portfolio(portfolio::PortfolioArgs),
+    /// The rentals export of an existing store's unit (optionally grown by copies) to a file.
+    Export(export::ExportArgs),
 }
 
 /// The machine's load average (`/proc/loadavg`), printed with each scenario: other processes
@@ -132,5 +135,6 @@ fn main() {
         Scenario::LifecycleHttp(args) => lifecycle::run(args),
         Scenario::Groups(args) => groups::run(args),
         Scenario::Portfolio(args) => portfolio::run(args),
+        Scenario::Export(args) => export::run(args),
     }
 }

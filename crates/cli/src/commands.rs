@@ -171,6 +171,14 @@ pub enum ReportCommand {
     },
 }
 
+/// `export …`.
+#[derive(Subcommand)]
+pub enum ExportCommand {
+    /// The rentals CSV of `POST /v1/exports/rentals` (SPEC 2.10) on standard output, without a
+    /// row cap: `flexportal export rentals --tenant ID [filters] > rentals.csv`.
+    Rentals(crate::export::RentalsArgs),
+}
+
 type AnyResult = Result<(), Box<dyn std::error::Error>>;
 
 async fn open(url: &str) -> Result<App, Box<dyn std::error::Error>> {
@@ -258,6 +266,9 @@ pub async fn run(url: String, cmd: Command) -> AnyResult {
         Command::Tenants { command } => tenants(&open(&url).await?, command).await,
         Command::Keys { command } => keys(&open(&url).await?, command).await,
         Command::Import { command } => import(&open(&url).await?, command).await,
+        Command::Export {
+            command: ExportCommand::Rentals(args),
+        } => crate::export::rentals(&open(&url).await?, args).await,
         Command::Demo {
             tenant,
             assets,
@@ -465,7 +476,7 @@ async fn keys(app: &App, cmd: KeyCommand) -> AnyResult {
     Ok(())
 }
 
-async fn context(
+pub(crate) async fn context(
     app: &App,
     tenant: Option<String>,
 ) -> Result<TenantContext, Box<dyn std::error::Error>> {

@@ -5,9 +5,11 @@
 //! - `migrate`: applies migrations.
 //! - `tenants create|list`, `keys create|list|revoke`: business units and API keys (SPEC §2.1).
 //! - `import products|assets FILE`: bulk loads with row-level error reports.
+//! - `export rentals`: the rentals CSV on standard output.
 //! - `jobs run`: the daily jobs (contract end, late fees), also run by `serve` on a schedule.
 
 mod commands;
+mod export;
 mod report_table;
 
 /// mimalloc as the allocator: requests allocate and free many small strings from several threads,
@@ -87,6 +89,11 @@ enum Command {
     Import {
         #[command(subcommand)]
         command: commands::ImportCommand,
+    },
+    /// Exports to CSV on standard output (SPEC 2.10).
+    Export {
+        #[command(subcommand)]
+        command: commands::ExportCommand,
     },
 }
 

@@ -157,6 +157,23 @@ impl Db {
         })
     }
 
+    /// A connection in a read-only transaction: every statement sees the same snapshot of the
+    /// store (SQLite: a deferred transaction on a reader; PostgreSQL: `REPEATABLE READ READ
+    /// ONLY`), for reads made of several statements that must agree (an export's count and its
+    /// rows). End it with [`Conn::commit`]; dropped, it rolls back.
+    pub async fn read_snapshot(&self) -> Result<Conn> {
+        let mut c = self.read().await?;
+        match c.engine() {
+            Engine::Sqlite => c.batch("BEGIN").await?,
+            Engine::Postgres => {
+                c.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
+        }
+        c.in_tx = true;
+        Ok(c)
+    }
+
     /// A connection in a write transaction (`BEGIN IMMEDIATE` on SQLite, so the transaction holds
     /// the write lock from its first statement). Commit with [`Conn::commit`].
     pub async fn begin(&self) -> Result<Conn> {
@@ -397,6 +414,9 @@ impl Drop for Conn {
         match self.kind.take() {
             Some(Kind::SqliteWrite(w)) => {
                 let _ = w.execute_batch("ROLLBACK");
+            }
+            Some(Kind::SqliteRead(r)) => {
+                let _ = r.conn().execute_batch("ROLLBACK");
             }
             Some(Kind::Postgres(obj)) => {
                 // Roll back before the connection goes back to the pool; without a runtime the

@@ -13,6 +13,7 @@ pub mod billing_groups;
 pub mod customers;
 mod db;
 mod error;
+pub mod exports;
 mod migrate;
 mod notify;
 pub mod orders;

@@ -319,6 +319,8 @@ pub struct SubscriptionFilter {
     pub statuses: Vec<String>,
     /// Customer.
     pub customer_id: Option<String>,
+    /// Any of these customers (the export's `customerIds`); empty: no restriction.
+    pub customer_ids: Vec<String>,
     /// Order.
     pub order_id: Option<String>,
     /// Current asset.
@@ -362,6 +364,14 @@ pub fn list_query(
     limit: u64,
 ) -> Scoped<sea_query::SelectStatement> {
     let mut q = select(tenant_id);
+    apply_filter(&mut q, f);
+    let (col, _) = sort.column();
+    page::keyset(&mut q, col, "rental_id", false, dir, after, limit);
+    q
+}
+
+/// Adds the conditions of `f` to a statement over the subscriptions table.
+pub fn apply_filter(q: &mut sea_query::SelectStatement, f: &SubscriptionFilter) {
     match f.statuses.len() {
         0 => {}
         1 => {
@@ -382,6 +392,9 @@ pub fn list_query(
             q.and_where(Expr::col(col).eq(v.as_str()));
         }
     }
+    if !f.customer_ids.is_empty() {
+        q.and_where(Expr::col("customer_id").is_in(f.customer_ids.iter().map(String::as_str)));
+    }
     if let Some(d) = &f.start_date_from {
         q.and_where(Expr::col("start_date").gte(d.as_str()));
     }
@@ -394,9 +407,6 @@ pub fn list_query(
     if let Some(d) = &f.end_date_to {
         q.and_where(Expr::col("end_date").lte(d.as_str()));
     }
-    let (col, _) = sort.column();
-    page::keyset(&mut q, col, "rental_id", false, dir, after, limit);
-    q
 }
 
 /// A page of subscriptions.

@@ -12,6 +12,7 @@ pub mod billing_groups;
 pub mod catalog;
 pub mod catalog_input;
 pub mod customers;
+pub mod exports;
 pub mod orders;
 pub mod orders_input;
 pub mod payments;

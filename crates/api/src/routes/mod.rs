@@ -3,6 +3,7 @@
 mod assets;
 mod billing_groups;
 mod customers;
+mod exports;
 mod health;
 mod orders;
 mod payments;
@@ -54,6 +55,7 @@ pub(crate) fn typed() -> OpenApiRouter<AppState> {
         .merge(payments::routes())
         .merge(billing_groups::routes())
         .merge(reports::routes())
+        .merge(exports::routes())
 }
 
 /// Every route: the typed `/v1` operations (the same handlers `/openapi.json` is generated from,

@@ -13,6 +13,7 @@ mod corrupt;
 mod customers;
 mod demo;
 mod endings;
+mod exports;
 mod imports;
 mod isolation;
 mod jobs;
