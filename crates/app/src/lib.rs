@@ -15,6 +15,7 @@ pub mod demo;
 pub mod endings;
 pub mod error;
 pub mod exports;
+pub mod files;
 pub mod fulfilment;
 pub mod input;
 pub mod jobs;
@@ -90,6 +91,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// Resolved API keys of this process.
     pub keys: Arc<keycache::KeyCache>,
+    /// File content storage and the URL-signing key (SPEC §2.9).
+    pub files: files::FileStorage,
 }
 
 impl App {
@@ -104,7 +107,14 @@ impl App {
             db,
             clock,
             keys: Arc::new(keycache::KeyCache::new(mode)),
+            files: files::FileStorage::in_memory(),
         }
+    }
+
+    /// The same application with its file content in `files`.
+    pub fn with_files(mut self, files: files::FileStorage) -> Self {
+        self.files = files;
+        self
     }
 
     /// On PostgreSQL, starts listening for credential changes made by any process, which enables

@@ -302,7 +302,7 @@ pub async fn run(url: String, cmd: Command) -> AnyResult {
 }
 
 async fn serve(url: &str, addr: &str, jobs_interval: u64) -> AnyResult {
-    let app = open(url).await?;
+    let app = open(url).await?.with_files(file_storage()?);
     if admin::list_tenants(&app).await?.is_empty() {
         let t = admin::create_tenant(&app, "Default", "EUR", None).await?;
         let k = admin::create_key(&app, &t.tenant_id, "Default key", KeyScope::All).await?;
@@ -474,6 +474,28 @@ async fn keys(app: &App, cmd: KeyCommand) -> AnyResult {
         }
     }
     Ok(())
+}
+
+/// The file storage of `serve` (SPEC §2.9): the local directory `FLEXPORTAL_FILES_DIR` (default
+/// `./data/files`), URLs signed with `FLEXPORTAL_FILES_SECRET` when set (else a secret kept in the
+/// store, shared by every server on it), uploads limited to `FLEXPORTAL_FILES_MAX_BYTES` (default
+/// 25 MiB).
+fn file_storage() -> Result<flexportal_app::files::FileStorage, Box<dyn std::error::Error>> {
+    let dir = std::env::var("FLEXPORTAL_FILES_DIR").unwrap_or_else(|_| "data/files".into());
+    let mut fs = flexportal_app::files::FileStorage::local(std::path::Path::new(&dir))
+        .map_err(|e| format!("files directory {dir}: {e}"))?;
+    if let Ok(secret) = std::env::var("FLEXPORTAL_FILES_SECRET")
+        && !secret.is_empty()
+    {
+        fs = fs.with_secret(&secret);
+    }
+    if let Ok(max) = std::env::var("FLEXPORTAL_FILES_MAX_BYTES") {
+        fs =
+            fs.with_max_upload_bytes(max.parse().map_err(|_| {
+                format!("FLEXPORTAL_FILES_MAX_BYTES={max} is not a number of bytes")
+            })?);
+    }
+    Ok(fs)
 }
 
 pub(crate) async fn context(

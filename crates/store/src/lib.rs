@@ -14,6 +14,7 @@ pub mod customers;
 mod db;
 mod error;
 pub mod exports;
+pub mod files;
 mod migrate;
 mod notify;
 pub mod orders;

@@ -57,13 +57,19 @@ pub struct TestApp {
     /// Engine in use.
     pub engine: EngineKind,
     sqlite_dir: Option<std::path::PathBuf>,
+    /// Where this application keeps file content.
+    pub files_dir: std::path::PathBuf,
 }
+
+/// The upload limit of test applications, bytes (small, so the limit is cheap to exceed).
+pub const FILES_MAX_UPLOAD: u64 = 1024 * 1024;
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(dir) = &self.sqlite_dir {
             let _ = std::fs::remove_dir_all(dir);
         }
+        let _ = std::fs::remove_dir_all(&self.files_dir);
     }
 }
 
@@ -215,7 +221,15 @@ impl TestApp {
     pub async fn new(engine: EngineKind) -> Option<TestApp> {
         let (db, sqlite_dir) = open_db(engine).await?;
         let clock = Arc::new(ManualClock::new(T0));
-        let app = App::new(db, clock.clone());
+        // File content in a directory of its own, as `serve` keeps it under ./data/files.
+        let files_dir = std::env::temp_dir().join(format!(
+            "flexportal-files-{}",
+            flexportal_domain::ids::random_token(10)
+        ));
+        let files = flexportal_app::files::FileStorage::local(&files_dir)
+            .expect("create the files directory")
+            .with_max_upload_bytes(FILES_MAX_UPLOAD);
+        let app = App::new(db, clock.clone()).with_files(files);
         // As `serve` does: on PostgreSQL the key cache follows the credential notifications.
         if app.watch_credentials().is_some() {
             let ready = async {
@@ -243,6 +257,7 @@ impl TestApp {
             },
             engine,
             sqlite_dir,
+            files_dir,
         };
         t.tenant = t.new_tenant("EUR").await;
         Some(t)

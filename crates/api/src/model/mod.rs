@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod catalog_input;
 pub mod customers;
 pub mod exports;
+pub mod files;
 pub mod orders;
 pub mod orders_input;
 pub mod payments;

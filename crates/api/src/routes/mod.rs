@@ -4,6 +4,7 @@ mod assets;
 mod billing_groups;
 mod customers;
 mod exports;
+mod files;
 mod health;
 mod orders;
 mod payments;
@@ -56,6 +57,7 @@ pub(crate) fn typed() -> OpenApiRouter<AppState> {
         .merge(billing_groups::routes())
         .merge(reports::routes())
         .merge(exports::routes())
+        .merge(files::routes())
 }
 
 /// Every route: the typed `/v1` operations (the same handlers `/openapi.json` is generated from,
@@ -67,6 +69,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(health::openapi))
+        .route(
+            "/files/{fileId}/content",
+            get(files::content).put(files::content),
+        )
         .merge(docs())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -14,6 +14,7 @@ mod customers;
 mod demo;
 mod endings;
 mod exports;
+mod files;
 mod imports;
 mod isolation;
 mod jobs;

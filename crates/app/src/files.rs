@@ -1,0 +1,601 @@
+//! Files (SPEC §2.9): metadata in the store, content in object storage behind the
+//! [`object_store`] port (a local directory by default, `./data/files/`), and signed, expiring
+//! URLs served by this server under `/files/{fileId}/content`.
+//!
+//! A URL carries the business unit (`t`), the action (`a`: `view`, `download` or `upload`), the
+//! expiry (`e`, epoch milliseconds) and a signature (`s`): HMAC-SHA256 with the server secret over
+//! the HTTP method, the path, the file id, the unit, the action and the expiry. A URL that is
+//! expired, altered in any part, or used for another unit's file answers 403 and serves or writes
+//! nothing. Uploads accept one `PUT` of at most [`FileStorage::max_upload_bytes`] bytes of the
+//! declared content type, which must be one of [`UPLOAD_TYPES`].
+
+use std::sync::Arc;
+
+use flexportal_domain::ids::{new_id, random_token};
+use flexportal_store::files::{self, FileFilter, FileRecord};
+use hmac::{KeyInit, Mac};
+use object_store::ObjectStore;
+use object_store::path::Path as ObjectPath;
+use serde_json::{Map, Value};
+use tokio::sync::OnceCell;
+
+use crate::error::{AppError, AppResult};
+use crate::input::body_object;
+use crate::list::Query;
+use crate::{App, TenantContext};
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+/// Content types an upload may declare.
+pub const UPLOAD_TYPES: &[&str] = &[
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/webp",
+    "text/plain",
+    "text/csv",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+];
+
+/// Default upload limit: 25 MiB.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 25 * 1024 * 1024;
+
+/// Where file content lives, and the key that signs file URLs.
+#[derive(Clone)]
+pub struct FileStorage {
+    store: Arc<dyn ObjectStore>,
+    /// Largest upload accepted, bytes.
+    pub max_upload_bytes: u64,
+    secret: Arc<OnceCell<Vec<u8>>>,
+    fixed_secret: Option<Vec<u8>>,
+}
+
+impl FileStorage {
+    /// Content in memory (lost on exit): the default of [`App::new`] until a real storage is set.
+    pub fn in_memory() -> Self {
+        Self::over(Arc::new(object_store::memory::InMemory::new()))
+    }
+
+    /// Content under the local directory `dir` (created if missing). Errors: the directory cannot
+    /// be created.
+    pub fn local(dir: &std::path::Path) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)
+            .map_err(std::io::Error::other)?;
+        Ok(Self::over(Arc::new(fs)))
+    }
+
+    /// Content in any object store.
+    pub fn over(store: Arc<dyn ObjectStore>) -> Self {
+        FileStorage {
+            store,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            secret: Arc::new(OnceCell::new()),
+            fixed_secret: None,
+        }
+    }
+
+    /// Signs URLs with `secret` instead of the secret kept in the store (`FLEXPORTAL_FILES_SECRET`:
+    /// an operator's own key, or one rotated by changing it, which ends every URL handed out).
+    pub fn with_secret(mut self, secret: &str) -> Self {
+        self.fixed_secret = Some(secret.as_bytes().to_vec());
+        self
+    }
+
+    /// Sets the upload limit in bytes.
+    pub fn with_max_upload_bytes(mut self, bytes: u64) -> Self {
+        self.max_upload_bytes = bytes;
+        self
+    }
+}
+
+/// What a URL lets its holder do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// `GET`, content served inline.
+    View,
+    /// `GET`, content served as an attachment with the stored file name.
+    Download,
+    /// One `PUT` of the content.
+    Upload,
+}
+
+impl Action {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::View => "view",
+            Action::Download => "download",
+            Action::Upload => "upload",
+        }
+    }
+    fn parse(s: &str) -> Option<Action> {
+        Some(match s {
+            "view" => Action::View,
+            "download" => Action::Download,
+            "upload" => Action::Upload,
+            _ => return None,
+        })
+    }
+    fn method(self) -> &'static str {
+        match self {
+            Action::Upload => "PUT",
+            _ => "GET",
+        }
+    }
+}
+
+async fn secret(app: &App) -> AppResult<Vec<u8>> {
+    let fs = &app.files;
+    if let Some(s) = &fs.fixed_secret {
+        return Ok(s.clone());
+    }
+    fs.secret
+        .get_or_try_init(|| async {
+            let mut c = app.db.begin().await?;
+            let s = files::server_secret(&mut c, "file_urls", &random_token(48), app.now()).await?;
+            c.commit().await?;
+            Ok::<_, AppError>(s.into_bytes())
+        })
+        .await
+        .cloned()
+}
+
+/// The content path of a file's URLs.
+pub fn content_path(file_id: &str) -> String {
+    format!("/files/{file_id}/content")
+}
+
+fn mac(key: &[u8], action: Action, file_id: &str, tenant: &str, expires: i64) -> HmacSha256 {
+    let mut m = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
+    m.update(
+        format!(
+            "{}\n{}\n{file_id}\n{tenant}\n{}\n{expires}",
+            action.method(),
+            content_path(file_id),
+            action.as_str()
+        )
+        .as_bytes(),
+    );
+    m
+}
+
+/// A signed URL: the path and query to append to the server's base URL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignedUrl {
+    /// `/files/<fileId>/content?t=…&a=…&e=…&s=…`.
+    pub path_and_query: String,
+    /// Expiry, epoch milliseconds.
+    pub expires_at: i64,
+    /// The file.
+    pub file: FileRecord,
+}
+
+async fn sign(app: &App, file: FileRecord, action: Action, minutes: i64) -> AppResult<SignedUrl> {
+    let key = secret(app).await?;
+    let expires = app.now() + minutes * 60_000;
+    let sig = hex::encode(
+        mac(&key, action, &file.file_id, &file.tenant_id, expires)
+            .finalize()
+            .into_bytes(),
+    );
+    Ok(SignedUrl {
+        path_and_query: format!(
+            "{}?t={}&a={}&e={expires}&s={sig}",
+            content_path(&file.file_id),
+            file.tenant_id,
+            action.as_str()
+        ),
+        expires_at: expires,
+        file,
+    })
+}
+
+/// A signed URL of `file` for `action`, valid `minutes` (1–1440): what generateContract and the
+/// export hand out for their new files.
+pub async fn signed_url(
+    app: &App,
+    file: FileRecord,
+    action: Action,
+    minutes: i64,
+) -> AppResult<SignedUrl> {
+    sign(app, file, action, minutes).await
+}
+
+fn forbidden() -> AppError {
+    AppError::new(403, "FORBIDDEN", "The URL is invalid or has expired")
+}
+
+/// Checks a signed URL's query for `file_id` and the request's method; returns the file and the
+/// action. Errors: 403 `FORBIDDEN` for a missing, altered or expired signature, a method the
+/// action does not allow, or a file the unit does not have.
+pub async fn verify(
+    app: &App,
+    file_id: &str,
+    method: &str,
+    q: &Query,
+) -> AppResult<(FileRecord, Action)> {
+    let (Some(tenant), Some(action), Some(expires), Some(sig)) = (
+        q.get("t"),
+        q.get("a").and_then(|a| Action::parse(a)),
+        q.get("e").and_then(|e| e.parse::<i64>().ok()),
+        q.get("s").and_then(|s| hex::decode(s).ok()),
+    ) else {
+        return Err(forbidden());
+    };
+    let key = secret(app).await?;
+    if mac(&key, action, file_id, tenant, expires)
+        .verify_slice(&sig)
+        .is_err()
+        || action.method() != method
+        || app.now() > expires
+    {
+        return Err(forbidden());
+    }
+    let mut c = app.db.read().await?;
+    let file = files::get(&mut c, tenant, file_id, false)
+        .await?
+        .ok_or_else(forbidden)?;
+    Ok((file, action))
+}
+
+/// A file's content, chunk by chunk.
+pub type ContentStream =
+    futures_util::stream::BoxStream<'static, object_store::Result<bytes::Bytes>>;
+
+/// The content of a file as a stream of chunks. Errors: 404 `NOT_FOUND` when the storage has no
+/// content for it (an upload that never completed), 500 when the storage fails.
+pub async fn read(app: &App, file: &FileRecord) -> AppResult<ContentStream> {
+    let path = ObjectPath::from(file.storage_path.as_str());
+    match app.files.store.get(&path).await {
+        Ok(r) => Ok(r.into_stream()),
+        Err(object_store::Error::NotFound { .. }) => Err(AppError::not_found("File content")),
+        Err(e) => Err(AppError::Internal(format!("file storage: {e}"))),
+    }
+}
+
+/// Stores the one upload of `file`: `content_type` must be the declared one (else 400
+/// `VALIDATION_ERROR`), the content at most the upload limit (else 413 `PAYLOAD_TOO_LARGE`); a file
+/// that already has content answers 409 `UPLOAD_COMPLETE`. Records the size.
+pub async fn upload(
+    app: &App,
+    file: &FileRecord,
+    content_type: Option<&str>,
+    body: bytes::Bytes,
+) -> AppResult<FileRecord> {
+    if content_type.map(|c| c.split(';').next().unwrap_or("").trim()) != Some(&file.content_type) {
+        return Err(AppError::field(
+            "Content-Type",
+            "invalid_enum_value",
+            format!("The upload was declared as {}", file.content_type),
+        ));
+    }
+    if body.len() as u64 > app.files.max_upload_bytes {
+        return Err(too_large(app));
+    }
+    if file.file_size > 0 {
+        return Err(AppError::conflict(
+            "UPLOAD_COMPLETE",
+            "The file was already uploaded",
+        ));
+    }
+    let size = body.len() as i64;
+    let path = ObjectPath::from(file.storage_path.as_str());
+    app.files
+        .store
+        .put(&path, body.into())
+        .await
+        .map_err(|e| AppError::Internal(format!("file storage: {e}")))?;
+    let mut c = app.db.begin().await?;
+    let done =
+        files::complete_upload(&mut c, &file.tenant_id, &file.file_id, size, app.now()).await?;
+    if !done {
+        return Err(AppError::conflict(
+            "UPLOAD_COMPLETE",
+            "The file was already uploaded",
+        ));
+    }
+    let stored = files::get(&mut c, &file.tenant_id, &file.file_id, false)
+        .await?
+        .ok_or_else(|| AppError::not_found("File"))?;
+    c.commit().await?;
+    Ok(stored)
+}
+
+/// 413 `PAYLOAD_TOO_LARGE` naming the upload limit.
+pub fn too_large(app: &App) -> AppError {
+    AppError::new(
+        413,
+        "PAYLOAD_TOO_LARGE",
+        format!(
+            "Uploads are limited to {} bytes",
+            app.files.max_upload_bytes
+        ),
+    )
+}
+
+/// The file `file_id` of the caller's unit. Errors: 404 `NOT_FOUND`.
+pub async fn get(app: &App, ctx: &TenantContext, file_id: &str) -> AppResult<FileRecord> {
+    let mut c = app.db.read().await?;
+    files::get(&mut c, &ctx.tenant_id, file_id, false)
+        .await?
+        .ok_or_else(|| AppError::not_found("File"))
+}
+
+/// A page of listFiles: the files, and the limit and offset applied.
+#[derive(Debug, Clone)]
+pub struct FileList {
+    /// Newest first.
+    pub files: Vec<FileRecord>,
+    /// Items per page, 1–100.
+    pub limit: u64,
+    /// Files skipped.
+    pub offset: u64,
+    /// The `orderId` filter, as given.
+    pub order_id: Option<String>,
+    /// The `type` filter, as given.
+    pub file_type: Option<String>,
+}
+
+const FILE_TYPES: [&str; 4] = ["contract", "invoice", "document", "attachment"];
+
+/// listFiles (SPEC §2.9): filters `orderId`, `type`, `customerId`; `limit` (default 50, 1–100) and
+/// `offset` (default 0); newest first. Errors: 400 `VALIDATION_ERROR` for a bad `limit`, `offset`
+/// or `type`.
+pub async fn list(app: &App, ctx: &TenantContext, q: &Query) -> AppResult<FileList> {
+    let number = |key: &str, default: u64, min: u64, max: u64| -> AppResult<u64> {
+        match q.get(key) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| {
+                    AppError::field(
+                        key,
+                        "invalid_number",
+                        format!("Expected an integer {min}–{max}"),
+                    )
+                }),
+        }
+    };
+    let limit = number("limit", 50, 1, 100)?;
+    let offset = number("offset", 0, 0, 1_000_000)?;
+    let file_type = crate::list::text_filter(q, "type");
+    if let Some(t) = &file_type
+        && !FILE_TYPES.contains(&t.as_str())
+    {
+        return Err(AppError::field(
+            "type",
+            "invalid_enum_value",
+            format!("type must be one of: {}", FILE_TYPES.join(", ")),
+        ));
+    }
+    let filter = FileFilter {
+        order_id: crate::list::text_filter(q, "orderId"),
+        file_type: file_type.clone(),
+        customer_id: crate::list::text_filter(q, "customerId"),
+    };
+    let mut c = app.db.read().await?;
+    let found = files::list(&mut c, &ctx.tenant_id, &filter, limit, offset).await?;
+    Ok(FileList {
+        files: found,
+        limit,
+        offset,
+        order_id: filter.order_id,
+        file_type,
+    })
+}
+
+/// deleteFile (SPEC §2.9): removes the record; with `deleteFromStorage` (default `true`) first the
+/// stored object. Errors: 404 `NOT_FOUND`; 400 `VALIDATION_ERROR` for a non-boolean flag; 500
+/// `DELETE_FAILED` when the storage refuses, and the record is kept so the delete can be retried.
+pub async fn delete(app: &App, ctx: &TenantContext, file_id: &str, body: &Value) -> AppResult<()> {
+    let from_storage = match body {
+        Value::Null => true,
+        _ => match body_object(body)?.get("deleteFromStorage") {
+            None | Some(Value::Null) => true,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                return Err(AppError::field(
+                    "deleteFromStorage",
+                    "invalid_type",
+                    "Expected a boolean",
+                ));
+            }
+        },
+    };
+    let mut c = app.db.begin().await?;
+    let file = files::get(&mut c, &ctx.tenant_id, file_id, true)
+        .await?
+        .ok_or_else(|| AppError::not_found("File"))?;
+    if from_storage {
+        match app
+            .files
+            .store
+            .delete(&ObjectPath::from(file.storage_path.as_str()))
+            .await
+        {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => {
+                tracing::error!(error = %e, file = file_id, "file storage refused a delete");
+                return Err(AppError::new(
+                    500,
+                    "DELETE_FAILED",
+                    "The stored file could not be removed; the record is kept, retry the delete",
+                ));
+            }
+        }
+    }
+    files::delete(&mut c, &ctx.tenant_id, file_id).await?;
+    c.commit().await?;
+    Ok(())
+}
+
+/// A file name safe as the last segment of an object key: path separators and control characters
+/// become `_`, at most 200 characters; empty becomes `file`.
+pub fn safe_filename(name: &str) -> String {
+    let cleaned: String = name
+        .trim()
+        .chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .take(200)
+        .collect();
+    match cleaned.trim_matches('.') {
+        "" => "file".to_string(),
+        _ => cleaned,
+    }
+}
+
+/// Creates a file record (content to follow) for the caller's unit: `order` links it (and its
+/// customer), the object key is `tenants/<tenantId>/files/<fileId>/<filename>`.
+#[allow(clippy::too_many_arguments)]
+pub async fn create_record(
+    c: &mut flexportal_store::Conn,
+    app: &App,
+    ctx: &TenantContext,
+    order: Option<&flexportal_store::orders::OrderRecord>,
+    file_type: &str,
+    category: &str,
+    filename: &str,
+    content_type: &str,
+    metadata: Map<String, Value>,
+) -> AppResult<FileRecord> {
+    let now = app.now();
+    let file_id = new_id("file", now);
+    let filename = safe_filename(filename);
+    let customer_id = order.map(|o| o.customer_id.clone()).or_else(|| {
+        metadata
+            .get("customerId")
+            .and_then(Value::as_str)
+            .map(String::from)
+    });
+    let f = FileRecord {
+        tenant_id: ctx.tenant_id.clone(),
+        storage_path: format!("tenants/{}/files/{file_id}/{filename}", ctx.tenant_id),
+        file_id,
+        order_id: order.map(|o| o.order_id.clone()).unwrap_or_default(),
+        customer_id,
+        file_type: file_type.to_string(),
+        category: category.to_string(),
+        original_filename: (category == "uploaded").then(|| filename.clone()),
+        filename,
+        content_type: content_type.to_string(),
+        file_size: 0,
+        uploaded_by: ctx.actor.user_id.clone(),
+        metadata: Value::Object(metadata).to_string(),
+        created_at: now,
+        updated_at: now,
+    };
+    files::insert(c, &f).await?;
+    Ok(f)
+}
+
+/// getFileUrl (SPEC §2.9): `action` `view` (default), `download` or `upload`; `expiresInMinutes`
+/// 1–1440 (default 60). View and download need `fileId` (404 `NOT_FOUND` when unknown). Upload
+/// needs `fileName` and `contentType` (one of [`UPLOAD_TYPES`]), takes `orderId` (400
+/// `ORDER_NOT_FOUND` when unknown) and `type` (default `document`), and creates the file record
+/// (`uploaded`, size 0). Errors: 400 `VALIDATION_ERROR` naming each bad field.
+pub async fn url(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<SignedUrl> {
+    let obj = body_object(body)?;
+    let mut errors = Vec::new();
+    let mut f = crate::input::Fields::new(obj, "", &mut errors);
+    let action = match f.raw("action") {
+        None => Some(Action::View),
+        Some(Value::String(s)) => Action::parse(s).or_else(|| {
+            f.fail(
+                "action",
+                "invalid_enum_value",
+                "action must be one of: view, download, upload",
+            );
+            None
+        }),
+        Some(_) => {
+            f.fail("action", "invalid_type", "Expected a string");
+            None
+        }
+    };
+    let minutes = match f.raw("expiresInMinutes") {
+        None => 60,
+        Some(v) => match v
+            .as_i64()
+            .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+            .filter(|m| (1..=1440).contains(m))
+        {
+            Some(m) => m,
+            None => {
+                f.fail(
+                    "expiresInMinutes",
+                    "invalid_number",
+                    "Expected an integer 1–1440",
+                );
+                60
+            }
+        },
+    };
+    let file_id = f.opt_text("fileId", 200);
+    let (file_name, content_type, order_id, file_type) = if action == Some(Action::Upload) {
+        let name = f.req_text("fileName", 255);
+        let ct = f.req_text("contentType", 255);
+        if let Some(t) = &ct
+            && !UPLOAD_TYPES.contains(&t.as_str())
+        {
+            f.fail(
+                "contentType",
+                "invalid_enum_value",
+                format!("contentType must be one of: {}", UPLOAD_TYPES.join(", ")),
+            );
+        }
+        let ty = f
+            .opt_enum("type", "contract, invoice, document, attachment", |s| {
+                FILE_TYPES.contains(&s).then(|| s.to_string())
+            })
+            .unwrap_or_else(|| "document".to_string());
+        (name, ct, f.opt_text("orderId", 200), ty)
+    } else {
+        if file_id.is_none() {
+            f.fail("fileId", "required", "Required");
+        }
+        (None, None, None, String::new())
+    };
+    crate::input::check(errors)?;
+    let action = action.unwrap_or(Action::View);
+    if action != Action::Upload {
+        let file = get(app, ctx, file_id.as_deref().unwrap_or_default()).await?;
+        return sign(app, file, action, minutes).await;
+    }
+    let mut c = app.db.begin().await?;
+    let order = match &order_id {
+        None => None,
+        Some(id) => Some(
+            flexportal_store::orders::get(&mut c, &ctx.tenant_id, id, false)
+                .await?
+                .ok_or_else(|| AppError::bad_request("ORDER_NOT_FOUND", "Order not found"))?,
+        ),
+    };
+    let file = create_record(
+        &mut c,
+        app,
+        ctx,
+        order.as_ref(),
+        &file_type,
+        "uploaded",
+        file_name.as_deref().unwrap_or("file"),
+        content_type
+            .as_deref()
+            .unwrap_or("application/octet-stream"),
+        Map::new(),
+    )
+    .await?;
+    c.commit().await?;
+    sign(app, file, Action::Upload, minutes).await
+}
