@@ -85,6 +85,11 @@ impl FileStorage {
         self
     }
 
+    /// The object store holding the content.
+    pub fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
     /// Sets the upload limit in bytes.
     pub fn with_max_upload_bytes(mut self, bytes: u64) -> Self {
         self.max_upload_bytes = bytes;

@@ -10,6 +10,8 @@ pub mod assets;
 pub mod assets_import;
 pub mod billing_groups;
 pub mod consolidation;
+pub mod contract_pdf;
+pub mod contracts;
 pub mod customers;
 pub mod demo;
 pub mod endings;

@@ -43,6 +43,11 @@ pub enum TenantCommand {
         #[command(subcommand)]
         command: SettingsCommand,
     },
+    /// A business unit's contract templates (SPEC §2.9): the text of generated contract PDFs.
+    Templates {
+        #[command(subcommand)]
+        command: crate::templates::TemplateCommand,
+    },
 }
 
 /// `flexportal tenants settings …`
@@ -373,6 +378,7 @@ async fn tenants(app: &App, cmd: TenantCommand) -> AnyResult {
                 );
             }
         }
+        TenantCommand::Templates { command } => crate::templates::run(app, command).await?,
         TenantCommand::Settings { command } => match command {
             SettingsCommand::Get { tenant } => {
                 let s = admin::settings(app, &tenant).await?;

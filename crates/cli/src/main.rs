@@ -11,6 +11,7 @@
 mod commands;
 mod export;
 mod report_table;
+mod templates;
 
 /// mimalloc as the allocator: requests allocate and free many small strings from several threads,
 /// which it serves from thread-local pages without glibc's arena locks.

@@ -461,3 +461,137 @@ fn export_rentals_on_postgres() {
     };
     export_rentals(&url);
 }
+
+/// `flexportal tenants templates`: set (from a file), list, show, remove; unknown placeholders
+/// and unknown units are refused with a message.
+#[test]
+fn contract_templates_on_sqlite() {
+    let dir = scratch();
+    let url = format!("sqlite://{}", dir.join("templates.db").display());
+    let t = json(
+        &url,
+        &[
+            "tenants",
+            "create",
+            "--name",
+            "T",
+            "--currency",
+            "EUR",
+            "--json",
+        ],
+    );
+    let tenant = t["tenantId"].as_str().unwrap().to_string();
+    let file = dir.join("order.txt");
+    std::fs::write(&file, "# Vertrag\n{{customer.name}}\n{{items}}\n").unwrap();
+    let at_file = format!("@{}", file.display());
+    let (ok, out, err) = flexportal(
+        &url,
+        &[
+            "tenants",
+            "templates",
+            "set",
+            "--tenant",
+            &tenant,
+            "--id",
+            "order",
+            &at_file,
+        ],
+    );
+    assert!(
+        ok && out.contains("template order (order) saved"),
+        "{out} {err}"
+    );
+    let list = json(
+        &url,
+        &[
+            "tenants",
+            "templates",
+            "list",
+            "--tenant",
+            &tenant,
+            "--json",
+        ],
+    );
+    assert_eq!(list[0]["templateId"], "order");
+    assert_eq!(list[0]["body"], "# Vertrag\n{{customer.name}}\n{{items}}\n");
+    let (ok, out, _) = flexportal(
+        &url,
+        &[
+            "tenants",
+            "templates",
+            "show",
+            "--tenant",
+            &tenant,
+            "--id",
+            "order",
+        ],
+    );
+    assert!(ok && out.starts_with("# Vertrag"), "{out}");
+    let (ok, out, _) = flexportal(
+        &url,
+        &[
+            "tenants",
+            "templates",
+            "show",
+            "--tenant",
+            &tenant,
+            "--default",
+            "upgrade",
+        ],
+    );
+    assert!(ok && out.starts_with("# Upgrade contract"), "{out}");
+    let (ok, _, err) = flexportal(
+        &url,
+        &[
+            "tenants",
+            "templates",
+            "set",
+            "--tenant",
+            &tenant,
+            "--id",
+            "x",
+            "{{oops}}",
+        ],
+    );
+    assert!(!ok && err.contains("Unknown placeholders: oops"), "{err}");
+    let (ok, _, err) = flexportal(
+        &url,
+        &[
+            "tenants",
+            "templates",
+            "set",
+            "--tenant",
+            "bu_nope",
+            "--id",
+            "x",
+            "hi",
+        ],
+    );
+    assert!(!ok && err.contains("not found"), "{err}");
+    let (ok, _, _) = flexportal(
+        &url,
+        &[
+            "tenants",
+            "templates",
+            "remove",
+            "--tenant",
+            &tenant,
+            "--id",
+            "order",
+        ],
+    );
+    assert!(ok);
+    let list = json(
+        &url,
+        &[
+            "tenants",
+            "templates",
+            "list",
+            "--tenant",
+            &tenant,
+            "--json",
+        ],
+    );
+    assert_eq!(list, serde_json::json!([]));
+    let _ = std::fs::remove_dir_all(dir);
+}

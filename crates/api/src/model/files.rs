@@ -202,3 +202,41 @@ pub struct FileUrl {
     #[schema(nullable = false)]
     pub file_id: Option<String>,
 }
+
+/// Body of generateContract.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct GenerateContractBody {
+    /// The order (must exist, else `ORDER_NOT_FOUND`).
+    #[schema(min_length = 1)]
+    pub order_id: String,
+    /// `order`, `extension` or `upgrade` (default from the order's type).
+    pub contract_type: Option<String>,
+    /// A template of the business unit (else `TEMPLATE_NOT_FOUND`); default: the unit's template
+    /// named after the contract type, or the built-in one.
+    pub template_id: Option<String>,
+}
+
+/// generateContract: 201 with the new file and a 60-minute download URL.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ContractGenerated {
+    /// Always `true`.
+    pub success: bool,
+    /// Human text.
+    pub message: &'static str,
+    /// The new file.
+    pub file_id: String,
+    /// The order.
+    pub order_id: String,
+    /// Business unit.
+    pub tenant_id: String,
+    /// `contract-<orderId>.pdf`.
+    pub file_name: String,
+    /// Signed download URL, valid 60 minutes.
+    #[schema(format = "uri")]
+    pub download_url: String,
+    /// When the URL expires.
+    pub expires_at: Instant,
+}

@@ -14,7 +14,8 @@ use crate::auth::Ctx;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Params, read_limited};
 use crate::model::files::{
-    DeleteFileBody, File, FileDeleted, FileFilters, FileList, FileListQuery, FileUrl, FileUrlBody,
+    ContractGenerated, DeleteFileBody, File, FileDeleted, FileFilters, FileList, FileListQuery,
+    FileUrl, FileUrlBody, GenerateContractBody,
 };
 use crate::model::{ErrorEnvelope, TenantHeader};
 use crate::routes::CommonErrors;
@@ -24,6 +25,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(url))
+        .routes(routes!(generate_contract))
         .routes(routes!(get, delete))
 }
 
@@ -159,6 +161,43 @@ pub(crate) async fn url(
     let upload = body.get("action").and_then(|a| a.as_str()) == Some("upload");
     let signed = uc::url(&s.app, &ctx, &body).await?;
     Ok(Json(file_url(&headers, signed, upload)))
+}
+
+/// generateContract: a PDF contract for an order from the unit's template, stored as a new file.
+#[utoipa::path(
+    post, path = "/v1/files/contracts/generate", operation_id = "generateContract", tag = "Files",
+    summary = "Generate a contract",
+    description = "Generates a PDF contract for an order using tenant-configured templates.",
+    params(TenantHeader),
+    request_body = GenerateContractBody,
+    responses(
+        (status = 201, description = "Contract generated", body = ContractGenerated),
+        (status = 400, description = "Invalid body (`VALIDATION_ERROR`), unknown order \
+            (`ORDER_NOT_FOUND`) or template (`TEMPLATE_NOT_FOUND`)", body = ErrorEnvelope),
+        CommonErrors,
+    ),
+)]
+pub(crate) async fn generate_contract(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<(axum::http::StatusCode, Json<ContractGenerated>), ApiError> {
+    let signed = flexportal_app::contracts::generate(&s.app, &ctx, &body).await?;
+    let url = file_url(&headers, signed.clone(), false);
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(ContractGenerated {
+            success: true,
+            message: "Contract generated",
+            file_id: signed.file.file_id.clone(),
+            order_id: signed.file.order_id.clone(),
+            tenant_id: signed.file.tenant_id.clone(),
+            file_name: signed.file.filename.clone(),
+            download_url: url.url,
+            expires_at: crate::model::Instant(signed.expires_at),
+        }),
+    ))
 }
 
 /// `Content-Disposition` with the file name (RFC 6266: an ASCII fallback and the UTF-8 name).

@@ -9,6 +9,7 @@ mod billing_groups;
 mod compat;
 mod composition;
 mod concurrency;
+mod contracts;
 mod corrupt;
 mod customers;
 mod demo;
