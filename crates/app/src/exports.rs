@@ -301,8 +301,17 @@ impl Summary {
     }
 }
 
+/// The copy of an export being written to file storage as it is streamed.
+struct StoredCopy {
+    app: App,
+    file: flexportal_store::files::FileRecord,
+    writer: object_store::WriteMultipart,
+    bytes: i64,
+}
+
 /// An export in progress: one read snapshot, the header, and where the next chunk starts.
 pub struct Export {
+    copy: Option<StoredCopy>,
     conn: Option<Conn>,
     tenant_id: String,
     currency: String,
@@ -367,6 +376,7 @@ pub async fn prepare(
         }
     }
     Ok(Export {
+        copy: None,
         conn: Some(conn),
         tenant_id: ctx.tenant_id.clone(),
         currency: ctx.currency.code().to_string(),
@@ -385,6 +395,49 @@ impl Export {
     /// Rows the export holds (counted in its snapshot).
     pub fn total(&self) -> i64 {
         self.total
+    }
+
+    /// Also writes the CSV, as it is produced, to a new file of the unit (`document`,
+    /// `generated`, `filename`, `text/csv`; its size is recorded when the last chunk is written)
+    /// and returns a 60-minute signed download URL of it (SPEC §2.10 `downloadUrl`). Errors: 500
+    /// when the storage or the store fails.
+    pub async fn store_copy(
+        &mut self,
+        app: &App,
+        ctx: &TenantContext,
+        filename: &str,
+    ) -> AppResult<crate::files::SignedUrl> {
+        let mut metadata = Map::new();
+        metadata.insert("export".into(), Value::from("rentals"));
+        metadata.insert("filters".into(), self.filters_json());
+        let mut tx = app.db.begin().await?;
+        let file = crate::files::create_record(
+            &mut tx,
+            app,
+            ctx,
+            None,
+            "document",
+            "generated",
+            filename,
+            "text/csv",
+            metadata,
+        )
+        .await?;
+        tx.commit().await?;
+        let path = object_store::path::Path::from(file.storage_path.as_str());
+        let upload = app
+            .files
+            .store()
+            .put_multipart(&path)
+            .await
+            .map_err(|e| AppError::Internal(format!("file storage: {e}")))?;
+        self.copy = Some(StoredCopy {
+            app: app.clone(),
+            file: file.clone(),
+            writer: object_store::WriteMultipart::new(upload),
+            bytes: 0,
+        });
+        crate::files::signed_url(app, file, crate::files::Action::Download, 60).await
     }
 
     /// The normalised filters applied (see [`ExportRequest::filters_json`]).
@@ -481,6 +534,32 @@ impl Export {
             }
         }
         let bytes = w.into_inner().map_err(|e| csv_error(e.into_error()))?;
+        if let Some(copy) = self.copy.as_mut() {
+            copy.writer.write(&bytes);
+            copy.bytes += bytes.len() as i64;
+            copy.writer
+                .wait_for_capacity(4)
+                .await
+                .map_err(|e| AppError::Internal(format!("file storage: {e}")))?;
+        }
+        if self.done
+            && let Some(copy) = self.copy.take()
+        {
+            copy.writer
+                .finish()
+                .await
+                .map_err(|e| AppError::Internal(format!("file storage: {e}")))?;
+            let mut tx = copy.app.db.begin().await?;
+            flexportal_store::files::complete_upload(
+                &mut tx,
+                &copy.file.tenant_id,
+                &copy.file.file_id,
+                copy.bytes,
+                copy.app.now(),
+            )
+            .await?;
+            tx.commit().await?;
+        }
         Ok(Some(bytes))
     }
 

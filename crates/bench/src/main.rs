@@ -28,6 +28,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod catalog;
 mod dataset;
 mod export;
+mod files;
 mod fulfil;
 mod groups;
 mod http;
@@ -100,6 +101,8 @@ enum Scenario {
     Portfolio(portfolio::PortfolioArgs),
     /// The rentals export of an existing store's unit (optionally grown by copies) to a file.
     Export(export::ExportArgs),
+    /// Signed download of a large file against a disk read; contract PDFs per second.
+    Files(files::FilesArgs),
 }
 
 /// The machine's load average (`/proc/loadavg`), printed with each scenario: other processes
@@ -136,5 +139,6 @@ fn main() {
         Scenario::Groups(args) => groups::run(args),
         Scenario::Portfolio(args) => portfolio::run(args),
         Scenario::Export(args) => export::run(args),
+        Scenario::Files(args) => files::run(args),
     }
 }

@@ -67,6 +67,11 @@ pub struct RentalsExport {
     /// The normalised filters applied.
     #[schema(value_type = Object)]
     pub filters: serde_json::Value,
+    /// Signed URL of the same CSV, stored as a file of the unit; valid 60 minutes.
+    #[schema(format = "uri")]
+    pub download_url: String,
+    /// When `downloadUrl` expires.
+    pub expires_at: Instant,
     /// The CSV text.
     pub csv_data: String,
     /// Rows.

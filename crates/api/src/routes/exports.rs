@@ -51,13 +51,16 @@ const MARKER: &str = "\u{1}csvData\u{1}";
 pub(crate) async fn rentals(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
+    headers: axum::http::HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let export = uc::rentals(&s.app, &ctx, &body).await?;
+    let mut export = uc::rentals(&s.app, &ctx, &body).await?;
     let now = s.app.now();
     let exponent = ctx.exponent();
     let filters = export.filters_json();
     let filename = uc::filename(today_in(&ctx.time_zone, now));
+    let copy = export.store_copy(&s.app, &ctx, &filename).await?;
+    let download_url = crate::routes::files::file_url(&headers, copy, false);
     let envelope = move |summary: Summary| -> Result<String, String> {
         let money = |v: i128| {
             i64::try_from(v)
@@ -69,6 +72,8 @@ pub(crate) async fn rentals(
             filename: filename.clone(),
             generated_at: Instant(now),
             filters: filters.clone(),
+            download_url: download_url.url.clone(),
+            expires_at: Instant(download_url.expires_at),
             csv_data: MARKER.to_string(),
             total_records: summary.rows,
             total_rentals: summary.rows,

@@ -4,7 +4,7 @@ mod assets;
 mod billing_groups;
 mod customers;
 mod exports;
-mod files;
+pub(crate) mod files;
 mod health;
 mod orders;
 mod payments;

@@ -3,7 +3,9 @@
 //! totals, validation, the row cap, and isolation.
 
 use flexportal_testkit::{TestApp, both_engines, examples};
+use http_body_util::BodyExt;
 use serde_json::{Value, json};
+use tower::ServiceExt;
 
 /// A product `sku` (cost 1,000.00; 12 months at 49.90, 24 at 39.90).
 async fn product(app: &TestApp, sku: &str) {
@@ -251,6 +253,33 @@ both_engines!(
         assert!(b["filename"].as_str().unwrap().ends_with(".csv"));
         assert!(b["generatedAt"].as_str().unwrap().ends_with('Z'));
         assert_eq!(b["filters"]["format"], "csv");
+        // The same CSV is kept as a file of the unit behind a 60-minute download URL.
+        let csv_text = b["csvData"].as_str().unwrap();
+        let url = b["downloadUrl"].as_str().unwrap();
+        let path = &url[url.find("/files/").unwrap()..];
+        let resp = app
+            .router
+            .clone()
+            .oneshot(
+                axum::http::Request::get(path)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let stored = resp.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(stored, csv_text.as_bytes());
+        assert!(b["expiresAt"].as_str().unwrap().ends_with('Z'));
+        let (_, files) = app.get("/v1/files?type=document").await;
+        assert_eq!(files["count"], 1);
+        let f = &files["files"][0];
+        assert_eq!(f["filename"], b["filename"]);
+        assert_eq!(
+            (f["category"].as_str(), f["contentType"].as_str()),
+            (Some("generated"), Some("text/csv"))
+        );
+        assert_eq!(f["fileSize"], csv_text.len());
     }
 );
 
