@@ -68,6 +68,48 @@ impl FileStorage {
         Ok(Self::over(Arc::new(fs)))
     }
 
+    /// Content where `url` says: a local directory (a path, or `file:///abs/path`), or an
+    /// S3-compatible bucket `s3://bucket[/prefix]` configured by the standard `AWS_*` environment
+    /// variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT` for
+    /// MinIO and others, `AWS_ALLOW_HTTP=true` for a plain-HTTP endpoint) and by `options`, which
+    /// take precedence (`("aws_endpoint", "http://127.0.0.1:9000")`, the keys of
+    /// [`object_store::aws::AmazonS3ConfigKey`]). Errors: an unknown scheme or option, a directory
+    /// that cannot be created, an S3 configuration the builder refuses.
+    pub fn from_url(url: &str, options: &[(&str, &str)]) -> std::io::Result<Self> {
+        let bad = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+        if let Some(rest) = url.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(bad(format!("{url}: no bucket")));
+            }
+            let mut b =
+                object_store::aws::AmazonS3Builder::from_env().with_url(format!("s3://{bucket}"));
+            for (k, v) in options {
+                let key: object_store::aws::AmazonS3ConfigKey =
+                    k.parse().map_err(|e| bad(format!("{k}: {e}")))?;
+                b = b.with_config(key, *v);
+            }
+            let s3 = b.build().map_err(|e| bad(format!("{url}: {e}")))?;
+            let prefix = prefix.trim_matches('/');
+            let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
+                Arc::new(s3)
+            } else {
+                Arc::new(object_store::prefix::PrefixStore::new(s3, prefix))
+            };
+            return Ok(Self::over(store));
+        }
+        if let Some((scheme, _)) = url.split_once("://")
+            && scheme != "file"
+        {
+            return Err(bad(format!(
+                "{url}: use a directory, file:///path or s3://bucket"
+            )));
+        }
+        Self::local(std::path::Path::new(
+            url.strip_prefix("file://").unwrap_or(url),
+        ))
+    }
+
     /// Content in any object store.
     pub fn over(store: Arc<dyn ObjectStore>) -> Self {
         FileStorage {

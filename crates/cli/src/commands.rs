@@ -482,14 +482,14 @@ async fn keys(app: &App, cmd: KeyCommand) -> AnyResult {
     Ok(())
 }
 
-/// The file storage of `serve` (SPEC §2.9): the local directory `FLEXPORTAL_FILES_DIR` (default
-/// `./data/files`), URLs signed with `FLEXPORTAL_FILES_SECRET` when set (else a secret kept in the
+/// The file storage of `serve` (SPEC §2.9): `FLEXPORTAL_FILES_URL` (a local directory, default
+/// `data/files`, or `s3://bucket[/prefix]` with the `AWS_*` variables), URLs signed with `FLEXPORTAL_FILES_SECRET` when set (else a secret kept in the
 /// store, shared by every server on it), uploads limited to `FLEXPORTAL_FILES_MAX_BYTES` (default
 /// 25 MiB).
 fn file_storage() -> Result<flexportal_app::files::FileStorage, Box<dyn std::error::Error>> {
-    let dir = std::env::var("FLEXPORTAL_FILES_DIR").unwrap_or_else(|_| "data/files".into());
-    let mut fs = flexportal_app::files::FileStorage::local(std::path::Path::new(&dir))
-        .map_err(|e| format!("files directory {dir}: {e}"))?;
+    let url = std::env::var("FLEXPORTAL_FILES_URL").unwrap_or_else(|_| "data/files".into());
+    let mut fs = flexportal_app::files::FileStorage::from_url(&url, &[])
+        .map_err(|e| format!("file storage FLEXPORTAL_FILES_URL={url}: {e}"))?;
     if let Ok(secret) = std::env::var("FLEXPORTAL_FILES_SECRET")
         && !secret.is_empty()
     {

@@ -219,6 +219,14 @@ impl TestApp {
     /// skipped. Each test gets its own business units, so tests sharing the PostgreSQL database
     /// never see each other's data.
     pub async fn new(engine: EngineKind) -> Option<TestApp> {
+        Self::with_storage(engine, None).await
+    }
+
+    /// As [`TestApp::new`], with file content in `files` instead of a local directory of its own.
+    pub async fn with_storage(
+        engine: EngineKind,
+        files: Option<flexportal_app::files::FileStorage>,
+    ) -> Option<TestApp> {
         let (db, sqlite_dir) = open_db(engine).await?;
         let clock = Arc::new(ManualClock::new(T0));
         // File content in a directory of its own, as `serve` keeps it under ./data/files.
@@ -226,9 +234,12 @@ impl TestApp {
             "flexportal-files-{}",
             flexportal_domain::ids::random_token(10)
         ));
-        let files = flexportal_app::files::FileStorage::local(&files_dir)
-            .expect("create the files directory")
-            .with_max_upload_bytes(FILES_MAX_UPLOAD);
+        let files = match files {
+            Some(f) => f,
+            None => flexportal_app::files::FileStorage::local(&files_dir)
+                .expect("create the files directory"),
+        }
+        .with_max_upload_bytes(FILES_MAX_UPLOAD);
         let app = App::new(db, clock.clone()).with_files(files);
         // As `serve` does: on PostgreSQL the key cache follows the credential notifications.
         if app.watch_credentials().is_some() {
@@ -532,4 +543,54 @@ macro_rules! both_engines {
             }
         }
     };
+}
+
+/// File storage in a new bucket of the S3-compatible server at `FLEXPORTAL_TEST_S3_ENDPOINT`
+/// (for example `moto_server`; CI starts one), under a prefix; `None`, said loudly, when the
+/// variable is unset, unless `FLEXPORTAL_TEST_REQUIRE_S3` is set (CI), which makes it a failure.
+pub fn s3_test_storage() -> Option<flexportal_app::files::FileStorage> {
+    let Ok(endpoint) = std::env::var("FLEXPORTAL_TEST_S3_ENDPOINT") else {
+        assert!(
+            std::env::var_os("FLEXPORTAL_TEST_REQUIRE_S3").is_none(),
+            "FLEXPORTAL_TEST_REQUIRE_S3 is set but FLEXPORTAL_TEST_S3_ENDPOINT is not"
+        );
+        eprintln!("WARNING: FLEXPORTAL_TEST_S3_ENDPOINT unset: S3 file storage tests skipped");
+        return None;
+    };
+    let bucket = format!(
+        "flexportal-{}",
+        flexportal_domain::ids::random_token(10).to_lowercase()
+    );
+    // Create the bucket with a plain PUT (S3 emulators accept it unsigned).
+    let hostport = endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let mut stream = std::net::TcpStream::connect(&hostport).expect("connect to the S3 endpoint");
+    use std::io::{Read, Write};
+    write!(
+        stream,
+        "PUT /{bucket} HTTP/1.1\r\nHost: {hostport}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "create bucket: {answer}"
+    );
+    Some(
+        flexportal_app::files::FileStorage::from_url(
+            &format!("s3://{bucket}/flexportal"),
+            &[
+                ("aws_endpoint", endpoint.as_str()),
+                ("aws_allow_http", "true"),
+                ("aws_access_key_id", "test"),
+                ("aws_secret_access_key", "test"),
+                ("aws_region", "us-east-1"),
+                ("aws_virtual_hosted_style_request", "false"),
+            ],
+        )
+        .expect("S3 storage"),
+    )
 }

@@ -487,3 +487,80 @@ both_engines!(
         assert_eq!(l["count"], 0);
     }
 );
+
+/// The same flows with the content in an S3-compatible bucket: a signed upload and download of
+/// the same bytes, a generated contract, deletion from the bucket.
+mod on_s3 {
+    use super::*;
+
+    async fn run(engine: flexportal_testkit::EngineKind) {
+        let Some(storage) = flexportal_testkit::s3_test_storage() else {
+            return;
+        };
+        let Some(app) = TestApp::with_storage(engine, Some(storage)).await else {
+            return;
+        };
+        let content: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+        let id = upload(
+            &app,
+            json!({"action": "upload", "fileName": "scan.pdf", "contentType": "application/pdf"}),
+            &content,
+        )
+        .await;
+        let (_, b) = app
+            .post("/v1/files/url", json!({"fileId": id, "action": "download"}))
+            .await;
+        let url = local(b["url"].as_str().unwrap());
+        let (s, _, got) = fetch(&app, "GET", &url, None, vec![]).await;
+        assert_eq!((s, got == content), (StatusCode::OK, true));
+        let (order_id, _) = order(&app, "s3@example.com").await;
+        let (s, c) = app
+            .post("/v1/files/contracts/generate", json!({"orderId": order_id}))
+            .await;
+        assert_eq!(s, 201, "{c}");
+        let (s, _, pdf) = fetch(
+            &app,
+            "GET",
+            &local(c["downloadUrl"].as_str().unwrap()),
+            None,
+            vec![],
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert!(pdf.starts_with(b"%PDF-"));
+        // The export's copy goes to the bucket with a multipart upload.
+        let (s, e) = app.post("/v1/exports/rentals", json!({})).await;
+        assert_eq!(s, 200, "{e}");
+        let (s, _, csv) = fetch(
+            &app,
+            "GET",
+            &local(e["downloadUrl"].as_str().unwrap()),
+            None,
+            vec![],
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert_eq!(csv, e["csvData"].as_str().unwrap().as_bytes());
+        let (s, _) = app.delete(&format!("/v1/files/{id}")).await;
+        assert_eq!(s, 200);
+        let (s, _, _) = fetch(&app, "GET", &url, None, vec![]).await;
+        assert_eq!(s, 403, "the record is gone, so the URL serves nothing");
+        let (s, b) = app
+            .post(
+                "/v1/files/url",
+                json!({"fileId": c["fileId"], "action": "view"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        run(flexportal_testkit::EngineKind::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        run(flexportal_testkit::EngineKind::Postgres).await;
+    }
+}
