@@ -293,12 +293,64 @@ pub async fn verify(
 pub type ContentStream =
     futures_util::stream::BoxStream<'static, object_store::Result<bytes::Bytes>>;
 
-/// The content of a file as a stream of chunks. Errors: 404 `NOT_FOUND` when the storage has no
+/// Bytes read from a local file per chunk.
+const LOCAL_CHUNK: usize = 4 << 20;
+
+/// A local file as a stream of chunks of up to [`LOCAL_CHUNK`] bytes, each read by one call on
+/// the blocking pool.
+fn local_chunks(file: std::fs::File) -> ContentStream {
+    use std::io::Read;
+    Box::pin(futures_util::stream::unfold(
+        Some(file),
+        |state| async move {
+            let file = state?;
+            let read = tokio::task::spawn_blocking(move || {
+                let mut file = file;
+                let mut buf = vec![0u8; LOCAL_CHUNK];
+                let mut filled = 0;
+                while filled < LOCAL_CHUNK {
+                    match file.read(&mut buf[filled..]) {
+                        Ok(0) => break,
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                buf.truncate(filled);
+                Ok((file, buf))
+            })
+            .await
+            .map_err(std::io::Error::other)
+            .and_then(|r| r);
+            match read {
+                Ok((_, buf)) if buf.is_empty() => None,
+                Ok((file, buf)) => Some((Ok(bytes::Bytes::from(buf)), Some(file))),
+                Err(e) => Some((
+                    Err(object_store::Error::Generic {
+                        store: "local",
+                        source: Box::new(e),
+                    }),
+                    None,
+                )),
+            }
+        },
+    ))
+}
+
+/// The content of a file as a stream of chunks, and its size in bytes. Errors: 404 `NOT_FOUND` when the storage has no
 /// content for it (an upload that never completed), 500 when the storage fails.
-pub async fn read(app: &App, file: &FileRecord) -> AppResult<ContentStream> {
+pub async fn read(app: &App, file: &FileRecord) -> AppResult<(ContentStream, u64)> {
     let path = ObjectPath::from(file.storage_path.as_str());
     match app.files.store.get(&path).await {
-        Ok(r) => Ok(r.into_stream()),
+        Ok(r) => Ok((
+            match r.payload {
+                // A local file: read in large chunks (object_store's own stream reads 8 KiB at a
+                // time, each on the blocking pool).
+                object_store::GetResultPayload::File(file, _) => local_chunks(file),
+                object_store::GetResultPayload::Stream(s) => s,
+            },
+            r.meta.size,
+        )),
         Err(object_store::Error::NotFound { .. }) => Err(AppError::not_found("File content")),
         Err(e) => Err(AppError::Internal(format!("file storage: {e}"))),
     }

@@ -43,6 +43,8 @@ enum Inner {
 pub struct Conn {
     kind: Option<Kind>,
     in_tx: bool,
+    /// A SQLite reader whose memory map was turned off for a snapshot, to restore at its end.
+    unmapped: bool,
 }
 
 enum Kind {
@@ -154,17 +156,24 @@ impl Db {
         Ok(Conn {
             kind: Some(kind),
             in_tx: false,
+            unmapped: false,
         })
     }
 
     /// A connection in a read-only transaction: every statement sees the same snapshot of the
     /// store (SQLite: a deferred transaction on a reader; PostgreSQL: `REPEATABLE READ READ
     /// ONLY`), for reads made of several statements that must agree (an export's count and its
-    /// rows). End it with [`Conn::commit`]; dropped, it rolls back.
+    /// rows). On SQLite the snapshot reads through the connection's bounded page cache instead of
+    /// the memory map, so a scan of millions of rows does not map the table into the process
+    /// (the map is restored when the snapshot ends). End it with [`Conn::commit`]; dropped, it
+    /// rolls back.
     pub async fn read_snapshot(&self) -> Result<Conn> {
         let mut c = self.read().await?;
         match c.engine() {
-            Engine::Sqlite => c.batch("BEGIN").await?,
+            Engine::Sqlite => {
+                c.batch("PRAGMA mmap_size=0; BEGIN").await?;
+                c.unmapped = true;
+            }
             Engine::Postgres => {
                 c.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await?
@@ -192,6 +201,7 @@ impl Db {
         Ok(Conn {
             kind: Some(kind),
             in_tx: true,
+            unmapped: false,
         })
     }
 
@@ -378,7 +388,20 @@ impl Conn {
             self.batch("COMMIT").await?;
             self.in_tx = false;
         }
+        self.restore_map();
         Ok(())
+    }
+
+    /// Gives a SQLite reader its memory map back after a snapshot.
+    fn restore_map(&mut self) {
+        if std::mem::take(&mut self.unmapped)
+            && let Some(Kind::SqliteRead(r)) = self.kind.as_ref()
+        {
+            let _ = r.conn().execute_batch(&format!(
+                "PRAGMA mmap_size={}",
+                crate::sqlite_pool::MMAP_BYTES
+            ));
+        }
     }
 
     /// Rolls the transaction back.
@@ -409,6 +432,7 @@ fn closed() -> StoreError {
 impl Drop for Conn {
     fn drop(&mut self) {
         if !self.in_tx {
+            self.restore_map();
             return;
         }
         match self.kind.take() {
@@ -417,6 +441,12 @@ impl Drop for Conn {
             }
             Some(Kind::SqliteRead(r)) => {
                 let _ = r.conn().execute_batch("ROLLBACK");
+                if self.unmapped {
+                    let _ = r.conn().execute_batch(&format!(
+                        "PRAGMA mmap_size={}",
+                        crate::sqlite_pool::MMAP_BYTES
+                    ));
+                }
             }
             Some(Kind::Postgres(obj)) => {
                 // Roll back before the connection goes back to the pool; without a runtime the

@@ -57,7 +57,7 @@ const READER_CACHE_KIB: i64 = 16_384;
 
 /// Bytes of the database file each connection reads through a memory map instead of `pread`
 /// into its page cache (address space only; the operating system's page cache backs it).
-const MMAP_BYTES: i64 = 1 << 32;
+pub(crate) const MMAP_BYTES: i64 = 1 << 32;
 
 /// Process-wide SQLite settings, applied once before the first connection: no memory-usage
 /// statistics, whose upkeep takes a global mutex on every allocation that the reader threads

@@ -256,7 +256,7 @@ pub(crate) async fn content(
         }))
         .into_response());
     }
-    let stream = uc::read(&s.app, &file).await?;
+    let (stream, size) = uc::read(&s.app, &file).await?;
     let kind = if action == Action::Download {
         "attachment"
     } else {
@@ -271,6 +271,7 @@ pub(crate) async fn content(
         header::CONTENT_DISPOSITION,
         disposition(kind, &file.filename),
     );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),

@@ -174,6 +174,10 @@ both_engines!(
             assert_eq!(s, 200);
             assert_eq!(got, content, "{action}: the same bytes");
             assert_eq!(h[header::CONTENT_TYPE], "application/pdf");
+            assert_eq!(
+                h[header::CONTENT_LENGTH],
+                content.len().to_string().as_str()
+            );
             let d = h[header::CONTENT_DISPOSITION].to_str().unwrap();
             assert!(d.starts_with(disposition), "{d}");
             assert!(
