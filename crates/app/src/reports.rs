@@ -11,6 +11,7 @@ use flexportal_domain::schedule::{self, ScheduleInput};
 use flexportal_domain::time::today_in;
 use flexportal_store::reports::{self, AssetTotals, PaymentTotals};
 use jiff::civil::Date;
+use std::collections::HashMap;
 
 use crate::error::{AppError, AppResult};
 use crate::{App, TenantContext, lifecycle};
@@ -46,6 +47,30 @@ pub struct CollectionCounts {
     pub defaulted: i64,
 }
 
+/// One product's performance (SPEC §2.13 "Product performance").
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProductPerformance {
+    /// The product.
+    pub product_id: String,
+    /// Its name.
+    pub name: String,
+    /// Its active subscriptions by recovery status.
+    pub status: StatusCounts,
+    /// Its active subscriptions.
+    pub active_subscriptions: i64,
+    /// Mean `breakevenMonths` (cost ÷ monthly amount) of its active subscriptions with a known
+    /// cost, in tenths of a month; `None` without any.
+    pub average_breakeven_tenths: Option<i64>,
+    /// Its assets' counts.
+    pub assets: AssetTotals,
+    /// Mean lifetime recovery of its assets with a cost, in hundredths of a percent; `None`
+    /// without any.
+    pub average_lifetime_recovery_e2: Option<i64>,
+    /// (Σ list price − Σ cost) ÷ Σ list price × 100 over its variants with both, in tenths of a
+    /// percent, rounded half away from zero; `None` without such variants.
+    pub margin_tenths: Option<i64>,
+}
+
 /// The portfolio report as of a date.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Portfolio {
@@ -68,6 +93,8 @@ pub struct Portfolio {
     pub payments: PaymentTotals,
     /// Customers by collection status.
     pub collection: CollectionCounts,
+    /// Per product, by product id.
+    pub products: Vec<ProductPerformance>,
 }
 
 impl Portfolio {
@@ -83,11 +110,21 @@ impl Portfolio {
 }
 
 /// Folds one active subscription into the totals. Errors: 500 for unreadable stored dates.
+/// Running per-product sums of the active subscriptions.
+#[derive(Debug, Default)]
+struct ProductAcc {
+    status: StatusCounts,
+    active: i64,
+    breakeven_tenths_sum: i64,
+    breakeven_known: i64,
+}
+
 fn add(
     p: &mut Portfolio,
     r: &reports::RecoveryRow,
     recovery_sum: &mut i128,
     known: &mut i64,
+    by_product: &mut HashMap<String, ProductAcc>,
 ) -> AppResult<()> {
     let input = ScheduleInput {
         start: lifecycle::stored_date(&r.start_date)?,
@@ -111,11 +148,25 @@ fn add(
         months_elapsed: elapsed,
     });
     p.active_subscriptions += 1;
-    match rec.status {
-        RecoveryStatus::Profitable => p.status.profitable += 1,
-        RecoveryStatus::Recovering => p.status.recovering += 1,
-        RecoveryStatus::AtRisk => p.status.at_risk += 1,
-        RecoveryStatus::NoData => p.status.no_data += 1,
+    let acc = match by_product.get_mut(&r.product_id) {
+        Some(a) => a,
+        None => by_product.entry(r.product_id.clone()).or_default(),
+    };
+    acc.active += 1;
+    if let Some(b) = rec
+        .breakeven_months_tenths
+        .filter(|_| rec.status != RecoveryStatus::NoData)
+    {
+        acc.breakeven_tenths_sum += b;
+        acc.breakeven_known += 1;
+    }
+    for counts in [&mut p.status, &mut acc.status] {
+        match rec.status {
+            RecoveryStatus::Profitable => counts.profitable += 1,
+            RecoveryStatus::Recovering => counts.recovering += 1,
+            RecoveryStatus::AtRisk => counts.at_risk += 1,
+            RecoveryStatus::NoData => counts.no_data += 1,
+        }
     }
     if let Some(cost) = r.acquisition_cost.filter(|c| *c > 0) {
         let collected = r.total_collected;
@@ -156,13 +207,15 @@ pub async fn portfolio(
         assets: AssetTotals::default(),
         payments: PaymentTotals::default(),
         collection: CollectionCounts::default(),
+        products: Vec::new(),
     };
     let (mut sum, mut known) = (0i128, 0i64);
+    let mut by_product: HashMap<String, ProductAcc> = HashMap::new();
     let mut after: Option<String> = None;
     loop {
         let rows = reports::active_page(&mut c, &ctx.tenant_id, after.as_deref(), PAGE).await?;
         for r in &rows {
-            add(&mut p, r, &mut sum, &mut known)?;
+            add(&mut p, r, &mut sum, &mut known, &mut by_product)?;
         }
         match rows.last() {
             Some(last) if rows.len() as u64 == PAGE => after = Some(last.rental_id.clone()),
@@ -170,7 +223,47 @@ pub async fn portfolio(
         }
     }
     p.average_recovery_e4 = (known > 0).then(|| (sum / i128::from(known)) as i64);
-    p.assets = reports::asset_totals(&mut c, &ctx.tenant_id).await?;
+    let assets = reports::asset_totals_by_product(&mut c, &ctx.tenant_id).await?;
+    for a in &assets {
+        p.assets.assets += a.totals.assets;
+        p.assets.with_cost += a.totals.with_cost;
+        p.assets.above_full += a.totals.above_full;
+        p.assets.at_or_below_half += a.totals.at_or_below_half;
+    }
+    let mut assets: HashMap<String, reports::ProductAssets> = assets
+        .into_iter()
+        .map(|a| (a.product_id.clone(), a))
+        .collect();
+    for product in reports::product_catalog(&mut c, &ctx.tenant_id).await? {
+        let acc = by_product.remove(&product.product_id).unwrap_or_default();
+        let a = assets.remove(&product.product_id);
+        let (totals, e2_sum) = a.map(|a| (a.totals, a.recovery_e2_sum)).unwrap_or_default();
+        p.products.push(ProductPerformance {
+            average_breakeven_tenths: (acc.breakeven_known > 0).then(|| {
+                flexportal_domain::money::div_round_half_away(
+                    i128::from(acc.breakeven_tenths_sum),
+                    i128::from(acc.breakeven_known),
+                ) as i64
+            }),
+            average_lifetime_recovery_e2: (totals.with_cost > 0).then(|| {
+                flexportal_domain::money::div_round_half_away(
+                    i128::from(e2_sum),
+                    i128::from(totals.with_cost),
+                ) as i64
+            }),
+            margin_tenths: (product.list_sum > 0).then(|| {
+                flexportal_domain::money::div_round_half_away(
+                    (i128::from(product.list_sum) - i128::from(product.cost_sum)) * 1000,
+                    i128::from(product.list_sum),
+                ) as i64
+            }),
+            product_id: product.product_id,
+            name: product.name,
+            status: acc.status,
+            active_subscriptions: acc.active,
+            assets: totals,
+        });
+    }
     p.payments = reports::payment_totals(&mut c, &ctx.tenant_id).await?;
     let overdue = reports::overdue_customers(&mut c, &ctx.tenant_id, &as_of.to_string()).await?;
     let default_before = schedule::add_days(as_of, -DEFAULT_AFTER_DAYS).to_string();

@@ -86,5 +86,40 @@ pub fn portfolio(r: &PortfolioReport) -> Result<String, std::fmt::Error> {
         "Customers               {} current, {} late, {} defaulted",
         k.current, k.late, k.defaulted
     )?;
+    if !r.products.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{:<28} {:>6} {:>24} {:>10} {:>7} {:>10} {:>7}",
+            "Product",
+            "active",
+            "profit/recov/risk/none",
+            "breakeven",
+            "assets",
+            "lifetime",
+            "margin"
+        )?;
+        for x in &r.products {
+            let s = &x.recovery_status;
+            let name: String = x.product_name.chars().take(28).collect();
+            writeln!(
+                out,
+                "{name:<28} {:>6} {:>24} {:>10} {:>7} {:>10} {:>7}",
+                x.active_subscriptions,
+                format!(
+                    "{}/{}/{}/{}",
+                    s.profitable, s.recovering, s.at_risk, s.no_data
+                ),
+                opt(x
+                    .average_breakeven_months
+                    .map(|d| format!("{} mo", d.text()))),
+                x.assets,
+                opt(x
+                    .average_lifetime_recovery_percent
+                    .map(|d| format!("{}%", d.text()))),
+                opt(x.margin_percent.map(|d| format!("{}%", d.text()))),
+            )?;
+        }
+    }
     Ok(out)
 }

@@ -25,6 +25,8 @@ pub struct RecoveryRow {
     pub total_collected: i64,
     /// Billing settings (the schedule's shape).
     pub billing: BillingSettings,
+    /// The rented product.
+    pub product_id: String,
 }
 
 impl FromRow for RecoveryRow {
@@ -38,6 +40,7 @@ impl FromRow for RecoveryRow {
             total_collected: row.int(5)?,
             billing: BillingSettings::from_json(&row.text(6)?)
                 .map_err(|e| crate::StoreError::Decode(e.to_string()))?,
+            product_id: row.text(7)?,
         })
     }
 }
@@ -58,6 +61,7 @@ pub async fn active_page(
         "acquisition_cost",
         "total_collected",
         "billing",
+        "product_id",
     ])
     .and_where(Expr::col("status").eq("active"));
     if let Some(a) = after {
@@ -80,21 +84,41 @@ pub struct AssetTotals {
     pub at_or_below_half: i64,
 }
 
-impl FromRow for AssetTotals {
+/// The asset aggregates of one product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductAssets {
+    /// The product.
+    pub product_id: String,
+    /// Counts.
+    pub totals: AssetTotals,
+    /// Σ over its assets with a cost of lifetime recovery in hundredths of a percent
+    /// (collected × 10 000 ÷ cost, truncated per asset).
+    pub recovery_e2_sum: i64,
+}
+
+impl FromRow for ProductAssets {
     fn from_row(row: &dyn Row) -> Result<Self> {
-        Ok(AssetTotals {
-            assets: row.int(0)?,
-            with_cost: row.opt_int(1)?.unwrap_or(0),
-            above_full: row.opt_int(2)?.unwrap_or(0),
-            at_or_below_half: row.opt_int(3)?.unwrap_or(0),
+        Ok(ProductAssets {
+            product_id: row.text(0)?,
+            totals: AssetTotals {
+                assets: row.int(1)?,
+                with_cost: row.opt_int(2)?.unwrap_or(0),
+                above_full: row.opt_int(3)?.unwrap_or(0),
+                at_or_below_half: row.opt_int(4)?.unwrap_or(0),
+            },
+            recovery_e2_sum: row.opt_int(5)?.unwrap_or(0),
         })
     }
 }
 
-/// The asset aggregates, one statement.
-pub async fn asset_totals(conn: &mut Conn, tenant_id: &str) -> Result<AssetTotals> {
+/// The asset aggregates per product, one statement (one pass over the unit's assets).
+pub async fn asset_totals_by_product(
+    conn: &mut Conn,
+    tenant_id: &str,
+) -> Result<Vec<ProductAssets>> {
     let mut q = Scoped::select("assets", tenant_id);
-    q.expr(Expr::cust("COUNT(*)"))
+    q.column("product_id")
+        .expr(Expr::cust("COUNT(*)"))
         .expr(Expr::cust(
             "CAST(SUM(CASE WHEN acquisition_cost > 0 THEN 1 ELSE 0 END) AS BIGINT)",
         ))
@@ -105,8 +129,73 @@ pub async fn asset_totals(conn: &mut Conn, tenant_id: &str) -> Result<AssetTotal
         .expr(Expr::cust(
             "CAST(SUM(CASE WHEN acquisition_cost > 0 AND 2 * lifetime_collected <= acquisition_cost \
              THEN 1 ELSE 0 END) AS BIGINT)",
-        ));
-    Ok(conn.fetch_optional(&q).await?.unwrap_or_default())
+        ))
+        .expr(Expr::cust(
+            "CAST(SUM(CASE WHEN acquisition_cost > 0 \
+             THEN (lifetime_collected * 10000) / acquisition_cost ELSE 0 END) AS BIGINT)",
+        ))
+        .group_by_col("product_id");
+    conn.fetch_all(&q).await
+}
+
+/// A product's name and the list prices and costs of its variants that have both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductCatalog {
+    /// The product.
+    pub product_id: String,
+    /// Its name.
+    pub name: String,
+    /// Σ list price of its variants with a list price above 0 and a cost, minor units.
+    pub list_sum: i64,
+    /// Σ acquisition cost of the same variants, minor units.
+    pub cost_sum: i64,
+}
+
+impl FromRow for ProductCatalog {
+    fn from_row(row: &dyn Row) -> Result<Self> {
+        Ok(ProductCatalog {
+            product_id: row.text(0)?,
+            name: row.text(1)?,
+            list_sum: row.opt_int(2)?.unwrap_or(0),
+            cost_sum: row.opt_int(3)?.unwrap_or(0),
+        })
+    }
+}
+
+/// Every product of the unit with the sums its margin is computed from, by product id: two
+/// statements (the products, and the variants grouped by product).
+pub async fn product_catalog(conn: &mut Conn, tenant_id: &str) -> Result<Vec<ProductCatalog>> {
+    let mut q = Scoped::select("products", tenant_id);
+    q.columns(["product_id", "name"])
+        .expr(Expr::cust("CAST(0 AS BIGINT)"))
+        .expr(Expr::cust("CAST(0 AS BIGINT)"))
+        .order_by("product_id", sea_query::Order::Asc);
+    let mut products: Vec<ProductCatalog> = conn.fetch_all(&q).await?;
+    let mut v = Scoped::select("variants", tenant_id);
+    v.column("product_id")
+        .expr(Expr::cust("''"))
+        .expr(Expr::cust(
+            "CAST(SUM(CASE WHEN list_price > 0 AND acquisition_cost IS NOT NULL \
+             THEN list_price ELSE 0 END) AS BIGINT)",
+        ))
+        .expr(Expr::cust(
+            "CAST(SUM(CASE WHEN list_price > 0 AND acquisition_cost IS NOT NULL \
+             THEN acquisition_cost ELSE 0 END) AS BIGINT)",
+        ))
+        .group_by_col("product_id");
+    let sums: Vec<ProductCatalog> = conn.fetch_all(&v).await?;
+    let at: std::collections::HashMap<String, usize> = products
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.product_id.clone(), i))
+        .collect();
+    for s in sums {
+        if let Some(&i) = at.get(&s.product_id) {
+            products[i].list_sum = s.list_sum;
+            products[i].cost_sum = s.cost_sum;
+        }
+    }
+    Ok(products)
 }
 
 /// The payment aggregates of a unit (SPEC §2.13 "Payment reports"), minor units.

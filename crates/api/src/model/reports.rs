@@ -100,8 +100,49 @@ pub struct CollectionStatus {
     pub defaulted: i64,
 }
 
+/// Active subscriptions of a product per recovery status (counts).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductStatusCounts {
+    /// Recovery above 100 %.
+    pub profitable: i64,
+    /// Above 50 % up to 100 %, or at most 50 % in the first half of the contract.
+    pub recovering: i64,
+    /// At most 50 % past the first half of the contract.
+    pub at_risk: i64,
+    /// Acquisition cost unknown or 0.
+    pub no_data: i64,
+}
+
+/// One product's performance (SPEC §2.13 "Product performance").
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductPerformanceView {
+    /// The product.
+    pub product_id: String,
+    /// Its name.
+    pub product_name: String,
+    /// Its active subscriptions.
+    pub active_subscriptions: i64,
+    /// Their recovery statuses.
+    pub recovery_status: ProductStatusCounts,
+    /// Mean breakeven time (acquisition cost ÷ monthly amount) of those with a known cost,
+    /// months, 1 decimal; `null` without any.
+    #[schema(required = true)]
+    pub average_breakeven_months: Option<Decimal>,
+    /// Its assets.
+    pub assets: i64,
+    /// Mean lifetime recovery of its assets with a cost, percent, 1 decimal; `null` without any.
+    #[schema(required = true)]
+    pub average_lifetime_recovery_percent: Option<Decimal>,
+    /// (Σ list price − Σ acquisition cost) ÷ Σ list price × 100 over its variants with both,
+    /// 1 decimal; `null` without such variants.
+    #[schema(required = true)]
+    pub margin_percent: Option<Decimal>,
+}
+
 /// getPortfolioReport: `{success, tenantId, currency, asOf, healthScore, subscriptions, assets,
-/// payments, collectionStatus}`.
+/// payments, collectionStatus, products}`.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PortfolioReport {
@@ -126,6 +167,8 @@ pub struct PortfolioReport {
     pub payments: PaymentReport,
     /// Active customers by collection status.
     pub collection_status: CollectionStatus,
+    /// Per product, by product id.
+    pub products: Vec<ProductPerformanceView>,
 }
 
 impl PortfolioReport {
@@ -188,6 +231,31 @@ impl PortfolioReport {
                 late: p.collection.late,
                 defaulted: p.collection.defaulted,
             },
+            products: p
+                .products
+                .iter()
+                .map(|x| ProductPerformanceView {
+                    product_id: x.product_id.clone(),
+                    product_name: x.name.clone(),
+                    active_subscriptions: x.active_subscriptions,
+                    recovery_status: ProductStatusCounts {
+                        profitable: x.status.profitable,
+                        recovering: x.status.recovering,
+                        at_risk: x.status.at_risk,
+                        no_data: x.status.no_data,
+                    },
+                    average_breakeven_months: x.average_breakeven_tenths.map(Decimal::tenths),
+                    assets: x.assets.assets,
+                    // Hundredths of a percent → tenths, half away from zero.
+                    average_lifetime_recovery_percent: x.average_lifetime_recovery_e2.map(|e2| {
+                        Decimal::tenths(flexportal_domain::money::div_round_half_away(
+                            i128::from(e2),
+                            10,
+                        ) as i64)
+                    }),
+                    margin_percent: x.margin_tenths.map(Decimal::tenths),
+                })
+                .collect(),
         }
     }
 }

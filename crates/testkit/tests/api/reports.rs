@@ -249,6 +249,29 @@ both_engines!(portfolio_report, |app: TestApp| async move {
         r["collectionStatus"],
         json!({"current": 2, "late": 1, "defaulted": 2})
     );
+    // Per product (SPEC §2.13 "Product performance"): P has the four rentals with a cost, each
+    // breaking even after 1 000 ÷ 89 = 11.2 months, assets at 106.8, 53.4, 44.5 and 17.8 % (mean
+    // 55.625), margin (1 999 − 1 000) ÷ 1 999 = 50.0 %; Q has neither cost nor list price.
+    let products = r["products"].as_array().unwrap();
+    assert_eq!(products.len(), 2);
+    let by_name = |n: &str| products.iter().find(|x| x["productName"] == n).unwrap();
+    let pp = by_name("P");
+    assert_eq!(pp["activeSubscriptions"], 4);
+    assert_eq!(
+        pp["recoveryStatus"],
+        json!({"profitable": 1, "recovering": 2, "atRisk": 1, "noData": 0})
+    );
+    assert_eq!(pp["averageBreakevenMonths"].to_string(), "11.2");
+    assert_eq!(pp["assets"], 4);
+    assert_eq!(pp["averageLifetimeRecoveryPercent"].to_string(), "55.6");
+    assert_eq!(pp["marginPercent"].to_string(), "50.0");
+    let q = by_name("Q");
+    assert_eq!(q["activeSubscriptions"], 1);
+    assert_eq!(q["recoveryStatus"]["noData"], 1);
+    assert!(q["averageBreakevenMonths"].is_null());
+    assert!(q["averageLifetimeRecoveryPercent"].is_null());
+    assert!(q["marginPercent"].is_null());
+    assert_eq!(q["assets"], 1);
 
     // The health score of SPEC §2.13: 275 profitable + 180 recovering of 500 gives 91.
     let mut portfolio = flexportal_app::reports::portfolio(
