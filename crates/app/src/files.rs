@@ -356,9 +356,10 @@ pub async fn read(app: &App, file: &FileRecord) -> AppResult<(ContentStream, u64
     }
 }
 
-/// Stores the one upload of `file`: `content_type` must be the declared one (else 400
-/// `VALIDATION_ERROR`), the content at most the upload limit (else 413 `PAYLOAD_TOO_LARGE`); a file
-/// that already has content answers 409 `UPLOAD_COMPLETE`. Records the size.
+/// Stores the one upload of `file`: `content_type` must be the declared one and the content not
+/// empty (else 400 `VALIDATION_ERROR`), at most the upload limit (else 413 `PAYLOAD_TOO_LARGE`); a
+/// file that already has content answers 409 `UPLOAD_COMPLETE`, also to the loser of two
+/// concurrent uploads. Records the size.
 pub async fn upload(
     app: &App,
     file: &FileRecord,
@@ -375,28 +376,29 @@ pub async fn upload(
     if body.len() as u64 > app.files.max_upload_bytes {
         return Err(too_large(app));
     }
-    if file.file_size > 0 {
+    if body.is_empty() {
+        return Err(AppError::field("", "too_small", "The upload is empty"));
+    }
+    let size = body.len() as i64;
+    // The row stays locked while the content is written (PostgreSQL `FOR UPDATE`, SQLite's one
+    // writer): a second PUT of the same URL waits, then finds the size and writes nothing.
+    let mut c = app.db.begin().await?;
+    let current = files::get(&mut c, &file.tenant_id, &file.file_id, true)
+        .await?
+        .ok_or_else(|| AppError::not_found("File"))?;
+    if current.file_size > 0 {
         return Err(AppError::conflict(
             "UPLOAD_COMPLETE",
             "The file was already uploaded",
         ));
     }
-    let size = body.len() as i64;
     let path = ObjectPath::from(file.storage_path.as_str());
     app.files
         .store
         .put(&path, body.into())
         .await
         .map_err(|e| AppError::Internal(format!("file storage: {e}")))?;
-    let mut c = app.db.begin().await?;
-    let done =
-        files::complete_upload(&mut c, &file.tenant_id, &file.file_id, size, app.now()).await?;
-    if !done {
-        return Err(AppError::conflict(
-            "UPLOAD_COMPLETE",
-            "The file was already uploaded",
-        ));
-    }
+    files::complete_upload(&mut c, &file.tenant_id, &file.file_id, size, app.now()).await?;
     let stored = files::get(&mut c, &file.tenant_id, &file.file_id, false)
         .await?
         .ok_or_else(|| AppError::not_found("File"))?;

@@ -492,6 +492,66 @@ both_engines!(
     }
 );
 
+both_engines!(
+    concurrent_uploads_store_one_content,
+    |app: TestApp| async move {
+        for round in 0..5 {
+            let (s, b) = app
+                .post(
+                    "/v1/files/url",
+                    json!({"action": "upload", "fileName": format!("r{round}.pdf"),
+                    "contentType": "application/pdf"}),
+                )
+                .await;
+            assert_eq!(s, 200, "{b}");
+            let url = local(b["url"].as_str().unwrap());
+            let id = b["fileId"].as_str().unwrap().to_string();
+            let bodies: Vec<Vec<u8>> = vec![vec![b'a'; 50_000], vec![b'b'; 70_000]];
+            let requests = bodies
+                .iter()
+                .map(|body| {
+                    Request::builder()
+                        .method("PUT")
+                        .uri(&url)
+                        .header(header::CONTENT_TYPE, "application/pdf")
+                        .body(Body::from(body.clone()))
+                        .unwrap()
+                })
+                .collect();
+            let answers = app.concurrently_raw(requests).await;
+            let won: Vec<usize> = (0..2).filter(|i| answers[*i].0 == 200).collect();
+            assert_eq!(won.len(), 1, "one upload wins: {answers:?}");
+            let lost = 1 - won[0];
+            assert_eq!(answers[lost].0, 409, "{answers:?}");
+            assert_eq!(answers[lost].1["error"]["code"], "UPLOAD_COMPLETE");
+            let (_, f) = app.get(&format!("/v1/files/{id}")).await;
+            assert_eq!(f["fileSize"], bodies[won[0]].len());
+            let (_, d) = app.post("/v1/files/url", json!({"fileId": id})).await;
+            let (_, _, got) = fetch(
+                &app,
+                "GET",
+                &local(d["url"].as_str().unwrap()),
+                None,
+                vec![],
+            )
+            .await;
+            assert_eq!(got, bodies[won[0]], "the stored content is the winner's");
+        }
+        // An empty upload is refused and leaves the URL usable.
+        let (_, b) = app
+            .post(
+                "/v1/files/url",
+                json!({"action": "upload", "fileName": "e.pdf", "contentType": "application/pdf"}),
+            )
+            .await;
+        let url = local(b["url"].as_str().unwrap());
+        let (s, _, _) = fetch(&app, "PUT", &url, Some("application/pdf"), vec![]).await;
+        assert_eq!(s, 400);
+        let (s, _, _) = fetch(&app, "PUT", &url, Some("application/pdf"), b"x".to_vec()).await;
+        assert_eq!(s, 200);
+    }
+);
+
 /// The same flows with the content in an S3-compatible bucket: a signed upload and download of
 /// the same bytes, a generated contract, deletion from the bucket.
 mod on_s3 {
