@@ -191,6 +191,8 @@ async fn contract_end_batch(
     now: i64,
 ) -> AppResult<JobReport> {
     let mut r = JobReport::default();
+    // Payment terms per customer, read once per batch (a business customer has many rentals).
+    let mut terms: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
     for id in ids {
         let Some(sub) = subscriptions::get_for_update(tx, &ctx.tenant_id, id).await? else {
             continue;
@@ -216,7 +218,8 @@ async fn contract_end_batch(
         let mut locked = Locked { sub, payments };
         match behaviour {
             ContractEndBehaviour::RequireAction => {
-                r.holdover_charges += holdover(tx, ctx, &mut locked, today, now).await?;
+                r.holdover_charges +=
+                    holdover(tx, ctx, &mut locked, today, now, &mut terms).await?;
             }
             ContractEndBehaviour::AutoTerminate => {
                 let x = lifecycle::stored_date(&locked.sub.end_date)?;
@@ -261,7 +264,7 @@ async fn contract_end_batch(
                         Err(AppError::Rejected(e)) => {
                             tracing::warn!(rental = %id, error = %e, "renewal refused; billing holdover");
                             r.holdover_charges +=
-                                holdover(tx, ctx, &mut locked, today, now).await?;
+                                holdover(tx, ctx, &mut locked, today, now, &mut terms).await?;
                             break;
                         }
                         Err(e) => return Err(e),
@@ -282,6 +285,7 @@ async fn holdover(
     locked: &mut Locked,
     today: Date,
     now: i64,
+    terms: &mut std::collections::HashMap<String, i64>,
 ) -> AppResult<u64> {
     let sub = &locked.sub;
     let end = lifecycle::stored_date(&sub.end_date)?;
@@ -332,8 +336,16 @@ async fn holdover(
     if charges.is_empty() {
         return Ok(0);
     }
+    let days = match terms.get(&sub.customer_id) {
+        Some(d) => *d,
+        None => {
+            let d = lifecycle::customer_terms_days(tx, ctx, &sub.customer_id).await?;
+            terms.insert(sub.customer_id.clone(), d);
+            d
+        }
+    };
     let mut rows =
-        lifecycle::rental_charges(tx, ctx, sub, &charges, keys, input.start, now).await?;
+        lifecycle::rental_charges_with_terms(ctx, sub, &charges, keys, input.start, now, days)?;
     for r in rows.iter_mut() {
         r.description.push_str(" (holdover)");
     }

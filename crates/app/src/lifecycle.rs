@@ -539,6 +539,20 @@ pub async fn rental_charges(
     now: i64,
 ) -> AppResult<Vec<PaymentRecord>> {
     let terms = terms_days(tx, ctx, sub).await?;
+    rental_charges_with_terms(ctx, sub, charges, keys, start, now, terms)
+}
+
+/// [`rental_charges`] with the customer's payment terms already known (`terms_days`, days from
+/// billing to due date): for batches that look each customer up once.
+pub fn rental_charges_with_terms(
+    ctx: &TenantContext,
+    sub: &SubscriptionRecord,
+    charges: &[schedule::Charge],
+    keys: Vec<String>,
+    start: Date,
+    now: i64,
+    terms: i64,
+) -> AppResult<Vec<PaymentRecord>> {
     let (rows, _) = crate::fulfilment::schedule_rows(
         ctx,
         &crate::fulfilment::ChargeOwner {
