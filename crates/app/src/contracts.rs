@@ -327,25 +327,19 @@ pub async fn generate(app: &App, ctx: &TenantContext, body: &Value) -> AppResult
         metadata.insert("templateId".into(), Value::from(t.clone()));
     }
     let mut tx = app.db.begin().await?;
-    let mut file = files::create_record(
+    let file = files::create_record(
         &mut tx,
         app,
         ctx,
-        Some(&order),
-        "contract",
-        "generated",
-        &format!("contract-{}.pdf", order.order_id),
-        "application/pdf",
-        metadata,
-    )
-    .await?;
-    file.file_size = pdf.len() as i64;
-    flexportal_store::files::complete_upload(
-        &mut tx,
-        &ctx.tenant_id,
-        &file.file_id,
-        file.file_size,
-        file.created_at,
+        files::NewFile {
+            order: Some(&order),
+            file_type: "contract",
+            category: "generated",
+            filename: &format!("contract-{}.pdf", order.order_id),
+            content_type: "application/pdf",
+            metadata,
+            file_size: pdf.len() as i64,
+        },
     )
     .await?;
     app.files
@@ -355,7 +349,7 @@ pub async fn generate(app: &App, ctx: &TenantContext, body: &Value) -> AppResult
             pdf.into(),
         )
         .await
-        .map_err(|e| AppError::Internal(format!("file storage: {e}")))?;
+        .map_err(crate::files::storage_error)?;
     tx.commit().await?;
     files::signed_url(app, file, Action::Download, 60).await
 }

@@ -320,7 +320,6 @@ pub struct Export {
     custom_keys: Vec<String>,
     total: i64,
     after: Option<Position>,
-    header_written: bool,
     done: bool,
     summary: Summary,
 }
@@ -385,7 +384,6 @@ pub async fn prepare(
         custom_keys: keys.into_iter().collect(),
         total,
         after: None,
-        header_written: false,
         done: false,
         summary: Summary::default(),
     })
@@ -415,12 +413,16 @@ impl Export {
             &mut tx,
             app,
             ctx,
-            None,
-            "document",
-            "generated",
-            filename,
-            "text/csv",
-            metadata,
+            crate::files::NewFile {
+                order: None,
+                file_type: "document",
+                category: "generated",
+                filename,
+                content_type: "text/csv",
+                metadata,
+                // Recorded when the last chunk is written.
+                file_size: 0,
+            },
         )
         .await?;
         tx.commit().await?;
@@ -430,7 +432,7 @@ impl Export {
             .store()
             .put_multipart(&path)
             .await
-            .map_err(|e| AppError::Internal(format!("file storage: {e}")))?;
+            .map_err(crate::files::storage_error)?;
         self.copy = Some(StoredCopy {
             app: app.clone(),
             file: file.clone(),
@@ -487,9 +489,9 @@ impl Export {
             return Ok(None);
         }
         let mut w = csv::WriterBuilder::new().from_writer(Vec::with_capacity(256 * PAGE as usize));
-        if !self.header_written {
+        // The first chunk (no position yet) starts with the header.
+        if self.after.is_none() {
             w.write_record(self.header()).map_err(csv_error)?;
-            self.header_written = true;
         }
         let conn = self
             .conn
@@ -540,7 +542,7 @@ impl Export {
             copy.writer
                 .wait_for_capacity(4)
                 .await
-                .map_err(|e| AppError::Internal(format!("file storage: {e}")))?;
+                .map_err(crate::files::storage_error)?;
         }
         if self.done
             && let Some(copy) = self.copy.take()
@@ -548,7 +550,7 @@ impl Export {
             copy.writer
                 .finish()
                 .await
-                .map_err(|e| AppError::Internal(format!("file storage: {e}")))?;
+                .map_err(crate::files::storage_error)?;
             let mut tx = copy.app.db.begin().await?;
             flexportal_store::files::complete_upload(
                 &mut tx,

@@ -49,8 +49,9 @@ pub struct FileStorage {
     store: Arc<dyn ObjectStore>,
     /// Largest upload accepted, bytes.
     pub max_upload_bytes: u64,
+    /// The URL-signing key: set by [`FileStorage::with_secret`], else read (or created) in the
+    /// store on first use.
     secret: Arc<OnceCell<Vec<u8>>>,
-    fixed_secret: Option<Vec<u8>>,
 }
 
 impl FileStorage {
@@ -116,14 +117,13 @@ impl FileStorage {
             store,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             secret: Arc::new(OnceCell::new()),
-            fixed_secret: None,
         }
     }
 
     /// Signs URLs with `secret` instead of the secret kept in the store (`FLEXPORTAL_FILES_SECRET`:
     /// an operator's own key, or one rotated by changing it, which ends every URL handed out).
     pub fn with_secret(mut self, secret: &str) -> Self {
-        self.fixed_secret = Some(secret.as_bytes().to_vec());
+        self.secret = Arc::new(OnceCell::new_with(Some(secret.as_bytes().to_vec())));
         self
     }
 
@@ -175,12 +175,9 @@ impl Action {
     }
 }
 
-async fn secret(app: &App) -> AppResult<Vec<u8>> {
-    let fs = &app.files;
-    if let Some(s) = &fs.fixed_secret {
-        return Ok(s.clone());
-    }
-    fs.secret
+async fn secret(app: &App) -> AppResult<&[u8]> {
+    app.files
+        .secret
         .get_or_try_init(|| async {
             let mut c = app.db.begin().await?;
             let s = files::server_secret(&mut c, "file_urls", &random_token(48), app.now()).await?;
@@ -188,7 +185,7 @@ async fn secret(app: &App) -> AppResult<Vec<u8>> {
             Ok::<_, AppError>(s.into_bytes())
         })
         .await
-        .cloned()
+        .map(Vec::as_slice)
 }
 
 /// The content path of a file's URLs.
@@ -221,11 +218,18 @@ pub struct SignedUrl {
     pub file: FileRecord,
 }
 
-async fn sign(app: &App, file: FileRecord, action: Action, minutes: i64) -> AppResult<SignedUrl> {
+/// A signed URL of `file` for `action`, valid `minutes` (1–1440): what getFileUrl answers and what
+/// generateContract and the export hand out for their new files.
+pub async fn signed_url(
+    app: &App,
+    file: FileRecord,
+    action: Action,
+    minutes: i64,
+) -> AppResult<SignedUrl> {
     let key = secret(app).await?;
     let expires = app.now() + minutes * 60_000;
     let sig = hex::encode(
-        mac(&key, action, &file.file_id, &file.tenant_id, expires)
+        mac(key, action, &file.file_id, &file.tenant_id, expires)
             .finalize()
             .into_bytes(),
     );
@@ -239,17 +243,6 @@ async fn sign(app: &App, file: FileRecord, action: Action, minutes: i64) -> AppR
         expires_at: expires,
         file,
     })
-}
-
-/// A signed URL of `file` for `action`, valid `minutes` (1–1440): what generateContract and the
-/// export hand out for their new files.
-pub async fn signed_url(
-    app: &App,
-    file: FileRecord,
-    action: Action,
-    minutes: i64,
-) -> AppResult<SignedUrl> {
-    sign(app, file, action, minutes).await
 }
 
 fn forbidden() -> AppError {
@@ -274,7 +267,7 @@ pub async fn verify(
         return Err(forbidden());
     };
     let key = secret(app).await?;
-    if mac(&key, action, file_id, tenant, expires)
+    if mac(key, action, file_id, tenant, expires)
         .verify_slice(&sig)
         .is_err()
         || action.method() != method
@@ -352,7 +345,7 @@ pub async fn read(app: &App, file: &FileRecord) -> AppResult<(ContentStream, u64
             r.meta.size,
         )),
         Err(object_store::Error::NotFound { .. }) => Err(AppError::not_found("File content")),
-        Err(e) => Err(AppError::Internal(format!("file storage: {e}"))),
+        Err(e) => Err(storage_error(e)),
     }
 }
 
@@ -397,13 +390,18 @@ pub async fn upload(
         .store
         .put(&path, body.into())
         .await
-        .map_err(|e| AppError::Internal(format!("file storage: {e}")))?;
+        .map_err(storage_error)?;
     files::complete_upload(&mut c, &file.tenant_id, &file.file_id, size, app.now()).await?;
     let stored = files::get(&mut c, &file.tenant_id, &file.file_id, false)
         .await?
         .ok_or_else(|| AppError::not_found("File"))?;
     c.commit().await?;
     Ok(stored)
+}
+
+/// A failure of the file storage: 500, logged with its cause at the edge.
+pub fn storage_error(e: object_store::Error) -> AppError {
+    AppError::Internal(format!("file storage: {e}"))
 }
 
 /// 413 `PAYLOAD_TOO_LARGE` naming the upload limit.
@@ -557,20 +555,41 @@ pub fn safe_filename(name: &str) -> String {
     }
 }
 
-/// Creates a file record (content to follow) for the caller's unit: `order` links it (and its
-/// customer), the object key is `tenants/<tenantId>/files/<fileId>/<filename>`.
-#[allow(clippy::too_many_arguments)]
+/// What a new file record is made from.
+pub struct NewFile<'a> {
+    /// The linked order (and so its customer), if any.
+    pub order: Option<&'a flexportal_store::orders::OrderRecord>,
+    /// `contract`, `invoice`, `document` or `attachment`.
+    pub file_type: &'a str,
+    /// `generated` or `uploaded`.
+    pub category: &'a str,
+    /// The name to store (made safe by [`safe_filename`]).
+    pub filename: &'a str,
+    /// MIME type.
+    pub content_type: &'a str,
+    /// Free object (`customerId` links a customer when there is no order).
+    pub metadata: Map<String, Value>,
+    /// Bytes of content already known (a generated file); 0 for content to follow.
+    pub file_size: i64,
+}
+
+/// Creates a file record for the caller's unit: the order links it (and its customer), the object
+/// key is `tenants/<tenantId>/files/<fileId>/<filename>`.
 pub async fn create_record(
     c: &mut flexportal_store::Conn,
     app: &App,
     ctx: &TenantContext,
-    order: Option<&flexportal_store::orders::OrderRecord>,
-    file_type: &str,
-    category: &str,
-    filename: &str,
-    content_type: &str,
-    metadata: Map<String, Value>,
+    new: NewFile<'_>,
 ) -> AppResult<FileRecord> {
+    let NewFile {
+        order,
+        file_type,
+        category,
+        filename,
+        content_type,
+        metadata,
+        file_size,
+    } = new;
     let now = app.now();
     let file_id = new_id("file", now);
     let filename = safe_filename(filename);
@@ -591,7 +610,7 @@ pub async fn create_record(
         original_filename: (category == "uploaded").then(|| filename.clone()),
         filename,
         content_type: content_type.to_string(),
-        file_size: 0,
+        file_size,
         uploaded_by: ctx.actor.user_id.clone(),
         metadata: Value::Object(metadata).to_string(),
         created_at: now,
@@ -672,7 +691,7 @@ pub async fn url(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<Sign
     let action = action.unwrap_or(Action::View);
     if action != Action::Upload {
         let file = get(app, ctx, file_id.as_deref().unwrap_or_default()).await?;
-        return sign(app, file, action, minutes).await;
+        return signed_url(app, file, action, minutes).await;
     }
     let mut c = app.db.begin().await?;
     let order = match &order_id {
@@ -687,16 +706,19 @@ pub async fn url(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<Sign
         &mut c,
         app,
         ctx,
-        order.as_ref(),
-        &file_type,
-        "uploaded",
-        file_name.as_deref().unwrap_or("file"),
-        content_type
-            .as_deref()
-            .unwrap_or("application/octet-stream"),
-        Map::new(),
+        NewFile {
+            order: order.as_ref(),
+            file_type: &file_type,
+            category: "uploaded",
+            filename: file_name.as_deref().unwrap_or("file"),
+            content_type: content_type
+                .as_deref()
+                .unwrap_or("application/octet-stream"),
+            metadata: Map::new(),
+            file_size: 0,
+        },
     )
     .await?;
     c.commit().await?;
-    sign(app, file, Action::Upload, minutes).await
+    signed_url(app, file, Action::Upload, minutes).await
 }

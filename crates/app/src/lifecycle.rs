@@ -538,7 +538,7 @@ pub async fn rental_charges(
     start: Date,
     now: i64,
 ) -> AppResult<Vec<PaymentRecord>> {
-    let terms = terms_days(tx, ctx, sub).await?;
+    let terms = customer_terms_days(tx, ctx, &sub.customer_id).await?;
     rental_charges_with_terms(ctx, sub, charges, keys, start, now, terms)
 }
 
@@ -567,15 +567,6 @@ pub fn rental_charges_with_terms(
         now,
     )?;
     Ok(rows)
-}
-
-/// Days from billing to due date for the rental's customer (see [`customer_terms_days`]).
-async fn terms_days(
-    tx: &mut Conn,
-    ctx: &TenantContext,
-    sub: &SubscriptionRecord,
-) -> AppResult<i64> {
-    customer_terms_days(tx, ctx, &sub.customer_id).await
 }
 
 /// Days from billing to due date for a customer: the unit's payment terms for a business
@@ -613,7 +604,7 @@ pub async fn charge_one_off(
             format!("{}:early-return", sub.rental_id),
         ),
     };
-    let terms = terms_days(tx, ctx, sub).await?;
+    let terms = customer_terms_days(tx, ctx, &sub.customer_id).await?;
     let vat = settings::vat(ctx);
     let a = apply_tax(base, vat.rate_bp, vat.inclusive).map_err(|_| crate::overflow(path))?;
     let p = PaymentRecord {

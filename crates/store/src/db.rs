@@ -431,22 +431,19 @@ fn closed() -> StoreError {
 
 impl Drop for Conn {
     fn drop(&mut self) {
+        // A reader's snapshot ends here: roll it back, then give the reader its map back.
+        if self.in_tx
+            && let Some(Kind::SqliteRead(r)) = self.kind.as_ref()
+        {
+            let _ = r.conn().execute_batch("ROLLBACK");
+        }
+        self.restore_map();
         if !self.in_tx {
-            self.restore_map();
             return;
         }
         match self.kind.take() {
             Some(Kind::SqliteWrite(w)) => {
                 let _ = w.execute_batch("ROLLBACK");
-            }
-            Some(Kind::SqliteRead(r)) => {
-                let _ = r.conn().execute_batch("ROLLBACK");
-                if self.unmapped {
-                    let _ = r.conn().execute_batch(&format!(
-                        "PRAGMA mmap_size={}",
-                        crate::sqlite_pool::MMAP_BYTES
-                    ));
-                }
             }
             Some(Kind::Postgres(obj)) => {
                 // Roll back before the connection goes back to the pool; without a runtime the
