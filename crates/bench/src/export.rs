@@ -38,16 +38,7 @@ pub fn run(args: ExportArgs) {
     rt.block_on(async move {
         let store = FreshStore::open(args.store.clone(), None).await;
         let app = store.app.clone();
-        let t = flexportal_app::admin::list_tenants(&app)
-            .await
-            .expect("list business units")
-            .into_iter()
-            .next()
-            .expect("a business unit");
-        let (ctx, _) = flexportal_app::reports::portfolio_of_unit(&app, &t.tenant_id, None)
-            .await
-            .map(|(ctx, p)| (ctx, p.active_subscriptions))
-            .expect("the unit");
+        let ctx = store.first_unit().await;
         for k in 0..args.copies {
             let t0 = Instant::now();
             let cols = flexportal_store::subscriptions::COLUMNS.join(", ");

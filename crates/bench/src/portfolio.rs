@@ -32,7 +32,7 @@ pub struct PortfolioArgs {
     pub seed: u64,
     /// Report on an existing store (`sqlite://…` or `postgres://…`, for example a dataset kept
     /// with `FLEXPORTAL_BENCH_KEEP=1`) instead of building one: its first business unit. Pending
-    /// migrations are applied first.
+    /// migrations are applied first, and one unmeasured call precedes the measured ones.
     #[arg(long)]
     pub store: Option<String>,
 }
@@ -64,16 +64,11 @@ pub fn run(args: PortfolioArgs) {
     rt.block_on(async move {
         if let Some(url) = &args.store {
             let store = FreshStore::open(url.clone(), None).await;
-            let t = flexportal_app::admin::list_tenants(&store.app)
+            let ctx = store.first_unit().await;
+            // One unmeasured call, so the measured ones start from pages the first one read.
+            flexportal_app::reports::portfolio(&store.app, &ctx, Some(today))
                 .await
-                .expect("list business units")
-                .into_iter()
-                .next()
-                .expect("a business unit");
-            let (ctx, _) =
-                flexportal_app::reports::portfolio_of_unit(&store.app, &t.tenant_id, None)
-                    .await
-                    .expect("portfolio");
+                .expect("portfolio");
             measure(&store.app, &ctx, today, args.calls).await;
             return;
         }

@@ -171,6 +171,18 @@ impl FreshStore {
         }
     }
 
+    /// The context of the store's first business unit, as `flexportal jobs run` builds it (for
+    /// scenarios that work on an existing store).
+    pub(crate) async fn first_unit(&self) -> flexportal_app::TenantContext {
+        let t = flexportal_app::admin::list_tenants(&self.app)
+            .await
+            .expect("list business units")
+            .into_iter()
+            .next()
+            .expect("a business unit");
+        flexportal_app::jobs::job_context(&t).expect("the unit's context")
+    }
+
     /// Opens (and migrates, a no-op for a copy) the store at `url`.
     pub(crate) async fn open(url: String, pg_database: Option<String>) -> FreshStore {
         let db = Db::connect(&url)
