@@ -277,7 +277,7 @@ pub async fn extend_locked(
     });
     // A member of an active billing group gets its future months as lines (SPEC §2.8 step 2).
     let rows = crate::consolidation::place_for_member(tx, ctx, sub, rows, now).await?;
-    payments::insert_many(tx, &rows)
+    crate::events::insert_payments(tx, ctx, &rows, now)
         .await
         .map_err(|err| match err {
             StoreError::Unique(_) => {
@@ -312,6 +312,7 @@ pub async fn extend_locked(
     if delta.monthly_revenue != 0 {
         customers::add_counters(tx, &ctx.tenant_id, &sub.customer_id, delta, now).await?;
     }
+    crate::events::subscription_extended(tx, ctx, &before, sub, now);
     lifecycle::append_event(
         tx,
         ctx,
@@ -467,6 +468,18 @@ pub async fn replace_in(
         });
         old.updated_at = now;
         assets::update_changed(tx, &read, &old).await?;
+        crate::events::asset_returned(
+            tx,
+            ctx,
+            &crate::events::AssetReturn {
+                serial: &old_serial,
+                rental_id: &sub.rental_id,
+                customer_id: &sub.customer_id,
+                new_status: &old.status,
+                condition: old.condition.as_deref(),
+            },
+            now,
+        );
     }
     if !assets::assign(
         tx,
@@ -508,6 +521,15 @@ pub async fn replace_in(
         assets::add_collected(tx, &ctx.tenant_id, &old_serial, -paid_ahead, now).await?;
         assets::add_collected(tx, &ctx.tenant_id, &serial, paid_ahead, now).await?;
     }
+    crate::events::asset_assigned(
+        tx,
+        ctx,
+        &serial,
+        &sub.sku,
+        &sub.rental_id,
+        &sub.customer_id,
+        now,
+    );
     sub.asset_serial_number = serial.clone();
     sub.last_modified_date = now;
     sub.updated_at = now;

@@ -119,6 +119,7 @@ impl<'a> Open<'a> {
                         kind: flexportal_domain::status::PaymentKind::Installment,
                         ..Default::default()
                     };
+                    // Announced by `recompute` once its lines give it a total.
                     payments::insert_many(tx, std::slice::from_ref(&p)).await?;
                     Some(p)
                 }
@@ -192,9 +193,9 @@ pub async fn join(
         }
     }
     for (payment_id, ids) in &absorbed {
-        payments::cancel_open(
+        crate::events::cancel_payments(
             tx,
-            &ctx.tenant_id,
+            ctx,
             ids,
             &format!("Consolidated into {payment_id}"),
             now,
@@ -366,19 +367,23 @@ pub async fn leave(
                 ..Default::default()
             });
         }
-        payments::insert_many(tx, &rows).await?;
+        crate::events::insert_payments(tx, ctx, &rows, now).await?;
     }
     Ok(leaving.len() as u64)
 }
 
 /// Recomputes a consolidated payment from the lines that count (SPEC §2.7: subtotal = Σ line
 /// subtotals, tax = Σ line taxes, total = their sum); without lines it becomes `cancelled`.
+/// Webhooks (SPEC §2.11): `payment.scheduled` for a payment created in this transaction,
+/// `payment.cancelled` when its last line left, else `payment.updated` when its total moved.
 async fn recompute(
     tx: &mut Conn,
     ctx: &TenantContext,
     mut p: PaymentRecord,
     now: i64,
 ) -> AppResult<()> {
+    let previous_total = p.total;
+    let created_now = p.created_at == now && p.total == 0;
     let lines =
         payment_lines::of_payments(tx, &ctx.tenant_id, std::slice::from_ref(&p.payment_id)).await?;
     let sum = |f: fn(&LineRecord) -> i64| -> AppResult<i64> {
@@ -399,6 +404,15 @@ async fn recompute(
     }
     p.updated_at = now;
     payments::update_consolidated(tx, &p).await?;
+    if lines.is_empty() {
+        if !created_now {
+            crate::events::payment_cancelled(tx, ctx, &p, "No charges left", now);
+        }
+    } else if created_now {
+        crate::events::payment_created(tx, ctx, &p, now);
+    } else if p.total != previous_total {
+        crate::events::payment_updated(tx, ctx, &p, previous_total, now);
+    }
     Ok(())
 }
 

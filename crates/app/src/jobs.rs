@@ -349,7 +349,7 @@ async fn holdover(
     for r in rows.iter_mut() {
         r.description.push_str(" (holdover)");
     }
-    payments::insert_many(tx, &rows).await?;
+    crate::events::insert_payments(tx, ctx, &rows, now).await?;
     let n = rows.len() as u64;
     locked.payments.extend(rows);
     Ok(n)
@@ -373,8 +373,18 @@ async fn late_fees(app: &App, ctx: &TenantContext, today: Date) -> AppResult<u64
     };
     let due_before = schedule::add_days(today, -rules.grace_period_days).to_string();
     crate::transact!(app, |tx| async {
-        payments::apply_late_fees(tx, &ctx.tenant_id, &due_before, fee, app.now())
-            .await
-            .map_err(AppError::from)
+        let now = app.now();
+        if !crate::events::subscribed(tx, ctx, "payment.updated").await? {
+            return payments::apply_late_fees(tx, &ctx.tenant_id, &due_before, fee, now)
+                .await
+                .map_err(AppError::from);
+        }
+        let changed =
+            payments::apply_late_fees_returning(tx, &ctx.tenant_id, &due_before, fee, now).await?;
+        for p in &changed {
+            let previous = p.original_amount.unwrap_or(p.total);
+            crate::events::payment_updated(tx, ctx, p, previous, now);
+        }
+        Ok(changed.len() as u64)
     })
 }

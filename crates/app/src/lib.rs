@@ -13,9 +13,11 @@ pub mod consolidation;
 pub mod contract_pdf;
 pub mod contracts;
 pub mod customers;
+pub mod delivery;
 pub mod demo;
 pub mod endings;
 pub mod error;
+pub mod events;
 pub mod exports;
 pub mod files;
 pub mod fulfilment;
@@ -34,6 +36,7 @@ pub mod reports;
 pub mod settings;
 pub mod subscriptions;
 pub mod upgrades;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -95,6 +98,10 @@ pub struct App {
     pub keys: Arc<keycache::KeyCache>,
     /// File content storage and the URL-signing key (SPEC §2.9).
     pub files: files::FileStorage,
+    /// How webhooks are delivered (SPEC §2.11).
+    pub webhook_options: delivery::WebhookOptions,
+    /// The HTTP client of webhook attempts, built on first use.
+    webhook_client: Arc<std::sync::OnceLock<reqwest::Client>>,
 }
 
 impl App {
@@ -110,7 +117,23 @@ impl App {
             clock,
             keys: Arc::new(keycache::KeyCache::new(mode)),
             files: files::FileStorage::in_memory(),
+            webhook_options: delivery::WebhookOptions::default(),
+            webhook_client: Arc::default(),
         }
+    }
+
+    /// The same application delivering webhooks with `options`.
+    pub fn with_webhook_options(mut self, options: delivery::WebhookOptions) -> Self {
+        self.webhook_options = options;
+        self.webhook_client = Arc::default();
+        self
+    }
+
+    /// The HTTP client of webhook attempts (built once per application, from its options).
+    pub fn webhook_client(&self) -> reqwest::Client {
+        self.webhook_client
+            .get_or_init(|| delivery::client(&self.webhook_options))
+            .clone()
     }
 
     /// The same application with its file content in `files`.

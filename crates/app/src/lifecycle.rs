@@ -404,7 +404,7 @@ pub async fn end(
         })
         .map(|p| p.payment_id.clone())
         .collect();
-    payments::cancel_open(tx, &ctx.tenant_id, &remaining, "Subscription ended", now).await?;
+    crate::events::cancel_payments(tx, ctx, &remaining, "Subscription ended", now).await?;
     // A billing-group member's lines for months after the end leave their consolidated payments
     // (SPEC §2.8 step 3).
     if sub.billing_group_id.is_some() {
@@ -497,6 +497,29 @@ pub async fn end(
         &schedule::add_days(x, 1).to_string(),
     )
     .await?;
+    let info: serde_json::Value = serde_json::from_str(&ending.details).unwrap_or_default();
+    let ended = crate::events::Ended {
+        previous_status: &before.status,
+        effective_date: x.to_string(),
+        reason: info.get("reason").and_then(serde_json::Value::as_str),
+        fee: info.get("fee").and_then(serde_json::Value::as_i64),
+        buyout_price: info.get("buyoutPrice").and_then(serde_json::Value::as_i64),
+    };
+    crate::events::subscription_ended(tx, ctx, sub, &ended, now);
+    if let AssetOutcome::Returned { condition } = &ending.asset {
+        crate::events::asset_returned(
+            tx,
+            ctx,
+            &crate::events::AssetReturn {
+                serial: &sub.asset_serial_number,
+                rental_id: &sub.rental_id,
+                customer_id: &sub.customer_id,
+                new_status: "returned",
+                condition: condition.as_deref(),
+            },
+            now,
+        );
+    }
     append_event(tx, ctx, &sub.rental_id, ending.event, ending.details, now).await?;
     Ok(rented)
 }
@@ -632,7 +655,7 @@ pub async fn charge_one_off(
         kind,
         ..Default::default()
     };
-    payments::insert_many(tx, std::slice::from_ref(&p))
+    crate::events::insert_payments(tx, ctx, std::slice::from_ref(&p), now)
         .await
         .map_err(|e| match e {
             StoreError::Unique(_) => {

@@ -329,6 +329,7 @@ pub async fn create_in(
         ..Default::default()
     };
     customers::add_counters(tx, &ctx.tenant_id, &customer.customer_id, delta, now).await?;
+    crate::events::order_created(tx, ctx, &order, now);
     Ok(OrderView {
         order,
         items,
@@ -401,6 +402,7 @@ pub async fn insert_for_rental(
         ..Default::default()
     };
     customers::add_counters(tx, &ctx.tenant_id, &order.customer_id, delta, now).await?;
+    crate::events::order_created(tx, ctx, &order, now);
     Ok(order)
 }
 

@@ -191,6 +191,7 @@ pub async fn mark_paid_in(
         ..Default::default()
     };
     customers::add_counters(tx, &ctx.tenant_id, &p.customer_id, delta, now).await?;
+    crate::events::payment_succeeded(tx, ctx, &p, now);
     Ok(p)
 }
 
@@ -270,8 +271,10 @@ pub async fn cancel_in(
         AppError::bad_request(code, message)
     })?;
     p.status = next.as_str().into();
-    p.notes = Some(format!("Cancelled: {}", reason.unwrap_or_default()));
+    let reason = reason.unwrap_or_default();
+    p.notes = Some(format!("Cancelled: {reason}"));
     p.updated_at = now;
     payments::update(tx, &p).await?;
+    crate::events::payment_cancelled(tx, ctx, &p, &reason, now);
     Ok(p)
 }

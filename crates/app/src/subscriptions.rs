@@ -384,7 +384,7 @@ pub async fn create_in(
         }
         None => std::mem::take(&mut plan.payments),
     };
-    payments::insert_many(tx, &individual)
+    crate::events::insert_payments(tx, ctx, &individual, now)
         .await
         .map_err(|e| match e {
             StoreError::Unique(_) => {
@@ -404,10 +404,32 @@ pub async fn create_in(
     }
     orders::update(tx, &plan.order).await?;
     customers::add_counters(tx, &ctx.tenant_id, &order.customer_id, plan.delta, now).await?;
+    crate::events::asset_assigned(
+        tx,
+        ctx,
+        &asset.serial_number,
+        &asset.sku,
+        &plan.sub.rental_id,
+        &order.customer_id,
+        now,
+    );
+    if plan.order.status == "fulfilled" {
+        let mut rental_ids: Vec<String> = rentals.iter().map(|(id, _)| id.clone()).collect();
+        rental_ids.push(plan.sub.rental_id.clone());
+        crate::events::order_fulfilled(
+            tx,
+            ctx,
+            &order.order_id,
+            &order.customer_id,
+            &rental_ids,
+            now,
+        );
+    }
     // Fulfilling the order of a deferred or immediate upgrade ends the subscription it replaces.
     if order.order_type == "upgrade" {
         crate::upgrades::finish(tx, ctx, &order, &mut plan.sub, now).await?;
     }
+    crate::events::subscription_created(tx, ctx, &plan.sub, now);
     let payments = if group.is_some() {
         payments::for_rental(tx, &ctx.tenant_id, &plan.sub.rental_id).await?
     } else {

@@ -398,6 +398,15 @@ pub async fn finish(
     }
     new.upgrade_from_rental_id = Some(old_id.to_string());
     subscriptions::update(tx, new).await?;
+    crate::events::subscription_upgraded(
+        tx,
+        ctx,
+        old_id,
+        &new.rental_id,
+        &order.order_id,
+        &new.customer_id,
+        now,
+    );
     Ok(Some(old_id.to_string()))
 }
 

@@ -189,7 +189,8 @@ type AnyResult = Result<(), Box<dyn std::error::Error>>;
 async fn open(url: &str) -> Result<App, Box<dyn std::error::Error>> {
     let db = Db::connect(url).await?;
     db.migrate().await?;
-    Ok(App::new(db, Arc::new(SystemClock)))
+    Ok(App::new(db, Arc::new(SystemClock))
+        .with_webhook_options(flexportal_app::delivery::WebhookOptions::from_env()))
 }
 
 /// Runs one command.
@@ -270,6 +271,7 @@ pub async fn run(url: String, cmd: Command) -> AnyResult {
         }
         Command::Tenants { command } => tenants(&open(&url).await?, command).await,
         Command::Keys { command } => keys(&open(&url).await?, command).await,
+        Command::Webhooks { command } => crate::webhooks::run(&open(&url).await?, command).await,
         Command::Import { command } => import(&open(&url).await?, command).await,
         Command::Export {
             command: ExportCommand::Rentals(args),
@@ -327,6 +329,7 @@ async fn serve(url: &str, addr: &str, jobs_interval: u64) -> AnyResult {
     let flusher = flexportal_api::spawn_usage_flusher(state.clone(), Duration::from_secs(5));
     // PostgreSQL: key revocations by any process reach this one's key cache.
     let _credentials = app.watch_credentials();
+    let deliveries = flexportal_app::delivery::spawn_worker(app.clone());
     let jobs = (jobs_interval > 0).then(|| {
         let app = app.clone();
         tokio::spawn(async move {
@@ -350,6 +353,7 @@ async fn serve(url: &str, addr: &str, jobs_interval: u64) -> AnyResult {
         })
         .await?;
     flusher.abort();
+    deliveries.abort();
     if let Some(j) = jobs {
         j.abort();
     }

@@ -7,11 +7,14 @@
 //! - `import products|assets FILE`: bulk loads with row-level error reports.
 //! - `export rentals`: the rentals CSV on standard output.
 //! - `jobs run`: the daily jobs (contract end, late fees), also run by `serve` on a schedule.
+//! - `webhooks add|list|remove|rotate-secret|deliveries|replay`: webhook endpoints and their
+//!   delivery log (`serve` delivers).
 
 mod commands;
 mod export;
 mod report_table;
 mod templates;
+mod webhooks;
 
 /// mimalloc as the allocator: requests allocate and free many small strings from several threads,
 /// which it serves from thread-local pages without glibc's arena locks.
@@ -95,6 +98,11 @@ enum Command {
     Export {
         #[command(subcommand)]
         command: commands::ExportCommand,
+    },
+    /// Webhook endpoints, their delivery log and replays (SPEC 2.11).
+    Webhooks {
+        #[command(subcommand)]
+        command: webhooks::WebhookCommand,
     },
 }
 

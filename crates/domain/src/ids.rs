@@ -31,6 +31,12 @@ pub mod prefix {
     pub const API_KEY: &str = "key";
     /// Subscription history events.
     pub const EVENT: &str = "evt";
+    /// Webhook endpoints.
+    pub const WEBHOOK_ENDPOINT: &str = "ep";
+    /// Webhook events (messages of the outbox).
+    pub const WEBHOOK_EVENT: &str = "msg";
+    /// Webhook deliveries (one event to one endpoint).
+    pub const WEBHOOK_DELIVERY: &str = "dlv";
 }
 
 /// Generates a new id `<prefix>_<10 time chars><10 random chars>` for the given creation time

@@ -30,6 +30,8 @@ impl<T: RusqliteBinder + PostgresBinder> Statement for T {}
 #[derive(Clone)]
 pub struct Db {
     inner: Arc<Inner>,
+    /// Notified after a commit wrote webhook deliveries (the delivery worker waits on it).
+    outbox_signal: Arc<tokio::sync::Notify>,
 }
 
 enum Inner {
@@ -45,6 +47,10 @@ pub struct Conn {
     in_tx: bool,
     /// A SQLite reader whose memory map was turned off for a snapshot, to restore at its end.
     unmapped: bool,
+    /// Webhook events queued by the transaction, written by its commit.
+    outbox: Vec<crate::webhooks::OutboxEvent>,
+    /// The database's outbox signal, notified after a commit that wrote deliveries.
+    outbox_signal: Option<Arc<tokio::sync::Notify>>,
 }
 
 enum Kind {
@@ -92,6 +98,7 @@ impl Db {
         };
         Ok(Db {
             inner: Arc::new(inner),
+            outbox_signal: Arc::default(),
         })
     }
 
@@ -157,6 +164,8 @@ impl Db {
             kind: Some(kind),
             in_tx: false,
             unmapped: false,
+            outbox: Vec::new(),
+            outbox_signal: None,
         })
     }
 
@@ -202,7 +211,15 @@ impl Db {
             kind: Some(kind),
             in_tx: true,
             unmapped: false,
+            outbox: Vec::new(),
+            outbox_signal: Some(self.outbox_signal.clone()),
         })
+    }
+
+    /// Notified after each commit that wrote webhook deliveries in this process (a permit is kept
+    /// when nobody waits, so a waiter cannot miss one).
+    pub fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_signal.clone()
     }
 
     /// Refreshes the planner statistics of `table` after a bulk load: PostgreSQL `ANALYZE`
@@ -382,13 +399,29 @@ impl Conn {
         self.pg().map(|o| &***o)
     }
 
-    /// Commits the transaction.
+    /// Queues a webhook event (SPEC §2.11) on the transaction: written by [`Conn::commit`] in the
+    /// same transaction, dropped with it on rollback.
+    pub fn emit(&mut self, event: crate::webhooks::OutboxEvent) {
+        self.outbox.push(event);
+    }
+
+    /// Commits the transaction, with the webhook events queued on it.
     pub async fn commit(mut self) -> Result<()> {
+        let mut wrote = 0;
+        if !self.outbox.is_empty() {
+            let events = std::mem::take(&mut self.outbox);
+            wrote = crate::webhooks::flush(&mut self, events).await?;
+        }
         if self.in_tx {
             self.batch("COMMIT").await?;
             self.in_tx = false;
         }
         self.restore_map();
+        if wrote > 0
+            && let Some(signal) = &self.outbox_signal
+        {
+            signal.notify_one();
+        }
         Ok(())
     }
 

@@ -16,6 +16,7 @@ mod db;
 mod error;
 pub mod exports;
 pub mod files;
+pub mod idempotency;
 mod migrate;
 mod notify;
 pub mod orders;
@@ -32,6 +33,7 @@ pub mod subscription_events;
 pub mod subscriptions;
 pub mod tenants;
 pub mod variants;
+pub mod webhooks;
 
 pub use db::{Conn, Db, Engine, ListenEvent, Statement};
 pub use error::StoreError;

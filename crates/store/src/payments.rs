@@ -336,15 +336,16 @@ pub async fn for_rental_billed_after_locked(
 }
 
 /// Cancels the listed payments that are still `pending` or `failed` (SPEC §2.7 transitions),
-/// with `notes`; returns how many changed. A payment paid or cancelled meanwhile is left alone.
+/// with `notes`; returns the payments it cancelled. A payment paid or cancelled meanwhile is left
+/// alone.
 pub async fn cancel_open(
     conn: &mut Conn,
     tenant_id: &str,
     payment_ids: &[String],
     notes: &str,
     now: i64,
-) -> Result<u64> {
-    let mut changed = 0;
+) -> Result<Vec<PaymentRecord>> {
+    let mut changed = Vec::new();
     for chunk in payment_ids.chunks(500) {
         let mut q = Scoped::update(TABLE, tenant_id);
         q.values([
@@ -353,8 +354,9 @@ pub async fn cancel_open(
             ("updated_at", now.into()),
         ])
         .and_where(Expr::col("payment_id").is_in(chunk.iter().map(String::as_str)))
-        .and_where(Expr::col("status").is_in(["pending", "failed"]));
-        changed += conn.execute(&q).await?;
+        .and_where(Expr::col("status").is_in(["pending", "failed"]))
+        .returning(sea_query::Query::returning().columns(COLUMNS.iter().copied()));
+        changed.extend(conn.fetch_all::<PaymentRecord, _>(&q).await?);
     }
     Ok(changed)
 }
@@ -532,6 +534,30 @@ pub async fn apply_late_fees(
     fee: LateFee,
     now: i64,
 ) -> Result<u64> {
+    conn.execute(&late_fee_update(tenant_id, due_before, fee, now))
+        .await
+}
+
+/// [`apply_late_fees`], answering the payments it changed as they are after the change (for
+/// their `payment.updated` webhooks).
+pub async fn apply_late_fees_returning(
+    conn: &mut Conn,
+    tenant_id: &str,
+    due_before: &str,
+    fee: LateFee,
+    now: i64,
+) -> Result<Vec<PaymentRecord>> {
+    let mut q = late_fee_update(tenant_id, due_before, fee, now);
+    q.returning(sea_query::Query::returning().columns(COLUMNS.iter().copied()));
+    conn.fetch_all(&q).await
+}
+
+fn late_fee_update(
+    tenant_id: &str,
+    due_before: &str,
+    fee: LateFee,
+    now: i64,
+) -> Scoped<sea_query::UpdateStatement> {
     let fee_expr: SimpleExpr = match fee {
         LateFee::Flat(v) => Expr::val(v),
         // total × bp ÷ 10 000 rounded half up, split so that no product leaves BIGINT:
@@ -556,5 +582,5 @@ pub async fn apply_late_fees(
         "status IN ('pending', 'failed') AND late_fee_applied = 0",
     ))
     .and_where(Expr::col("due_date").lt(due_before));
-    conn.execute(&q).await
+    q
 }

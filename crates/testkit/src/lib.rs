@@ -7,6 +7,7 @@
 //! unless `FLEXPORTAL_TEST_REQUIRE_POSTGRES=1`, which makes it a failure.
 
 pub mod contract;
+pub mod receiver;
 
 use std::sync::{Arc, OnceLock};
 
@@ -240,7 +241,15 @@ impl TestApp {
                 .expect("create the files directory"),
         }
         .with_max_upload_bytes(FILES_MAX_UPLOAD);
-        let app = App::new(db, clock.clone()).with_files(files);
+        // Test receivers listen on loopback, which a server refuses unless told otherwise.
+        let webhooks = flexportal_app::delivery::WebhookOptions {
+            allow_private: true,
+            timeout: std::time::Duration::from_secs(5),
+            ..Default::default()
+        };
+        let app = App::new(db, clock.clone())
+            .with_files(files)
+            .with_webhook_options(webhooks);
         // As `serve` does: on PostgreSQL the key cache follows the credential notifications.
         if app.watch_credentials().is_some() {
             let ready = async {

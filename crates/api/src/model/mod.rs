@@ -21,6 +21,7 @@ pub mod reports;
 pub mod subscriptions;
 pub mod subscriptions_actions;
 pub mod subscriptions_lifecycle;
+pub mod webhooks;
 
 use std::fmt::Write as _;
 

@@ -11,6 +11,7 @@ mod payments;
 mod products;
 mod reports;
 mod subscriptions;
+mod webhooks;
 
 use axum::Router;
 use axum::routing::get;
@@ -58,6 +59,7 @@ pub(crate) fn typed() -> OpenApiRouter<AppState> {
         .merge(reports::routes())
         .merge(exports::routes())
         .merge(files::routes())
+        .merge(webhooks::routes())
 }
 
 /// Every route: the typed `/v1` operations (the same handlers `/openapi.json` is generated from,

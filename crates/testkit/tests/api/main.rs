@@ -33,6 +33,7 @@ mod schema;
 mod simulations;
 mod subscriptions;
 mod upgrades;
+mod webhooks;
 
 use flexportal_testkit::TestApp;
 use serde_json::{Value, json};

@@ -1,0 +1,531 @@
+//! Webhooks (SPEC §2.11): the endpoints of a business unit, the outbox of events, one delivery
+//! per event and subscribed endpoint, and the attempts of each delivery.
+//!
+//! Events are queued on the transaction's [`Conn`] ([`Conn::emit`]) and written by its commit
+//! ([`flush`]), so an event exists exactly when the change that caused it committed. An event
+//! that no enabled endpoint subscribes to is not kept.
+
+use std::collections::HashMap;
+
+use sea_query::{Expr, ExprTrait, Order, Query};
+
+use flexportal_domain::ids::{new_id, new_ids, prefix};
+
+use crate::{Conn, Result, Scoped};
+
+const ENDPOINTS: &str = "webhook_endpoints";
+const EVENTS: &str = "webhook_events";
+const DELIVERIES: &str = "webhook_deliveries";
+const ATTEMPTS: &str = "webhook_attempts";
+
+/// Rows of one multi-row insert (SQLite binds at most 32,766 parameters per statement).
+const INSERT_CHUNK: usize = 500;
+
+/// An event queued on a transaction, written when it commits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEvent {
+    /// Business unit.
+    pub tenant_id: String,
+    /// Catalogue name (`order.created`, …).
+    pub event_type: &'static str,
+    /// The `data` object of the envelope, as JSON text.
+    pub data: String,
+    /// Epoch milliseconds of the change.
+    pub created_at: i64,
+}
+
+crate::record! {
+    /// A webhook endpoint as stored.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct EndpointRecord {
+        /// Business unit.
+        tenant_id: String,
+        /// `ep_…`.
+        endpoint_id: String,
+        /// Where events are posted.
+        url: String,
+        /// Operator's label.
+        description: Option<String>,
+        /// JSON array of subscribed event types; `[]` = every event.
+        event_types: String,
+        /// Signing secret, `whsec_<base64>`.
+        secret: String,
+        /// Whether events are delivered to it.
+        enabled: bool,
+        /// Epoch milliseconds.
+        created_at: i64,
+        /// Epoch milliseconds.
+        updated_at: i64,
+    }
+}
+
+impl EndpointRecord {
+    /// Subscribed event types (empty = every event); an unreadable list subscribes to nothing.
+    pub fn event_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.event_types).unwrap_or_default()
+    }
+
+    /// Whether the endpoint receives `event_type`.
+    pub fn wants(&self, event_type: &str) -> bool {
+        let list = self.event_list();
+        list.is_empty() || list.iter().any(|e| e == event_type)
+    }
+}
+
+crate::record! {
+    /// An event of the outbox.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct EventRecord {
+        /// Business unit.
+        tenant_id: String,
+        /// `msg_…`.
+        event_id: String,
+        /// Catalogue name.
+        event_type: String,
+        /// The JSON envelope `{event, timestamp, tenantId, data}` posted to receivers.
+        payload: String,
+        /// Epoch milliseconds.
+        created_at: i64,
+    }
+}
+
+crate::record! {
+    /// One event to one endpoint.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct DeliveryRecord {
+        /// Business unit.
+        tenant_id: String,
+        /// `dlv_…`; the `X-FlexPortal-Delivery` and `webhook-id` of every attempt.
+        delivery_id: String,
+        /// The event.
+        event_id: String,
+        /// The endpoint.
+        endpoint_id: String,
+        /// Catalogue name of the event.
+        event_type: String,
+        /// `pending`, `delivered` or `failed`.
+        status: String,
+        /// Attempts made.
+        attempts: i64,
+        /// When the next attempt is due, epoch milliseconds.
+        next_attempt_at: i64,
+        /// Claimed by a worker until then, epoch milliseconds (0 = not claimed).
+        locked_until: i64,
+        /// Epoch milliseconds of the last attempt.
+        last_attempt_at: Option<i64>,
+        /// The receiver's status code at the last attempt.
+        last_status_code: Option<i64>,
+        /// Why the last attempt failed.
+        last_error: Option<String>,
+        /// Epoch milliseconds of the successful attempt.
+        delivered_at: Option<i64>,
+        /// Epoch milliseconds.
+        created_at: i64,
+    }
+}
+
+crate::record! {
+    /// One attempt of a delivery.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct AttemptRecord {
+        /// Business unit.
+        tenant_id: String,
+        /// The delivery.
+        delivery_id: String,
+        /// 1, 2, … in order.
+        attempt: i64,
+        /// Epoch milliseconds.
+        attempted_at: i64,
+        /// The receiver's status; `None` when no response came.
+        status_code: Option<i64>,
+        /// Milliseconds until the response (or the failure).
+        latency_ms: i64,
+        /// The failure: connection error, timeout, or the status.
+        error: Option<String>,
+    }
+}
+
+/// The envelope of SPEC §2.11 around an event's data (`data` is JSON text, inserted as is).
+fn envelope(e: &OutboxEvent) -> String {
+    let ts = jiff::Timestamp::from_millisecond(e.created_at)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string();
+    format!(
+        "{{\"event\":{},\"timestamp\":\"{ts}\",\"tenantId\":{},\"data\":{}}}",
+        serde_json::Value::from(e.event_type),
+        serde_json::Value::from(e.tenant_id.as_str()),
+        e.data
+    )
+}
+
+/// Writes the queued events of a transaction: each event that an enabled endpoint of its
+/// business unit subscribes to, and one `pending` delivery per such endpoint, due at once.
+/// Returns the number of deliveries written.
+pub(crate) async fn flush(conn: &mut Conn, events: Vec<OutboxEvent>) -> Result<usize> {
+    let mut by_tenant: HashMap<String, Vec<EndpointRecord>> = HashMap::new();
+    let mut event_rows = Vec::new();
+    let mut delivery_rows = Vec::new();
+    let ids = new_ids(
+        prefix::WEBHOOK_EVENT,
+        events.first().map_or(0, |e| e.created_at),
+        events.len(),
+    );
+    for (e, event_id) in events.into_iter().zip(ids) {
+        if !by_tenant.contains_key(&e.tenant_id) {
+            let list = enabled_endpoints(conn, &e.tenant_id).await?;
+            by_tenant.insert(e.tenant_id.clone(), list);
+        }
+        let subscribers: Vec<&EndpointRecord> = by_tenant[&e.tenant_id]
+            .iter()
+            .filter(|ep| ep.wants(e.event_type))
+            .collect();
+        if subscribers.is_empty() {
+            continue;
+        }
+        for ep in subscribers {
+            delivery_rows.push(DeliveryRecord {
+                tenant_id: e.tenant_id.clone(),
+                delivery_id: new_id(prefix::WEBHOOK_DELIVERY, e.created_at),
+                event_id: event_id.clone(),
+                endpoint_id: ep.endpoint_id.clone(),
+                event_type: e.event_type.to_string(),
+                status: "pending".into(),
+                attempts: 0,
+                next_attempt_at: e.created_at,
+                locked_until: 0,
+                created_at: e.created_at,
+                ..Default::default()
+            });
+        }
+        event_rows.push(EventRecord {
+            payload: envelope(&e),
+            tenant_id: e.tenant_id,
+            event_id,
+            event_type: e.event_type.to_string(),
+            created_at: e.created_at,
+        });
+    }
+    for chunk in event_rows.chunk_by(|a, b| a.tenant_id == b.tenant_id) {
+        for part in chunk.chunks(INSERT_CHUNK) {
+            let cols = EventRecord::COLUMNS;
+            let mut q = Scoped::insert(EVENTS, &part[0].tenant_id, cols[1..].iter().copied());
+            for r in part {
+                q.row(r.values().into_iter().skip(1));
+            }
+            conn.execute(&q).await?;
+        }
+    }
+    for chunk in delivery_rows.chunk_by(|a, b| a.tenant_id == b.tenant_id) {
+        for part in chunk.chunks(INSERT_CHUNK) {
+            let cols = DeliveryRecord::COLUMNS;
+            let mut q = Scoped::insert(DELIVERIES, &part[0].tenant_id, cols[1..].iter().copied());
+            for r in part {
+                q.row(r.values().into_iter().skip(1));
+            }
+            conn.execute(&q).await?;
+        }
+    }
+    Ok(delivery_rows.len())
+}
+
+/// Inserts an endpoint.
+pub async fn insert_endpoint(conn: &mut Conn, e: &EndpointRecord) -> Result<()> {
+    let cols = EndpointRecord::COLUMNS;
+    let mut q = Scoped::insert(ENDPOINTS, &e.tenant_id, cols[1..].iter().copied());
+    q.row(e.values().into_iter().skip(1));
+    conn.execute(&q).await.map(|_| ())
+}
+
+/// One endpoint; with `lock`, locked until the transaction ends.
+pub async fn get_endpoint(
+    conn: &mut Conn,
+    tenant_id: &str,
+    endpoint_id: &str,
+    lock: bool,
+) -> Result<Option<EndpointRecord>> {
+    let mut q = Scoped::select(ENDPOINTS, tenant_id);
+    q.columns(EndpointRecord::COLUMNS.iter().copied())
+        .and_where(Expr::col("endpoint_id").eq(endpoint_id));
+    if lock {
+        q.lock_exclusive();
+    }
+    conn.fetch_optional(&q).await
+}
+
+/// Every endpoint of a business unit, oldest first.
+pub async fn list_endpoints(conn: &mut Conn, tenant_id: &str) -> Result<Vec<EndpointRecord>> {
+    let mut q = Scoped::select(ENDPOINTS, tenant_id);
+    q.columns(EndpointRecord::COLUMNS.iter().copied())
+        .order_by("created_at", Order::Asc)
+        .order_by("endpoint_id", Order::Asc);
+    conn.fetch_all(&q).await
+}
+
+/// The enabled endpoints of a business unit.
+pub async fn enabled_endpoints(conn: &mut Conn, tenant_id: &str) -> Result<Vec<EndpointRecord>> {
+    let mut q = Scoped::select(ENDPOINTS, tenant_id);
+    q.columns(EndpointRecord::COLUMNS.iter().copied())
+        .and_where(Expr::col("enabled").eq(1i64));
+    conn.fetch_all(&q).await
+}
+
+/// Writes every field of an endpoint but its id and creation time.
+pub async fn update_endpoint(conn: &mut Conn, e: &EndpointRecord) -> Result<bool> {
+    let mut q = Scoped::update(ENDPOINTS, &e.tenant_id);
+    q.values([
+        ("url", e.url.clone().into()),
+        ("description", e.description.clone().into()),
+        ("event_types", e.event_types.clone().into()),
+        ("secret", e.secret.clone().into()),
+        ("enabled", i64::from(e.enabled).into()),
+        ("updated_at", e.updated_at.into()),
+    ])
+    .and_where(Expr::col("endpoint_id").eq(e.endpoint_id.as_str()));
+    Ok(conn.execute(&q).await? == 1)
+}
+
+/// Deletes an endpoint; its pending deliveries fail with "endpoint removed". Returns whether it
+/// existed.
+pub async fn delete_endpoint(
+    conn: &mut Conn,
+    tenant_id: &str,
+    endpoint_id: &str,
+    now: i64,
+) -> Result<bool> {
+    let mut q = Scoped::delete(ENDPOINTS, tenant_id);
+    q.and_where(Expr::col("endpoint_id").eq(endpoint_id));
+    let found = conn.execute(&q).await? == 1;
+    let mut u = Scoped::update(DELIVERIES, tenant_id);
+    u.values([
+        ("status", "failed".into()),
+        ("last_error", "endpoint removed".into()),
+        ("locked_until", 0i64.into()),
+        ("next_attempt_at", now.into()),
+    ])
+    .and_where(Expr::col("endpoint_id").eq(endpoint_id))
+    .and_where(Expr::cust("status = 'pending'"));
+    conn.execute(&u).await?;
+    Ok(found)
+}
+
+/// Business units and enabled endpoints with a delivery due at `now` and not claimed, up to
+/// `limit` pairs: of one business unit, or of all (the delivery worker serves the whole store).
+pub async fn due_endpoints(
+    conn: &mut Conn,
+    tenant_id: Option<&str>,
+    now: i64,
+    limit: u64,
+) -> Result<Vec<(String, String)>> {
+    let mut q = Scoped::platform(
+        Query::select()
+            .column((
+                sea_query::Alias::new("d"),
+                sea_query::Alias::new("tenant_id"),
+            ))
+            .column((
+                sea_query::Alias::new("d"),
+                sea_query::Alias::new("endpoint_id"),
+            ))
+            .from_as(DELIVERIES, sea_query::Alias::new("d"))
+            .and_where(Expr::cust("d.status = 'pending'"))
+            .and_where(
+                Expr::col((
+                    sea_query::Alias::new("d"),
+                    sea_query::Alias::new("next_attempt_at"),
+                ))
+                .lte(now),
+            )
+            .and_where(
+                Expr::col((
+                    sea_query::Alias::new("d"),
+                    sea_query::Alias::new("locked_until"),
+                ))
+                .lte(now),
+            )
+            .and_where(Expr::cust(
+                "EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.tenant_id = d.tenant_id \
+                 AND e.endpoint_id = d.endpoint_id AND e.enabled = 1)",
+            ))
+            .group_by_columns([
+                (
+                    sea_query::Alias::new("d"),
+                    sea_query::Alias::new("tenant_id"),
+                ),
+                (
+                    sea_query::Alias::new("d"),
+                    sea_query::Alias::new("endpoint_id"),
+                ),
+            ])
+            .limit(limit)
+            .to_owned(),
+    );
+    if let Some(t) = tenant_id {
+        q.and_where(
+            Expr::col((
+                sea_query::Alias::new("d"),
+                sea_query::Alias::new("tenant_id"),
+            ))
+            .eq(t),
+        );
+    }
+    conn.fetch_all(&q).await
+}
+
+/// Claims up to `limit` deliveries of one endpoint that are due at `now` and not claimed, until
+/// `lease_until`: of several workers on one PostgreSQL each delivery goes to one (`FOR UPDATE
+/// SKIP LOCKED`); SQLite has one writer. Oldest due first.
+pub async fn claim(
+    conn: &mut Conn,
+    tenant_id: &str,
+    endpoint_id: &str,
+    now: i64,
+    lease_until: i64,
+    limit: u64,
+) -> Result<Vec<DeliveryRecord>> {
+    let due = Query::select()
+        .column("delivery_id")
+        .from(DELIVERIES)
+        .and_where(Expr::col("tenant_id").eq(tenant_id))
+        .and_where(Expr::col("endpoint_id").eq(endpoint_id))
+        .and_where(Expr::cust("status = 'pending'"))
+        .and_where(Expr::col("next_attempt_at").lte(now))
+        .and_where(Expr::col("locked_until").lte(now))
+        .order_by("next_attempt_at", Order::Asc)
+        .limit(limit)
+        .lock_with_behavior(
+            sea_query::LockType::Update,
+            sea_query::LockBehavior::SkipLocked,
+        )
+        .to_owned();
+    let mut q = Scoped::update(DELIVERIES, tenant_id);
+    q.values([("locked_until", lease_until.into())])
+        .and_where(Expr::col("delivery_id").in_subquery(due))
+        .returning(Query::returning().columns(DeliveryRecord::COLUMNS.iter().copied()));
+    conn.fetch_all(&q).await
+}
+
+/// The payloads of events by id.
+pub async fn payloads(
+    conn: &mut Conn,
+    tenant_id: &str,
+    event_ids: &[String],
+) -> Result<HashMap<String, String>> {
+    let mut q = Scoped::select(EVENTS, tenant_id);
+    q.columns(["event_id", "payload"])
+        .and_where(Expr::col("event_id").is_in(event_ids.iter().map(String::as_str)));
+    let rows: Vec<(String, String)> = conn.fetch_all(&q).await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Records an attempt: the attempt row, and the delivery's state after it (`d` as updated by
+/// the caller; its claim is released).
+pub async fn record_attempt(conn: &mut Conn, d: &DeliveryRecord, a: &AttemptRecord) -> Result<()> {
+    let cols = AttemptRecord::COLUMNS;
+    let mut q = Scoped::insert(ATTEMPTS, &a.tenant_id, cols[1..].iter().copied());
+    q.row(a.values().into_iter().skip(1));
+    conn.execute(&q).await?;
+    let mut u = Scoped::update(DELIVERIES, &d.tenant_id);
+    u.values([
+        ("status", d.status.clone().into()),
+        ("attempts", d.attempts.into()),
+        ("next_attempt_at", d.next_attempt_at.into()),
+        ("locked_until", 0i64.into()),
+        ("last_attempt_at", d.last_attempt_at.into()),
+        ("last_status_code", d.last_status_code.into()),
+        ("last_error", d.last_error.clone().into()),
+        ("delivered_at", d.delivered_at.into()),
+    ])
+    .and_where(Expr::col("delivery_id").eq(d.delivery_id.as_str()));
+    conn.execute(&u).await.map(|_| ())
+}
+
+/// Makes every pending delivery of an endpoint that waits for a later retry due at `now` (the
+/// endpoint answered again, so its backlog need not wait out the backoff). Returns how many.
+pub async fn bring_forward(
+    conn: &mut Conn,
+    tenant_id: &str,
+    endpoint_id: &str,
+    now: i64,
+) -> Result<u64> {
+    let mut u = Scoped::update(DELIVERIES, tenant_id);
+    u.values([("next_attempt_at", now.into())])
+        .and_where(Expr::col("endpoint_id").eq(endpoint_id))
+        .and_where(Expr::cust("status = 'pending'"))
+        .and_where(Expr::col("next_attempt_at").gt(now));
+    conn.execute(&u).await
+}
+
+/// Filters of a delivery log.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    /// One endpoint.
+    pub endpoint_id: Option<String>,
+    /// One status.
+    pub status: Option<String>,
+    /// One event.
+    pub event_id: Option<String>,
+}
+
+/// Deliveries of a business unit, newest first, up to `limit`.
+pub async fn deliveries(
+    conn: &mut Conn,
+    tenant_id: &str,
+    f: &DeliveryFilter,
+    limit: u64,
+) -> Result<Vec<DeliveryRecord>> {
+    let mut q = Scoped::select(DELIVERIES, tenant_id);
+    q.columns(DeliveryRecord::COLUMNS.iter().copied());
+    if let Some(e) = &f.endpoint_id {
+        q.and_where(Expr::col("endpoint_id").eq(e.as_str()));
+    }
+    if let Some(s) = &f.status {
+        q.and_where(Expr::col("status").eq(s.as_str()));
+    }
+    if let Some(e) = &f.event_id {
+        q.and_where(Expr::col("event_id").eq(e.as_str()));
+    }
+    q.order_by("created_at", Order::Desc)
+        .order_by("delivery_id", Order::Desc)
+        .limit(limit);
+    conn.fetch_all(&q).await
+}
+
+/// A delivery by id, whatever its business unit (delivery ids are unique in the store).
+pub async fn find_delivery(conn: &mut Conn, delivery_id: &str) -> Result<Option<DeliveryRecord>> {
+    let q = Scoped::platform(
+        Query::select()
+            .columns(DeliveryRecord::COLUMNS.iter().copied())
+            .from(DELIVERIES)
+            .and_where(Expr::col("delivery_id").eq(delivery_id))
+            .to_owned(),
+    );
+    conn.fetch_optional(&q).await
+}
+
+/// The attempts of a delivery, in order.
+pub async fn attempts(
+    conn: &mut Conn,
+    tenant_id: &str,
+    delivery_id: &str,
+) -> Result<Vec<AttemptRecord>> {
+    let mut q = Scoped::select(ATTEMPTS, tenant_id);
+    q.columns(AttemptRecord::COLUMNS.iter().copied())
+        .and_where(Expr::col("delivery_id").eq(delivery_id))
+        .order_by("attempt", Order::Asc);
+    conn.fetch_all(&q).await
+}
+
+/// Queues a delivery again, due at `now`, whatever its state (a replay sends the same event with
+/// the same delivery id). Returns whether it exists.
+pub async fn replay(conn: &mut Conn, tenant_id: &str, delivery_id: &str, now: i64) -> Result<bool> {
+    let mut u = Scoped::update(DELIVERIES, tenant_id);
+    u.values([
+        ("status", "pending".into()),
+        ("next_attempt_at", now.into()),
+        ("locked_until", 0i64.into()),
+        ("delivered_at", Option::<i64>::None.into()),
+    ])
+    .and_where(Expr::col("delivery_id").eq(delivery_id));
+    Ok(conn.execute(&u).await? == 1)
+}
