@@ -5,8 +5,10 @@
 mod auth;
 mod error;
 mod extract;
+mod gate;
 pub mod model;
 pub mod openapi;
+mod ratelimit;
 mod routes;
 mod usage;
 
@@ -52,7 +54,11 @@ impl MakeRequestId for RequestIds {
 /// The whole HTTP application: `/v1` routes, `/healthz`, `/readyz`, `/openapi.json`, with request
 /// ids (`x-request-id`, kept when the client sends one), request logging and panic recovery.
 pub fn router(state: AppState) -> Router {
-    layered(Router::new().merge(routes::router()).with_state(state))
+    layered(
+        Router::new()
+            .merge(routes::router(&state))
+            .with_state(state),
+    )
 }
 
 /// Wraps routes in the middleware every response goes through: request ids, a request span,

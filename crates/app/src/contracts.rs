@@ -326,7 +326,7 @@ pub async fn generate(app: &App, ctx: &TenantContext, body: &Value) -> AppResult
     if let Some(t) = &template_id {
         metadata.insert("templateId".into(), Value::from(t.clone()));
     }
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.begin().await?;
     let file = files::create_record(
         &mut tx,
         app,

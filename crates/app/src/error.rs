@@ -157,10 +157,12 @@ macro_rules! transact {
     ($app:expr, |$tx:ident| $call:expr) => {{
         let mut attempt: u32 = 1;
         loop {
+            let mut lent = false;
             let result: $crate::AppResult<_> = async {
-                let mut conn = $app.db.begin().await?;
+                let mut conn = $app.begin().await?;
+                lent = conn.is_lent();
                 let value = {
-                    let $tx = &mut conn;
+                    let $tx: &mut $crate::Conn = &mut conn;
                     $call.await?
                 };
                 conn.commit().await?;
@@ -168,6 +170,12 @@ macro_rules! transact {
             }
             .await;
             match result {
+                // In a request transaction the use case cannot run again alone: the request is
+                // told, and runs again whole.
+                Err(e) if e.is_retryable() && lent => {
+                    $crate::request_tx::RequestTx::note_retryable();
+                    break Err(e);
+                }
                 Err(e) if e.is_retryable() && attempt < $crate::error::MAX_ATTEMPTS => {
                     $crate::error::log_retry(attempt, &e);
                     $crate::error::backoff(attempt).await;

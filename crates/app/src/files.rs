@@ -179,7 +179,7 @@ async fn secret(app: &App) -> AppResult<&[u8]> {
     app.files
         .secret
         .get_or_try_init(|| async {
-            let mut c = app.db.begin().await?;
+            let mut c = app.begin().await?;
             let s = files::server_secret(&mut c, "file_urls", &random_token(48), app.now()).await?;
             c.commit().await?;
             Ok::<_, AppError>(s.into_bytes())
@@ -507,7 +507,7 @@ pub async fn delete(app: &App, ctx: &TenantContext, file_id: &str, body: &Value)
             }
         },
     };
-    let mut c = app.db.begin().await?;
+    let mut c = app.begin().await?;
     let file = files::get(&mut c, &ctx.tenant_id, file_id, true)
         .await?
         .ok_or_else(|| AppError::not_found("File"))?;
@@ -693,7 +693,7 @@ pub async fn url(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<Sign
         let file = get(app, ctx, file_id.as_deref().unwrap_or_default()).await?;
         return signed_url(app, file, action, minutes).await;
     }
-    let mut c = app.db.begin().await?;
+    let mut c = app.begin().await?;
     let order = match &order_id {
         None => None,
         Some(id) => Some(

@@ -45,6 +45,8 @@ pub struct JobReport {
     pub renewals: u64,
     /// Payments that got a late fee.
     pub late_fees: u64,
+    /// Idempotency keys purged (older than 24 hours).
+    pub idempotency_keys_purged: u64,
     /// Business units or subscriptions the run could not process (logged with their cause;
     /// the next run tries them again).
     pub failures: u64,
@@ -58,6 +60,7 @@ impl JobReport {
         self.completed += o.completed;
         self.renewals += o.renewals;
         self.late_fees += o.late_fees;
+        self.idempotency_keys_purged += o.idempotency_keys_purged;
         self.failures += o.failures;
     }
 }
@@ -125,6 +128,10 @@ pub async fn run_unit(app: &App, ctx: &TenantContext, today: Date) -> AppResult<
     };
     contract_end(app, ctx, today, &mut report).await?;
     report.late_fees = late_fees(app, ctx, today).await?;
+    let before = app.now() - flexportal_store::idempotency::TTL_MS;
+    report.idempotency_keys_purged = crate::transact!(app, |tx| async {
+        AppResult::Ok(flexportal_store::idempotency::purge(tx, &ctx.tenant_id, before).await?)
+    })?;
     Ok(report)
 }
 

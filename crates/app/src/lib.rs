@@ -33,6 +33,7 @@ pub mod products;
 pub mod products_csv;
 pub mod products_input;
 pub mod reports;
+pub mod request_tx;
 pub mod settings;
 pub mod subscriptions;
 pub mod upgrades;
@@ -45,6 +46,8 @@ use flexportal_domain::Currency;
 use flexportal_store::{Db, StoreError};
 
 pub use error::{AppError, AppResult, ErrorKind};
+#[doc(hidden)]
+pub use flexportal_store::Conn;
 
 /// The source of "now", in epoch milliseconds (UTC).
 pub trait Clock: Send + Sync {
@@ -149,6 +152,12 @@ impl App {
         self.db
             .spawn_listener(keycache::CHANNEL, move |e| keys.on_listen_event(e))
     }
+    /// A write transaction: a new one, or the request transaction when the caller opened one
+    /// ([`request_tx`]). Commit it with [`request_tx::Tx::commit`].
+    pub async fn begin(&self) -> Result<request_tx::Tx, StoreError> {
+        request_tx::begin(&self.db).await
+    }
+
     /// Current time in epoch milliseconds.
     pub fn now(&self) -> i64 {
         self.clock.now_millis()

@@ -71,20 +71,23 @@ pub struct AssetsCsv {
     pub available: u64,
 }
 
-/// Creates the business unit (EUR, Europe/Amsterdam) and a full-access key.
+/// Creates the business unit (EUR, Europe/Amsterdam, no rate limit: a load test is not abuse)
+/// and a full-access key.
 pub async fn create_tenant(app: &App) -> BenchTenant {
     let t = admin::create_tenant(app, "Bench Rentals", CURRENCY, Some("Europe/Amsterdam"))
         .await
         .expect("create the business unit");
+    let unlimited = serde_json::json!({"api": {"abuseCeilingPerMinute": null}});
+    let settings = admin::set_settings(app, &t.tenant_id, &unlimited, true)
+        .await
+        .expect("lift the rate limit");
     let k = admin::create_key(app, &t.tenant_id, "bench key", KeyScope::All)
         .await
         .expect("create the API key");
     let ctx = TenantContext {
         currency: Currency::parse(&t.currency).expect("stored currency is valid"),
         time_zone: t.time_zone,
-        settings: std::sync::Arc::new(
-            flexportal_domain::settings::UnitSettings::from_stored(&t.settings).expect("settings"),
-        ),
+        settings: std::sync::Arc::new(settings),
         tenant_id: t.tenant_id,
         actor: Actor {
             user_id: "system".into(),

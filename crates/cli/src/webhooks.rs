@@ -93,6 +93,13 @@ fn message(e: flexportal_app::AppError) -> String {
     text
 }
 
+/// An instant as the API writes it (ISO 8601 UTC with milliseconds).
+fn iso(millis: i64) -> Value {
+    jiff::Timestamp::from_millisecond(millis)
+        .map(|t| Value::from(t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()))
+        .unwrap_or(Value::Null)
+}
+
 fn endpoint_json(e: &EndpointRecord, with_secret: bool) -> Value {
     let mut v = json!({
         "id": e.endpoint_id,
@@ -196,9 +203,10 @@ pub async fn run(app: &App, cmd: WebhookCommand) -> Result<(), Box<dyn std::erro
                             "deliveryId": d.delivery_id, "eventId": d.event_id,
                             "eventType": d.event_type, "endpointId": d.endpoint_id,
                             "status": d.status, "attempts": d.attempts,
-                            "nextAttemptAt": d.next_attempt_at, "deliveredAt": d.delivered_at,
+                            "nextAttemptAt": (d.status == "pending").then(|| iso(d.next_attempt_at)),
+                            "deliveredAt": d.delivered_at.map(iso),
                             "attemptLog": l.attempts.iter().map(|a| json!({
-                                "attempt": a.attempt, "attemptedAt": a.attempted_at,
+                                "attempt": a.attempt, "attemptedAt": iso(a.attempted_at),
                                 "statusCode": a.status_code, "latencyMs": a.latency_ms,
                                 "error": a.error,
                             })).collect::<Vec<_>>(),

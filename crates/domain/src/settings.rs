@@ -67,6 +67,42 @@ pub struct General {
     pub id_prefix: Option<String>,
 }
 
+/// The abuse ceiling of an unlimited plan, requests per minute per API key (SPEC §1.14,
+/// Recommended default).
+pub const DEFAULT_ABUSE_CEILING: u32 = 6_000;
+
+/// `api` (SPEC §1.14 rate limiting): requests per rolling minute per API key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ApiSettings {
+    /// The plan's limit (Starter: 100), 1–1,000,000; `null` (default): unlimited under the abuse
+    /// ceiling.
+    pub rate_limit_per_minute: Option<u32>,
+    /// The ceiling every plan stays under, 1–1,000,000 (default 6,000); `null` turns it off
+    /// (development, load tests).
+    pub abuse_ceiling_per_minute: Option<u32>,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        ApiSettings {
+            rate_limit_per_minute: None,
+            abuse_ceiling_per_minute: Some(DEFAULT_ABUSE_CEILING),
+        }
+    }
+}
+
+impl ApiSettings {
+    /// Requests per minute allowed per key: the lower of the plan's limit and the ceiling;
+    /// `None` when neither is set.
+    pub fn effective_limit(&self) -> Option<u32> {
+        match (self.rate_limit_per_minute, self.abuse_ceiling_per_minute) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
 /// `taxes` (SPEC §2.1 Taxes, §2.7 Amounts).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -604,6 +640,8 @@ pub struct UnitSettings {
     pub asset_workflow: AssetWorkflow,
     /// Catalog.
     pub catalog: Catalog,
+    /// API rate limits (SPEC §1.14).
+    pub api: ApiSettings,
     /// Address form settings (company field, per-field visibility, required flags, labels),
     /// kept as given.
     #[serde(skip_serializing_if = "Option::is_none")]

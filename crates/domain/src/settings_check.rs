@@ -25,6 +25,12 @@ pub(super) fn check(s: &UnitSettings, exponent: u32, errors: &mut Vec<Detail>) {
         }
     };
     range("payments.dayOfMonth", s.payments.day_of_month, 1, 28);
+    if let Some(n) = s.api.rate_limit_per_minute {
+        range("api.rateLimitPerMinute", i64::from(n), 1, 1_000_000);
+    }
+    if let Some(n) = s.api.abuse_ceiling_per_minute {
+        range("api.abuseCeilingPerMinute", i64::from(n), 1, 1_000_000);
+    }
     range("payments.maxAttempts", s.payments.max_attempts, 1, 5);
     range(
         "payments.lateFees.gracePeriodDays",
@@ -172,6 +178,7 @@ pub(super) fn schema_defaults() -> Value {
     let mut s = UnitSettings::default();
     s.general.display_name = Some(String::new());
     s.general.id_prefix = Some(String::new());
+    s.api.rate_limit_per_minute = Some(0);
     s.taxes.vat_number = Some(String::new());
     s.subscriptions.extensions.allowed_lengths = Some(Vec::new());
     s.subscriptions.extensions.max_extensions = Some(0);

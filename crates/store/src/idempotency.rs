@@ -7,6 +7,10 @@ use crate::{Conn, Result, Scoped};
 
 const TABLE: &str = "idempotency_keys";
 
+/// How long a key's response is replayed, in milliseconds (24 hours); older keys are purged by
+/// the daily jobs and may be used again.
+pub const TTL_MS: i64 = 24 * 3_600_000;
+
 crate::record! {
     /// A key and the response stored for it.
     #[derive(Debug, Clone, PartialEq, Default)]

@@ -47,6 +47,7 @@ struct Inner {
     fail_next: AtomicUsize,
     down: AtomicBool,
     delay_ms: AtomicU64,
+    started: AtomicUsize,
 }
 
 /// The receiver; dropped, it stops.
@@ -64,6 +65,7 @@ impl Drop for Receiver {
 }
 
 async fn hook(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    inner.started.fetch_add(1, Ordering::SeqCst);
     let delay = inner.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
@@ -119,6 +121,11 @@ impl Receiver {
             .into_iter()
             .filter(|r| (200..300).contains(&r.answered))
             .collect()
+    }
+
+    /// Requests that arrived, answered or not yet (a slow receiver is still holding them).
+    pub fn started(&self) -> usize {
+        self.inner.started.load(Ordering::SeqCst)
     }
 
     /// Answers 500 to the next `n` requests.

@@ -38,6 +38,12 @@ pub(crate) enum CommonErrors {
     /// 413 `PAYLOAD_TOO_LARGE`.
     #[response(status = 413, description = "Request body over the limit")]
     TooLarge(ErrorEnvelope),
+    /// 429 `RATE_LIMITED`.
+    #[response(
+        status = 429,
+        description = "The API key's requests per minute are used up (`RATE_LIMITED`); `Retry-After` says when to retry"
+    )]
+    RateLimited(ErrorEnvelope),
     /// 500 `INTERNAL_ERROR`.
     #[response(
         status = 500,
@@ -63,11 +69,16 @@ pub(crate) fn typed() -> OpenApiRouter<AppState> {
 }
 
 /// Every route: the typed `/v1` operations (the same handlers `/openapi.json` is generated from,
-/// so the document cannot list a route the server lacks or miss one it serves), the probes, the
+/// so the document cannot list a route the server lacks or miss one it serves) behind their
+/// gate ([`crate::gate`]: authentication, rate limit, idempotency keys), the probes, the
 /// document and its HTML reference.
-pub(crate) fn router() -> Router<AppState> {
+pub(crate) fn router(state: &AppState) -> Router<AppState> {
     let (typed, _) = typed().split_for_parts();
     typed
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::gate::gate,
+        ))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(health::openapi))
