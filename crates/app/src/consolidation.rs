@@ -437,6 +437,7 @@ pub async fn move_day(
         p.due_date = schedule::due_date(date, terms).to_string();
         p.updated_at = now;
         payments::update_consolidated(tx, &p).await?;
+        crate::events::payment_updated(tx, ctx, &p, p.total, now);
         moved += 1;
     }
     Ok(moved)

@@ -410,3 +410,133 @@ both_engines!(
         assert_eq!(rx.received().len(), 1);
     }
 );
+
+both_engines!(
+    lifecycle_actions_and_daily_jobs_announce_their_changes,
+    |app: TestApp| async move {
+        let rx = Receiver::start().await;
+        let (_, secret) = endpoint(&app, &rx.url, json!([])).await;
+        let a = crate::subscriptions::rental(&app, "EV-1", "2025-01-01").await;
+        let b = crate::subscriptions::rental(&app, "EV-2", "2025-01-01").await;
+        deliver(&app).await;
+        let before = rx.received().len();
+        // An extension: the subscription, its new charges and the tracking order.
+        app.set_settings(
+            &app.tenant,
+            json!({"subscriptions": {"extensions": {"createTrackingOrder": true}}}),
+        )
+        .await;
+        app.set_date("2025-11-15", 9);
+        let (s, e) = app
+            .post(
+                &format!("/v1/subscriptions/{a}/extend"),
+                json!({"extensionMonths": 6, "newMonthlyAmount": 75.00}),
+            )
+            .await;
+        assert_eq!(s, 200, "{e}");
+        // An early return: the ending with its fee, the returned asset, the cancelled remaining
+        // charges and the fee's charge.
+        app.set_date("2025-06-15", 9);
+        let (s, r) = app
+            .post(
+                &format!("/v1/subscriptions/{b}/early-return"),
+                json!({"returnCondition": "good"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{r}");
+        deliver(&app).await;
+        let got: Vec<_> = rx.received().into_iter().skip(before).collect();
+        for r in &got {
+            verify_signatures(&secret, r).unwrap();
+        }
+        let data = |event: &str| -> Vec<Value> {
+            got.iter()
+                .filter(|r| r.event() == event)
+                .map(|r| r.json()["data"].clone())
+                .collect()
+        };
+        let ext = data("subscription.extended");
+        assert_eq!(ext.len(), 1);
+        assert_eq!(
+            (
+                ext[0]["rentalId"].as_str(),
+                ext[0]["extensionMonths"].as_i64(),
+                ext[0]["newEndDate"].as_str()
+            ),
+            (Some(a.as_str()), Some(6), Some("2026-06-30"))
+        );
+        assert_eq!(ext[0]["newMonthlyAmount"].to_string(), "75.00");
+        assert_eq!(
+            data("order.created").len(),
+            1,
+            "the extension's tracking order"
+        );
+        let ended = data("subscription.ended");
+        assert_eq!(ended.len(), 1);
+        assert_eq!(
+            (
+                ended[0]["subscriptionId"].as_str(),
+                ended[0]["status"].as_str(),
+                ended[0]["previousStatus"].as_str()
+            ),
+            (Some(b.as_str()), Some("ended_early_return"), Some("active"))
+        );
+        assert_eq!(ended[0]["fee"].to_string(), r["earlyReturnFee"].to_string());
+        let returned = data("asset.returned");
+        assert_eq!(returned.len(), 1);
+        assert_eq!(
+            (
+                returned[0]["serialNumber"].as_str(),
+                returned[0]["newStatus"].as_str(),
+                returned[0]["condition"].as_str()
+            ),
+            (Some("EV-2"), Some("returned"), Some("good"))
+        );
+        let cancelled = data("payment.cancelled");
+        let (_, p) = app
+            .get(&format!(
+                "/v1/payments?rentalId={b}&status=cancelled&limit=100"
+            ))
+            .await;
+        let mut ids: Vec<&str> = cancelled
+            .iter()
+            .map(|d| d["paymentId"].as_str().unwrap())
+            .collect();
+        let mut expected: Vec<&str> = p["payments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["paymentId"].as_str().unwrap())
+            .collect();
+        ids.sort();
+        expected.sort();
+        assert!(!ids.is_empty());
+        assert_eq!(ids, expected, "one payment.cancelled per cancelled charge");
+        // 6 new charges of the extension and the early-return fee.
+        assert_eq!(data("payment.scheduled").len(), 7);
+
+        // The late-fee job announces each charge it raises.
+        app.set_settings(
+        &app.tenant,
+        json!({"payments": {"lateFees": {"enabled": true, "method": "flat", "value": 5, "gracePeriodDays": 0}}}),
+    )
+    .await;
+        let before = rx.received().len();
+        let report = crate::jobs::jobs(&app, "2025-12-20").await;
+        deliver(&app).await;
+        let updated: Vec<Value> = rx
+            .received()
+            .into_iter()
+            .skip(before)
+            .filter(|r| r.event() == "payment.updated")
+            .map(|r| r.json()["data"].clone())
+            .collect();
+        assert!(report.late_fees > 0);
+        assert_eq!(updated.len() as u64, report.late_fees);
+        for u in &updated {
+            let (prev, total) = (u["previousTotal"].to_string(), u["total"].to_string());
+            let cents = |s: &str| -> i64 { s.replace('.', "").parse().unwrap() };
+            assert_eq!(cents(&total) - cents(&prev), 500, "{u}");
+        }
+    }
+);
