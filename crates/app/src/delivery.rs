@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use flexportal_store::webhooks::{self, AttemptRecord, DeliveryRecord, EndpointRecord};
+use futures_util::StreamExt;
 use futures_util::future::join_all;
 
 use crate::App;
@@ -22,6 +23,9 @@ use crate::error::AppResult;
 use crate::webhooks::{
     check_url, flexportal_signature, is_public, next_attempt, standard_signature,
 };
+
+/// Requests in flight to one endpoint at a time.
+pub const PARALLEL: usize = 16;
 
 /// How webhooks are delivered.
 #[derive(Debug, Clone)]
@@ -43,7 +47,7 @@ impl Default for WebhookOptions {
         WebhookOptions {
             allow_private: false,
             timeout: Duration::from_secs(10),
-            batch: 16,
+            batch: 128,
             poll: Duration::from_secs(1),
         }
     }
@@ -227,17 +231,30 @@ async fn lane(
             return Ok(run);
         };
         let sent_at = app.now();
-        let outcomes = join_all(claimed.iter().map(|d| async {
-            match payloads.get(&d.event_id) {
-                Some(p) => attempt(client, opts.allow_private, &ep, d, p, sent_at).await,
-                None => Outcome {
-                    status: None,
-                    error: Some("event missing from the outbox".into()),
-                    latency_ms: 0,
-                },
-            }
-        }))
-        .await;
+        // At most PARALLEL requests to one endpoint at a time, in claim order.
+        let ep = Arc::new(ep);
+        let sends: Vec<_> = claimed
+            .iter()
+            .map(|d| {
+                let (client, ep, d) = (client.clone(), ep.clone(), d.clone());
+                let payload = payloads.get(&d.event_id).cloned();
+                let allow_private = opts.allow_private;
+                async move {
+                    match payload {
+                        Some(p) => attempt(&client, allow_private, &ep, &d, &p, sent_at).await,
+                        None => Outcome {
+                            status: None,
+                            error: Some("event missing from the outbox".into()),
+                            latency_ms: 0,
+                        },
+                    }
+                }
+            })
+            .collect();
+        let outcomes: Vec<Outcome> = futures_util::stream::iter(sends)
+            .buffered(PARALLEL)
+            .collect()
+            .await;
         let done = app.now();
         let mut rows = Vec::with_capacity(claimed.len());
         let mut any_success = false;
@@ -271,9 +288,7 @@ async fn lane(
         run.attempted += rows.len() as u64;
         run.delivered += rows.iter().filter(|(d, _)| d.status == "delivered").count() as u64;
         crate::transact!(app, |tx| async {
-            for (d, a) in &rows {
-                webhooks::record_attempt(tx, d, a).await?;
-            }
+            webhooks::record_attempts(tx, tenant_id, &rows, done).await?;
             if any_success {
                 webhooks::bring_forward(tx, tenant_id, endpoint_id, done).await?;
             }

@@ -418,26 +418,66 @@ pub async fn payloads(
     Ok(rows.into_iter().collect())
 }
 
-/// Records an attempt: the attempt row, and the delivery's state after it (`d` as updated by
-/// the caller; its claim is released).
-pub async fn record_attempt(conn: &mut Conn, d: &DeliveryRecord, a: &AttemptRecord) -> Result<()> {
-    let cols = AttemptRecord::COLUMNS;
-    let mut q = Scoped::insert(ATTEMPTS, &a.tenant_id, cols[1..].iter().copied());
-    q.row(a.values().into_iter().skip(1));
-    conn.execute(&q).await?;
-    let mut u = Scoped::update(DELIVERIES, &d.tenant_id);
-    u.values([
-        ("status", d.status.clone().into()),
-        ("attempts", d.attempts.into()),
-        ("next_attempt_at", d.next_attempt_at.into()),
-        ("locked_until", 0i64.into()),
-        ("last_attempt_at", d.last_attempt_at.into()),
-        ("last_status_code", d.last_status_code.into()),
-        ("last_error", d.last_error.clone().into()),
-        ("delivered_at", d.delivered_at.into()),
-    ])
-    .and_where(Expr::col("delivery_id").eq(d.delivery_id.as_str()));
-    conn.execute(&u).await.map(|_| ())
+/// Records a batch of attempts of one business unit (`rows`: each delivery as the caller updated
+/// it, with its attempt): every attempt row in one statement, the deliveries that succeeded with
+/// one statement per status code, the others one by one. Claims are released.
+pub async fn record_attempts(
+    conn: &mut Conn,
+    tenant_id: &str,
+    rows: &[(DeliveryRecord, AttemptRecord)],
+    delivered_at: i64,
+) -> Result<()> {
+    for part in rows.chunks(INSERT_CHUNK) {
+        let cols = AttemptRecord::COLUMNS;
+        let mut q = Scoped::insert(ATTEMPTS, tenant_id, cols[1..].iter().copied());
+        for (_, a) in part {
+            q.row(a.values().into_iter().skip(1));
+        }
+        conn.execute(&q).await?;
+    }
+    let mut delivered: HashMap<(i64, i64), Vec<&str>> = HashMap::new();
+    for (d, _) in rows {
+        if d.status == "delivered" && d.delivered_at == Some(delivered_at) {
+            delivered
+                .entry((
+                    d.last_status_code.unwrap_or(200),
+                    d.last_attempt_at.unwrap_or(0),
+                ))
+                .or_default()
+                .push(d.delivery_id.as_str());
+        } else {
+            let mut u = Scoped::update(DELIVERIES, &d.tenant_id);
+            u.values([
+                ("status", d.status.clone().into()),
+                ("attempts", d.attempts.into()),
+                ("next_attempt_at", d.next_attempt_at.into()),
+                ("locked_until", 0i64.into()),
+                ("last_attempt_at", d.last_attempt_at.into()),
+                ("last_status_code", d.last_status_code.into()),
+                ("last_error", d.last_error.clone().into()),
+                ("delivered_at", d.delivered_at.into()),
+            ])
+            .and_where(Expr::col("delivery_id").eq(d.delivery_id.as_str()));
+            conn.execute(&u).await?;
+        }
+    }
+    for ((code, attempted_at), ids) in delivered {
+        for part in ids.chunks(INSERT_CHUNK) {
+            let mut u = Scoped::update(DELIVERIES, tenant_id);
+            u.values([
+                ("status", "delivered".into()),
+                ("attempts", Expr::col("attempts").add(1i64)),
+                ("locked_until", 0i64.into()),
+                ("last_attempt_at", attempted_at.into()),
+                ("last_status_code", code.into()),
+                ("last_error", Option::<String>::None.into()),
+                ("delivered_at", delivered_at.into()),
+            ])
+            .and_where(Expr::col("delivery_id").is_in(part.iter().copied()));
+            conn.execute(&u).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Makes every pending delivery of an endpoint that waits for a later retry due at `now` (the

@@ -540,3 +540,33 @@ both_engines!(
         }
     }
 );
+
+both_engines!(a_slow_endpoint_delays_no_other, |app: TestApp| async move {
+    let slow = Receiver::start().await;
+    let fast = Receiver::start().await;
+    slow.set_delay(std::time::Duration::from_secs(3));
+    endpoint(&app, &slow.url, json!(["order.created"])).await;
+    endpoint(&app, &fast.url, json!(["order.created"])).await;
+    crate::subscriptions::setup(&app, 0, 1, "a@example.com").await;
+    crate::subscriptions::setup(&app, 0, 1, "b@example.com").await;
+    let worker = {
+        let (a, t) = (app.app().clone(), app.tenant.tenant_id.clone());
+        tokio::spawn(async move { deliver_due(&a, Some(&t)).await })
+    };
+    // The fast endpoint has both events while the slow one still holds its first request.
+    while fast.accepted().len() < 2 && slow.received().is_empty() {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        fast.accepted().len(),
+        2,
+        "the fast endpoint waited for the slow one"
+    );
+    assert!(
+        slow.started() >= 1 && slow.received().is_empty(),
+        "the slow one is still busy"
+    );
+    let run = worker.await.unwrap().unwrap();
+    assert_eq!((run.attempted, run.delivered), (4, 4));
+    assert_eq!(slow.accepted().len(), 2);
+});
