@@ -55,7 +55,8 @@ pub enum TemplateCommand {
     },
 }
 
-fn message(e: flexportal_app::AppError) -> String {
+/// A use case's error as the command line prints it: the message, then each failing field.
+pub(crate) fn message(e: flexportal_app::AppError) -> String {
     let wire = e.into_wire();
     let mut text = wire.message.clone();
     for d in &wire.details {

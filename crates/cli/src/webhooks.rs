@@ -8,6 +8,7 @@ use flexportal_store::webhooks::{DeliveryFilter, EndpointRecord};
 use serde_json::{Value, json};
 
 use crate::commands::context;
+use crate::templates::message;
 
 /// `flexportal webhooks …`
 #[derive(Subcommand)]
@@ -82,15 +83,6 @@ pub enum WebhookCommand {
         /// Delivery id (`dlv_…`).
         delivery: String,
     },
-}
-
-fn message(e: flexportal_app::AppError) -> String {
-    let wire = e.into_wire();
-    let mut text = wire.message.clone();
-    for d in &wire.details {
-        text.push_str(&format!("\n  {}: {}", d.path, d.message));
-    }
-    text
 }
 
 /// An instant as the API writes it (ISO 8601 UTC with milliseconds).
