@@ -19,6 +19,9 @@
 //! - `lifecycle-http`: extend, replace, buyout, early return, cancel and calculate-buyout over
 //!   HTTP, each against raw single-transaction commits of the same rows (the reads, for the
 //!   quote) with the same concurrency.
+//! - `webhooks`: fulfilment over HTTP with and without a webhook endpoint (the delivery worker in
+//!   the server's process), the worker's throughput on a queue, the commit-to-delivery lag under
+//!   paced load, and `POST /v1/orders` with and without an `Idempotency-Key`.
 
 /// mimalloc as the allocator: requests allocate and free many small strings from several threads,
 /// which it serves from thread-local pages without glibc's arena locks.
@@ -47,6 +50,7 @@ mod rentals;
 mod rss;
 mod stats;
 mod store;
+mod webhooks;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -103,6 +107,9 @@ enum Scenario {
     Export(export::ExportArgs),
     /// Signed download of a large file against a disk read; contract PDFs per second.
     Files(files::FilesArgs),
+    /// Webhook delivery: fulfilment with and without an endpoint, delivery throughput and lag;
+    /// POST /v1/orders with and without an Idempotency-Key.
+    Webhooks(webhooks::WebhooksArgs),
 }
 
 /// The machine's load average (`/proc/loadavg`), printed with each scenario: other processes
@@ -140,5 +147,6 @@ fn main() {
         Scenario::Portfolio(args) => portfolio::run(args),
         Scenario::Export(args) => export::run(args),
         Scenario::Files(args) => files::run(args),
+        Scenario::Webhooks(args) => webhooks::run(args),
     }
 }
