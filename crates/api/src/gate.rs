@@ -190,6 +190,7 @@ async fn idempotent(
     let Some(_held) = hold(&ctx.tenant_id, &key).await else {
         return in_use();
     };
+    let sqlite = s.app.db.engine() == flexportal_store::Engine::Sqlite;
     let mut attempt = 1;
     loop {
         let now = s.app.now();
@@ -206,7 +207,19 @@ async fn idempotent(
             response_body: String::new(),
             created_at: now,
         };
-        match idempotency::claim(&mut conn, &record, now - idempotency::TTL_MS).await {
+        // SQLite: the transaction holds the one writer, so nothing can take the key before it
+        // commits: a read now and the record written with the response suffice. PostgreSQL:
+        // the key's row is inserted first, so a concurrent request with it waits on that row.
+        let claimed = if sqlite {
+            match idempotency::get(&mut conn, &ctx.tenant_id, &key).await {
+                Ok(Some(r)) if r.created_at >= now - idempotency::TTL_MS => Ok(false),
+                Ok(_) => Ok(true),
+                Err(e) => Err(e),
+            }
+        } else {
+            idempotency::claim(&mut conn, &record, now - idempotency::TTL_MS).await
+        };
+        match claimed {
             Ok(true) => {}
             Ok(false) => {
                 let found = idempotency::get(&mut conn, &ctx.tenant_id, &key).await;
@@ -260,15 +273,27 @@ async fn idempotent(
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let completed = idempotency::complete(
-            &mut conn,
-            &ctx.tenant_id,
-            &key,
-            i64::from(rparts.status.as_u16()),
-            content_type,
-            text.to_string(),
-        )
-        .await;
+        let completed = if sqlite {
+            let full = IdempotencyRecord {
+                status_code: i64::from(rparts.status.as_u16()),
+                content_type,
+                response_body: text.to_string(),
+                ..record
+            };
+            idempotency::claim(&mut conn, &full, now - idempotency::TTL_MS)
+                .await
+                .map(|_| ())
+        } else {
+            idempotency::complete(
+                &mut conn,
+                &ctx.tenant_id,
+                &key,
+                i64::from(rparts.status.as_u16()),
+                content_type,
+                text.to_string(),
+            )
+            .await
+        };
         let stored = match completed {
             Ok(()) => conn.commit().await,
             Err(e) => Err(e),

@@ -163,7 +163,8 @@ fn envelope(e: &OutboxEvent) -> String {
 /// business unit subscribes to, and one `pending` delivery per such endpoint, due at once.
 /// Returns the number of deliveries written.
 pub(crate) async fn flush(conn: &mut Conn, events: Vec<OutboxEvent>) -> Result<usize> {
-    let mut by_tenant: HashMap<String, Vec<EndpointRecord>> = HashMap::new();
+    // Each enabled endpoint of a business unit with its subscribed types (empty: all).
+    let mut by_tenant: HashMap<String, Vec<(EndpointRecord, Vec<String>)>> = HashMap::new();
     let mut event_rows = Vec::new();
     let mut delivery_rows = Vec::new();
     let ids = new_ids(
@@ -174,11 +175,19 @@ pub(crate) async fn flush(conn: &mut Conn, events: Vec<OutboxEvent>) -> Result<u
     for (e, event_id) in events.into_iter().zip(ids) {
         if !by_tenant.contains_key(&e.tenant_id) {
             let list = enabled_endpoints(conn, &e.tenant_id).await?;
+            let list = list
+                .into_iter()
+                .map(|ep| {
+                    let events = ep.event_list();
+                    (ep, events)
+                })
+                .collect();
             by_tenant.insert(e.tenant_id.clone(), list);
         }
         let subscribers: Vec<&EndpointRecord> = by_tenant[&e.tenant_id]
             .iter()
-            .filter(|ep| ep.wants(e.event_type))
+            .filter(|(_, events)| events.is_empty() || events.iter().any(|t| t == e.event_type))
+            .map(|(ep, _)| ep)
             .collect();
         if subscribers.is_empty() {
             continue;
@@ -311,63 +320,37 @@ pub async fn delete_endpoint(
 
 /// Business units and enabled endpoints with a delivery due at `now` and not claimed, up to
 /// `limit` pairs: of one business unit, or of all (the delivery worker serves the whole store).
+/// One probe of each endpoint's queue (`webhook_deliveries_pending`), whatever the backlog.
 pub async fn due_endpoints(
     conn: &mut Conn,
     tenant_id: Option<&str>,
     now: i64,
     limit: u64,
 ) -> Result<Vec<(String, String)>> {
+    use sea_query::Alias;
+    let (d, e) = (Alias::new("d"), Alias::new("e"));
+    let col = |t: &Alias, c: &str| Expr::col((t.clone(), Alias::new(c)));
+    let probe = Query::select()
+        .expr(Expr::cust("1"))
+        .from_as(DELIVERIES, d.clone())
+        .and_where(col(&d, "tenant_id").equals((e.clone(), Alias::new("tenant_id"))))
+        .and_where(col(&d, "endpoint_id").equals((e.clone(), Alias::new("endpoint_id"))))
+        .and_where(Expr::cust("d.status = 'pending'"))
+        .and_where(col(&d, "next_attempt_at").lte(now))
+        .and_where(col(&d, "locked_until").lte(now))
+        .to_owned();
     let mut q = Scoped::platform(
         Query::select()
-            .column((
-                sea_query::Alias::new("d"),
-                sea_query::Alias::new("tenant_id"),
-            ))
-            .column((
-                sea_query::Alias::new("d"),
-                sea_query::Alias::new("endpoint_id"),
-            ))
-            .from_as(DELIVERIES, sea_query::Alias::new("d"))
-            .and_where(Expr::cust("d.status = 'pending'"))
-            .and_where(
-                Expr::col((
-                    sea_query::Alias::new("d"),
-                    sea_query::Alias::new("next_attempt_at"),
-                ))
-                .lte(now),
-            )
-            .and_where(
-                Expr::col((
-                    sea_query::Alias::new("d"),
-                    sea_query::Alias::new("locked_until"),
-                ))
-                .lte(now),
-            )
-            .and_where(Expr::cust(
-                "EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.tenant_id = d.tenant_id \
-                 AND e.endpoint_id = d.endpoint_id AND e.enabled = 1)",
-            ))
-            .group_by_columns([
-                (
-                    sea_query::Alias::new("d"),
-                    sea_query::Alias::new("tenant_id"),
-                ),
-                (
-                    sea_query::Alias::new("d"),
-                    sea_query::Alias::new("endpoint_id"),
-                ),
-            ])
+            .column((e.clone(), Alias::new("tenant_id")))
+            .column((e.clone(), Alias::new("endpoint_id")))
+            .from_as(ENDPOINTS, e.clone())
+            .and_where(col(&e, "enabled").eq(1i64))
+            .and_where(Expr::exists(probe))
             .limit(limit)
             .to_owned(),
     );
     if let Some(t) = tenant_id {
-        q.and_where(
-            Expr::col((
-                sea_query::Alias::new("d"),
-                sea_query::Alias::new("tenant_id"),
-            ))
-            .eq(t),
-        );
+        q.and_where(col(&e, "tenant_id").eq(t));
     }
     conn.fetch_all(&q).await
 }

@@ -24,7 +24,6 @@ CREATE TABLE webhook_events (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, event_id)
 );
-CREATE INDEX webhook_events_created ON webhook_events (tenant_id, created_at, event_id);
 
 CREATE TABLE webhook_deliveries (
     tenant_id TEXT NOT NULL REFERENCES tenants (tenant_id),
@@ -45,9 +44,10 @@ CREATE TABLE webhook_deliveries (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, delivery_id)
 );
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+-- The queue of each endpoint: what a worker claims next.
 CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (tenant_id, endpoint_id, next_attempt_at)
     WHERE status = 'pending';
+-- The delivery log of an endpoint, newest first.
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (tenant_id, endpoint_id, created_at, delivery_id);
 
 CREATE TABLE webhook_attempts (
