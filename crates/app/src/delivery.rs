@@ -35,7 +35,8 @@ pub struct WebhookOptions {
     pub allow_private: bool,
     /// Timeout of one attempt (SPEC §2.11: 10 s; `FLEXPORTAL_WEBHOOK_TIMEOUT_SECS`).
     pub timeout: Duration,
-    /// Deliveries of one endpoint claimed and posted together.
+    /// Deliveries of one endpoint claimed together at most (a lane starts with one round of
+    /// [`PARALLEL`] and doubles up to this while the endpoint answers in time).
     pub batch: u64,
     /// How often the worker looks for due deliveries without being told of new ones (new ones
     /// committed by this process wake it at once).
@@ -47,7 +48,7 @@ impl Default for WebhookOptions {
         WebhookOptions {
             allow_private: false,
             timeout: Duration::from_secs(10),
-            batch: 128,
+            batch: 256,
             poll: Duration::from_secs(1),
         }
     }
@@ -72,12 +73,13 @@ impl WebhookOptions {
         o
     }
 
-    /// How long a claim holds a delivery, in milliseconds: two attempt timeouts and 5 seconds
-    /// (the batch is posted concurrently, then recorded).
-    pub fn lease_ms(&self) -> i64 {
+    /// How long a claim of `limit` deliveries holds them, in milliseconds: one attempt timeout
+    /// per round of [`PARALLEL`] requests, and 5 seconds to record the results.
+    pub fn lease_ms(&self, limit: u64) -> i64 {
+        let rounds = limit.div_ceil(PARALLEL as u64).max(1);
         i64::try_from(self.timeout.as_millis())
             .unwrap_or(i64::MAX / 4)
-            .saturating_mul(2)
+            .saturating_mul(i64::try_from(rounds).unwrap_or(i64::MAX))
             .saturating_add(5_000)
     }
 }
@@ -199,6 +201,22 @@ async fn attempt(
     }
 }
 
+/// Settings of the worker's own transactions (claims, results) on PostgreSQL, for this
+/// transaction only: they commit without waiting for the disk (`synchronous_commit = off`: a
+/// crash may forget the last few, which only sends those deliveries again — at least once
+/// either way, and receivers deduplicate by delivery id), and their statements are planned with
+/// their values (`force_custom_plan`: a generic plan of `delivery_id IN (…128 ids)` may scan the
+/// whole table where statistics are stale).
+async fn bookkeeping(tx: &mut flexportal_store::Conn) -> AppResult<()> {
+    if tx.engine() == flexportal_store::Engine::Postgres {
+        tx.batch(
+            "SET LOCAL synchronous_commit = off; SET LOCAL plan_cache_mode = force_custom_plan",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Serves one endpoint until it has nothing due: claim a batch, post it, record it.
 async fn lane(
     app: &App,
@@ -208,23 +226,26 @@ async fn lane(
 ) -> AppResult<DeliveryRun> {
     let opts = &app.webhook_options;
     let mut run = DeliveryRun::default();
+    // Slow start: one round of PARALLEL at first, doubling up to `batch` while the endpoint
+    // answers every request in time, so a slow endpoint holds few deliveries per lease.
+    let mut limit = PARALLEL as u64;
     loop {
         let now = app.now();
-        let lease = now.saturating_add(opts.lease_ms());
-        let claimed = crate::transact!(app, |tx| async {
-            AppResult::Ok(
-                webhooks::claim(tx, tenant_id, endpoint_id, now, lease, opts.batch).await?,
-            )
+        let lease = now.saturating_add(opts.lease_ms(limit));
+        let (claimed, endpoint, payloads) = crate::transact!(app, |tx| async {
+            bookkeeping(tx).await?;
+            let claimed = webhooks::claim(tx, tenant_id, endpoint_id, now, lease, limit).await?;
+            if claimed.is_empty() {
+                return AppResult::Ok((claimed, None, Default::default()));
+            }
+            let ep = webhooks::get_endpoint(tx, tenant_id, endpoint_id, false).await?;
+            let ids: Vec<String> = claimed.iter().map(|d| d.event_id.clone()).collect();
+            let payloads = webhooks::payloads(tx, tenant_id, &ids).await?;
+            AppResult::Ok((claimed, ep, payloads))
         })?;
         if claimed.is_empty() {
             return Ok(run);
         }
-        let (endpoint, payloads) = {
-            let mut c = app.db.read().await?;
-            let ep = webhooks::get_endpoint(&mut c, tenant_id, endpoint_id, false).await?;
-            let ids: Vec<String> = claimed.iter().map(|d| d.event_id.clone()).collect();
-            (ep, webhooks::payloads(&mut c, tenant_id, &ids).await?)
-        };
         // Disabled or removed meanwhile: the claims lapse and the deliveries wait (removal has
         // failed them already).
         let Some(ep) = endpoint.filter(|e| e.enabled) else {
@@ -288,12 +309,22 @@ async fn lane(
         run.attempted += rows.len() as u64;
         run.delivered += rows.iter().filter(|(d, _)| d.status == "delivered").count() as u64;
         crate::transact!(app, |tx| async {
+            bookkeeping(tx).await?;
             webhooks::record_attempts(tx, tenant_id, &rows, done).await?;
             if any_success {
                 webhooks::bring_forward(tx, tenant_id, endpoint_id, done).await?;
             }
             AppResult::Ok(())
         })?;
+        let healthy = rows.iter().all(|(d, a)| {
+            d.status == "delivered"
+                && u128::from(a.latency_ms.unsigned_abs()) * 2 < opts.timeout.as_millis()
+        });
+        limit = if healthy {
+            limit.saturating_mul(2).min(opts.batch.max(1))
+        } else {
+            PARALLEL as u64
+        };
     }
 }
 
