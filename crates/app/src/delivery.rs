@@ -232,16 +232,14 @@ async fn lane(
     loop {
         let now = app.now();
         let lease = now.saturating_add(opts.lease_ms(limit));
-        let (claimed, endpoint, payloads) = crate::transact!(app, |tx| async {
+        let (claimed, endpoint) = crate::transact!(app, |tx| async {
             bookkeeping(tx).await?;
             let claimed = webhooks::claim(tx, tenant_id, endpoint_id, now, lease, limit).await?;
             if claimed.is_empty() {
-                return AppResult::Ok((claimed, None, Default::default()));
+                return AppResult::Ok((claimed, None));
             }
             let ep = webhooks::get_endpoint(tx, tenant_id, endpoint_id, false).await?;
-            let ids: Vec<String> = claimed.iter().map(|d| d.event_id.clone()).collect();
-            let payloads = webhooks::payloads(tx, tenant_id, &ids).await?;
-            AppResult::Ok((claimed, ep, payloads))
+            AppResult::Ok((claimed, ep))
         })?;
         if claimed.is_empty() {
             return Ok(run);
@@ -258,18 +256,8 @@ async fn lane(
             .iter()
             .map(|d| {
                 let (client, ep, d) = (client.clone(), ep.clone(), d.clone());
-                let payload = payloads.get(&d.event_id).cloned();
                 let allow_private = opts.allow_private;
-                async move {
-                    match payload {
-                        Some(p) => attempt(&client, allow_private, &ep, &d, &p, sent_at).await,
-                        None => Outcome {
-                            status: None,
-                            error: Some("event missing from the outbox".into()),
-                            latency_ms: 0,
-                        },
-                    }
-                }
+                async move { attempt(&client, allow_private, &ep, &d, &d.payload, sent_at).await }
             })
             .collect();
         let outcomes: Vec<Outcome> = futures_util::stream::iter(sends)
@@ -290,8 +278,8 @@ async fn lane(
                 d.last_error = None;
             } else {
                 match next_attempt(d.attempts, d.created_at, done) {
-                    Some(at) if payloads.contains_key(&d.event_id) => d.next_attempt_at = at,
-                    _ => d.status = "failed".into(),
+                    Some(at) => d.next_attempt_at = at,
+                    None => d.status = "failed".into(),
                 }
                 d.last_error.clone_from(&o.error);
             }

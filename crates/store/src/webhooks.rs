@@ -1,5 +1,5 @@
-//! Webhooks (SPEC §2.11): the endpoints of a business unit, the outbox of events, one delivery
-//! per event and subscribed endpoint, and the attempts of each delivery.
+//! Webhooks (SPEC §2.11): the endpoints of a business unit, the outbox — one delivery per event
+//! and subscribed endpoint, carrying the event's envelope — and the attempts of each delivery.
 //!
 //! Events are queued on the transaction's [`Conn`] ([`Conn::emit`]) and written by its commit
 //! ([`flush`]), so an event exists exactly when the change that caused it committed. An event
@@ -14,7 +14,6 @@ use flexportal_domain::ids::{new_id, new_ids, prefix};
 use crate::{Conn, Result, Scoped};
 
 const ENDPOINTS: &str = "webhook_endpoints";
-const EVENTS: &str = "webhook_events";
 const DELIVERIES: &str = "webhook_deliveries";
 const ATTEMPTS: &str = "webhook_attempts";
 
@@ -73,23 +72,6 @@ impl EndpointRecord {
 }
 
 crate::record! {
-    /// An event of the outbox.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    pub struct EventRecord {
-        /// Business unit.
-        tenant_id: String,
-        /// `msg_…`.
-        event_id: String,
-        /// Catalogue name.
-        event_type: String,
-        /// The JSON envelope `{event, timestamp, tenantId, data}` posted to receivers.
-        payload: String,
-        /// Epoch milliseconds.
-        created_at: i64,
-    }
-}
-
-crate::record! {
     /// One event to one endpoint.
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct DeliveryRecord {
@@ -103,6 +85,8 @@ crate::record! {
         endpoint_id: String,
         /// Catalogue name of the event.
         event_type: String,
+        /// The JSON envelope `{event, timestamp, tenantId, data}` posted, the same on every attempt.
+        payload: String,
         /// `pending`, `delivered` or `failed`.
         status: String,
         /// Attempts made.
@@ -159,13 +143,12 @@ fn envelope(e: &OutboxEvent) -> String {
     )
 }
 
-/// Writes the queued events of a transaction: each event that an enabled endpoint of its
-/// business unit subscribes to, and one `pending` delivery per such endpoint, due at once.
+/// Writes the queued events of a transaction: one `pending` delivery, due at once, per event and
+/// enabled endpoint of its business unit that subscribes to it (one insert per 500 rows).
 /// Returns the number of deliveries written.
 pub(crate) async fn flush(conn: &mut Conn, events: Vec<OutboxEvent>) -> Result<usize> {
     // Each enabled endpoint of a business unit with its subscribed types (empty: all).
     let mut by_tenant: HashMap<String, Vec<(EndpointRecord, Vec<String>)>> = HashMap::new();
-    let mut event_rows = Vec::new();
     let mut delivery_rows = Vec::new();
     let ids = new_ids(
         prefix::WEBHOOK_EVENT,
@@ -192,6 +175,7 @@ pub(crate) async fn flush(conn: &mut Conn, events: Vec<OutboxEvent>) -> Result<u
         if subscribers.is_empty() {
             continue;
         }
+        let payload = envelope(&e);
         for ep in subscribers {
             delivery_rows.push(DeliveryRecord {
                 tenant_id: e.tenant_id.clone(),
@@ -199,6 +183,7 @@ pub(crate) async fn flush(conn: &mut Conn, events: Vec<OutboxEvent>) -> Result<u
                 event_id: event_id.clone(),
                 endpoint_id: ep.endpoint_id.clone(),
                 event_type: e.event_type.to_string(),
+                payload: payload.clone(),
                 status: "pending".into(),
                 attempts: 0,
                 next_attempt_at: e.created_at,
@@ -206,23 +191,6 @@ pub(crate) async fn flush(conn: &mut Conn, events: Vec<OutboxEvent>) -> Result<u
                 created_at: e.created_at,
                 ..Default::default()
             });
-        }
-        event_rows.push(EventRecord {
-            payload: envelope(&e),
-            tenant_id: e.tenant_id,
-            event_id,
-            event_type: e.event_type.to_string(),
-            created_at: e.created_at,
-        });
-    }
-    for chunk in event_rows.chunk_by(|a, b| a.tenant_id == b.tenant_id) {
-        for part in chunk.chunks(INSERT_CHUNK) {
-            let cols = EventRecord::COLUMNS;
-            let mut q = Scoped::insert(EVENTS, &part[0].tenant_id, cols[1..].iter().copied());
-            for r in part {
-                q.row(r.values().into_iter().skip(1));
-            }
-            conn.execute(&q).await?;
         }
     }
     for chunk in delivery_rows.chunk_by(|a, b| a.tenant_id == b.tenant_id) {
@@ -386,19 +354,6 @@ pub async fn claim(
         .and_where(Expr::col("delivery_id").in_subquery(due))
         .returning(Query::returning().columns(DeliveryRecord::COLUMNS.iter().copied()));
     conn.fetch_all(&q).await
-}
-
-/// The payloads of events by id.
-pub async fn payloads(
-    conn: &mut Conn,
-    tenant_id: &str,
-    event_ids: &[String],
-) -> Result<HashMap<String, String>> {
-    let mut q = Scoped::select(EVENTS, tenant_id);
-    q.columns(["event_id", "payload"])
-        .and_where(Expr::col("event_id").is_in(event_ids.iter().map(String::as_str)));
-    let rows: Vec<(String, String)> = conn.fetch_all(&q).await?;
-    Ok(rows.into_iter().collect())
 }
 
 /// Records a batch of attempts of one business unit (`rows`: each delivery as the caller updated

@@ -1,6 +1,6 @@
--- Webhooks (SPEC 2.11): the endpoints of each business unit, the outbox of events (written in the
--- transaction of the change that causes them), one delivery per event and subscribed endpoint,
--- and every attempt of a delivery.
+-- Webhooks (SPEC 2.11): the endpoints of each business unit, the outbox (one delivery per event
+-- and subscribed endpoint, written in the transaction of the change that causes the event), and
+-- every attempt of a delivery.
 CREATE TABLE webhook_endpoints (
     tenant_id TEXT NOT NULL REFERENCES tenants (tenant_id),
     endpoint_id TEXT NOT NULL,
@@ -15,22 +15,15 @@ CREATE TABLE webhook_endpoints (
     PRIMARY KEY (tenant_id, endpoint_id)
 );
 
-CREATE TABLE webhook_events (
-    tenant_id TEXT NOT NULL REFERENCES tenants (tenant_id),
-    event_id TEXT NOT NULL,
-    event_type TEXT NOT NULL,
-    -- The JSON envelope posted to receivers, byte for byte on every attempt.
-    payload TEXT NOT NULL,
-    created_at BIGINT NOT NULL,
-    PRIMARY KEY (tenant_id, event_id)
-);
-
 CREATE TABLE webhook_deliveries (
     tenant_id TEXT NOT NULL REFERENCES tenants (tenant_id),
     delivery_id TEXT NOT NULL,
+    -- The event (one id for its deliveries to every endpoint).
     event_id TEXT NOT NULL,
     endpoint_id TEXT NOT NULL,
     event_type TEXT NOT NULL,
+    -- The JSON envelope posted to the receiver, byte for byte on every attempt.
+    payload TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
     attempts BIGINT NOT NULL,
     -- When the next attempt is due (epoch ms).
