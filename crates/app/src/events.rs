@@ -53,9 +53,7 @@ fn money(ctx: &TenantContext, minor: i64) -> Value {
 }
 
 fn iso(millis: i64) -> Value {
-    jiff::Timestamp::from_millisecond(millis)
-        .map(|t| Value::from(t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()))
-        .unwrap_or(Value::Null)
+    Value::from(flexportal_domain::time::format_timestamp(millis))
 }
 
 /// `order.created`: `orderId`, `customerId`, `orderType`, `status`, `totals`.

@@ -87,9 +87,7 @@ pub enum WebhookCommand {
 
 /// An instant as the API writes it (ISO 8601 UTC with milliseconds).
 fn iso(millis: i64) -> Value {
-    jiff::Timestamp::from_millisecond(millis)
-        .map(|t| Value::from(t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()))
-        .unwrap_or(Value::Null)
+    Value::from(flexportal_domain::time::format_timestamp(millis))
 }
 
 fn endpoint_json(e: &EndpointRecord, with_secret: bool) -> Value {

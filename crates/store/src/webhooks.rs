@@ -66,8 +66,7 @@ impl EndpointRecord {
 
     /// Whether the endpoint receives `event_type`.
     pub fn wants(&self, event_type: &str) -> bool {
-        let list = self.event_list();
-        list.is_empty() || list.iter().any(|e| e == event_type)
+        subscribes(&self.event_list(), event_type)
     }
 }
 
@@ -129,12 +128,14 @@ crate::record! {
     }
 }
 
+/// Whether a list of subscribed event types (empty: all) includes `event_type`.
+fn subscribes(events: &[String], event_type: &str) -> bool {
+    events.is_empty() || events.iter().any(|e| e == event_type)
+}
+
 /// The envelope of SPEC §2.11 around an event's data (`data` is JSON text, inserted as is).
 fn envelope(e: &OutboxEvent) -> String {
-    let ts = jiff::Timestamp::from_millisecond(e.created_at)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string();
+    let ts = flexportal_domain::time::format_timestamp(e.created_at);
     format!(
         "{{\"event\":{},\"timestamp\":\"{ts}\",\"tenantId\":{},\"data\":{}}}",
         serde_json::Value::from(e.event_type),
@@ -169,7 +170,7 @@ pub(crate) async fn flush(conn: &mut Conn, events: Vec<OutboxEvent>) -> Result<u
         }
         let subscribers: Vec<&EndpointRecord> = by_tenant[&e.tenant_id]
             .iter()
-            .filter(|(_, events)| events.is_empty() || events.iter().any(|t| t == e.event_type))
+            .filter(|(_, events)| subscribes(events, e.event_type))
             .map(|(ep, _)| ep)
             .collect();
         if subscribers.is_empty() {
