@@ -349,7 +349,7 @@ pub async fn replay(app: &App, delivery_id: &str) -> AppResult<DeliveryRecord> {
         let d = webhooks::find_delivery(tx, delivery_id)
             .await?
             .ok_or_else(|| AppError::not_found("Webhook delivery"))?;
-        webhooks::replay(tx, &d.tenant_id, delivery_id, app.now()).await?;
+        webhooks::replay(tx, &d, app.now()).await?;
         let d = webhooks::find_delivery(tx, delivery_id)
             .await?
             .ok_or_else(|| AppError::not_found("Webhook delivery"))?;

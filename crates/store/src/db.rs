@@ -406,15 +406,55 @@ impl Conn {
     }
 
     /// Commits the transaction, with the webhook events queued on it.
+    ///
+    /// On PostgreSQL the deliveries' insert and the `COMMIT` are sent together (one round trip);
+    /// when the insert fails, PostgreSQL rolls the transaction back at that `COMMIT`, and the
+    /// insert's error is returned.
     pub async fn commit(mut self) -> Result<()> {
-        let mut wrote = 0;
+        let mut deliveries = Vec::new();
         if !self.outbox.is_empty() {
             let events = std::mem::take(&mut self.outbox);
-            wrote = crate::webhooks::flush(&mut self, events).await?;
+            deliveries = crate::webhooks::fan_out(&mut self, events).await?;
         }
-        if self.in_tx {
-            self.batch("COMMIT").await?;
-            self.in_tx = false;
+        let wrote = deliveries.len();
+        match self.pg() {
+            Some(obj) if self.in_tx && wrote > 0 => {
+                let st = obj
+                    .prepare_cached(crate::webhooks::PG_INSERT_DELIVERIES)
+                    .await?;
+                let units: Vec<_> = deliveries
+                    .chunk_by(|a, b| a.tenant_id == b.tenant_id)
+                    .map(|rows| {
+                        (
+                            rows[0].tenant_id.as_str(),
+                            crate::webhooks::pg_columns(rows),
+                        )
+                    })
+                    .collect();
+                type Param<'p> = &'p (dyn tokio_postgres::types::ToSql + Sync);
+                let params: Vec<[Param<'_>; 7]> = units
+                    .iter()
+                    .map(|(t, c)| -> [Param<'_>; 7] { [t, &c.0, &c.1, &c.2, &c.3, &c.4, &c.5] })
+                    .collect();
+                let inserts = futures_util::future::try_join_all(
+                    params.iter().map(|p| obj.execute(&st, p.as_slice())),
+                );
+                // Polled in order: the inserts are queued on the connection before the COMMIT.
+                let (inserted, committed) =
+                    futures_util::future::join(inserts, obj.batch_execute("COMMIT")).await;
+                self.in_tx = false;
+                inserted?;
+                committed?;
+            }
+            _ => {
+                if wrote > 0 {
+                    crate::webhooks::insert_deliveries(&mut self, &deliveries).await?;
+                }
+                if self.in_tx {
+                    self.batch("COMMIT").await?;
+                    self.in_tx = false;
+                }
+            }
         }
         self.restore_map();
         if wrote > 0

@@ -2,7 +2,7 @@
 //! and subscribed endpoint, carrying the event's envelope — and the attempts of each delivery.
 //!
 //! Events are queued on the transaction's [`Conn`] ([`Conn::emit`]) and written by its commit
-//! ([`flush`]), so an event exists exactly when the change that caused it committed. An event
+//! ([`fan_out`] and the commit's insert), so an event exists exactly when the change that caused it committed. An event
 //! that no enabled endpoint subscribes to is not kept.
 
 use std::collections::HashMap;
@@ -144,10 +144,13 @@ fn envelope(e: &OutboxEvent) -> String {
     )
 }
 
-/// Writes the queued events of a transaction: one `pending` delivery, due at once, per event and
-/// enabled endpoint of its business unit that subscribes to it (one insert per 500 rows).
-/// Returns the number of deliveries written.
-pub(crate) async fn flush(conn: &mut Conn, events: Vec<OutboxEvent>) -> Result<usize> {
+/// The deliveries of a transaction's queued events: one `pending` delivery, due at once, per
+/// event and enabled endpoint of its business unit that subscribes to it, grouped by business
+/// unit. Reads each unit's endpoints once.
+pub(crate) async fn fan_out(
+    conn: &mut Conn,
+    events: Vec<OutboxEvent>,
+) -> Result<Vec<DeliveryRecord>> {
     // Each enabled endpoint of a business unit with its subscribed types (empty: all).
     let mut by_tenant: HashMap<String, Vec<(EndpointRecord, Vec<String>)>> = HashMap::new();
     let mut delivery_rows = Vec::new();
@@ -194,7 +197,14 @@ pub(crate) async fn flush(conn: &mut Conn, events: Vec<OutboxEvent>) -> Result<u
             });
         }
     }
-    for chunk in delivery_rows.chunk_by(|a, b| a.tenant_id == b.tenant_id) {
+    delivery_rows.sort_by(|a, b| a.tenant_id.cmp(&b.tenant_id));
+    Ok(delivery_rows)
+}
+
+/// Inserts new deliveries (from [`fan_out`]): one multi-row insert per 500 rows of a business
+/// unit.
+pub(crate) async fn insert_deliveries(conn: &mut Conn, rows: &[DeliveryRecord]) -> Result<()> {
+    for chunk in rows.chunk_by(|a, b| a.tenant_id == b.tenant_id) {
         for part in chunk.chunks(INSERT_CHUNK) {
             let cols = DeliveryRecord::COLUMNS;
             let mut q = Scoped::insert(DELIVERIES, &part[0].tenant_id, cols[1..].iter().copied());
@@ -204,7 +214,41 @@ pub(crate) async fn flush(conn: &mut Conn, events: Vec<OutboxEvent>) -> Result<u
             conn.execute(&q).await?;
         }
     }
-    Ok(delivery_rows.len())
+    Ok(())
+}
+
+/// PostgreSQL: new `pending` deliveries of one business unit in one statement of fixed text, the
+/// varying columns as arrays (one prepared statement whatever the count, six parameters instead
+/// of thirteen per row).
+pub(crate) const PG_INSERT_DELIVERIES: &str = "INSERT INTO webhook_deliveries (tenant_id, \
+    delivery_id, event_id, endpoint_id, event_type, payload, status, attempts, next_attempt_at, \
+    locked_until, created_at) SELECT $1, d, e, p, t, b, 'pending', 0, c, 0, c FROM \
+    unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[]) \
+    AS u(d, e, p, t, b, c)";
+
+/// The columns of [`PG_INSERT_DELIVERIES`] for one business unit's `pending` deliveries:
+/// delivery ids, event ids, endpoint ids, event types, payloads, creation times.
+pub(crate) type PgDeliveryColumns<'a> = (
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Vec<i64>,
+);
+
+/// Splits one business unit's new deliveries into the arrays of [`PG_INSERT_DELIVERIES`].
+pub(crate) fn pg_columns(rows: &[DeliveryRecord]) -> PgDeliveryColumns<'_> {
+    let mut c: PgDeliveryColumns<'_> = Default::default();
+    for r in rows {
+        c.0.push(&r.delivery_id);
+        c.1.push(&r.event_id);
+        c.2.push(&r.endpoint_id);
+        c.3.push(&r.event_type);
+        c.4.push(&r.payload);
+        c.5.push(r.created_at);
+    }
+    c
 }
 
 /// Inserts an endpoint.
@@ -352,6 +396,7 @@ pub async fn claim(
         .to_owned();
     let mut q = Scoped::update(DELIVERIES, tenant_id);
     q.values([("locked_until", lease_until.into())])
+        .and_where(Expr::col("endpoint_id").eq(endpoint_id))
         .and_where(Expr::col("delivery_id").in_subquery(due))
         .returning(Query::returning().columns(DeliveryRecord::COLUMNS.iter().copied()));
     conn.fetch_all(&q).await
@@ -374,11 +419,12 @@ pub async fn record_attempts(
         }
         conn.execute(&q).await?;
     }
-    let mut delivered: HashMap<(i64, i64), Vec<&str>> = HashMap::new();
+    let mut delivered: HashMap<(&str, i64, i64), Vec<&str>> = HashMap::new();
     for (d, _) in rows {
         if d.status == "delivered" && d.delivered_at == Some(delivered_at) {
             delivered
                 .entry((
+                    d.endpoint_id.as_str(),
                     d.last_status_code.unwrap_or(200),
                     d.last_attempt_at.unwrap_or(0),
                 ))
@@ -396,11 +442,12 @@ pub async fn record_attempts(
                 ("last_error", d.last_error.clone().into()),
                 ("delivered_at", d.delivered_at.into()),
             ])
+            .and_where(Expr::col("endpoint_id").eq(d.endpoint_id.as_str()))
             .and_where(Expr::col("delivery_id").eq(d.delivery_id.as_str()));
             conn.execute(&u).await?;
         }
     }
-    for ((code, attempted_at), ids) in delivered {
+    for ((endpoint_id, code, attempted_at), ids) in delivered {
         for part in ids.chunks(INSERT_CHUNK) {
             let mut u = Scoped::update(DELIVERIES, tenant_id);
             u.values([
@@ -412,6 +459,7 @@ pub async fn record_attempts(
                 ("last_error", Option::<String>::None.into()),
                 ("delivered_at", delivered_at.into()),
             ])
+            .and_where(Expr::col("endpoint_id").eq(endpoint_id))
             .and_where(Expr::col("delivery_id").is_in(part.iter().copied()));
             conn.execute(&u).await?;
         }
@@ -446,40 +494,63 @@ pub struct DeliveryFilter {
     pub event_id: Option<String>,
 }
 
-/// Deliveries of a business unit, newest first, up to `limit`.
+/// Deliveries of a business unit, newest first (by creation time, then id), up to `limit`: of
+/// one endpoint (a range of the key read backwards), or of each of the unit's endpoints merged.
 pub async fn deliveries(
     conn: &mut Conn,
     tenant_id: &str,
     f: &DeliveryFilter,
     limit: u64,
 ) -> Result<Vec<DeliveryRecord>> {
-    let mut q = Scoped::select(DELIVERIES, tenant_id);
-    q.columns(DeliveryRecord::COLUMNS.iter().copied());
-    if let Some(e) = &f.endpoint_id {
-        q.and_where(Expr::col("endpoint_id").eq(e.as_str()));
+    let endpoints = match &f.endpoint_id {
+        Some(e) => vec![e.clone()],
+        None => list_endpoints(conn, tenant_id)
+            .await?
+            .into_iter()
+            .map(|e| e.endpoint_id)
+            .collect(),
+    };
+    let mut out = Vec::new();
+    for endpoint_id in endpoints {
+        let mut q = Scoped::select(DELIVERIES, tenant_id);
+        q.columns(DeliveryRecord::COLUMNS.iter().copied())
+            .and_where(Expr::col("endpoint_id").eq(endpoint_id));
+        if let Some(s) = &f.status {
+            q.and_where(Expr::col("status").eq(s.as_str()));
+        }
+        if let Some(e) = &f.event_id {
+            q.and_where(Expr::col("event_id").eq(e.as_str()));
+        }
+        // Delivery ids begin with their creation time (fixed-width base 36): id order is
+        // creation order.
+        q.order_by("delivery_id", Order::Desc).limit(limit);
+        out.extend(conn.fetch_all::<DeliveryRecord, _>(&q).await?);
     }
-    if let Some(s) = &f.status {
-        q.and_where(Expr::col("status").eq(s.as_str()));
-    }
-    if let Some(e) = &f.event_id {
-        q.and_where(Expr::col("event_id").eq(e.as_str()));
-    }
-    q.order_by("created_at", Order::Desc)
-        .order_by("delivery_id", Order::Desc)
-        .limit(limit);
-    conn.fetch_all(&q).await
+    out.sort_by(|a, b| b.delivery_id.cmp(&a.delivery_id));
+    out.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(out)
 }
 
-/// A delivery by id, whatever its business unit (delivery ids are unique in the store).
+/// A delivery by id, whatever its business unit (delivery ids are unique in the store): one
+/// probe of the key per endpoint in the store. Deliveries of removed endpoints are not found.
 pub async fn find_delivery(conn: &mut Conn, delivery_id: &str) -> Result<Option<DeliveryRecord>> {
     let q = Scoped::platform(
         Query::select()
-            .columns(DeliveryRecord::COLUMNS.iter().copied())
-            .from(DELIVERIES)
-            .and_where(Expr::col("delivery_id").eq(delivery_id))
+            .columns(["tenant_id", "endpoint_id"])
+            .from(ENDPOINTS)
             .to_owned(),
     );
-    conn.fetch_optional(&q).await
+    let endpoints: Vec<(String, String)> = conn.fetch_all(&q).await?;
+    for (tenant_id, endpoint_id) in endpoints {
+        let mut q = Scoped::select(DELIVERIES, &tenant_id);
+        q.columns(DeliveryRecord::COLUMNS.iter().copied())
+            .and_where(Expr::col("endpoint_id").eq(endpoint_id))
+            .and_where(Expr::col("delivery_id").eq(delivery_id));
+        if let Some(d) = conn.fetch_optional(&q).await? {
+            return Ok(Some(d));
+        }
+    }
+    Ok(None)
 }
 
 /// The attempts of a delivery, in order.
@@ -497,14 +568,15 @@ pub async fn attempts(
 
 /// Queues a delivery again, due at `now`, whatever its state (a replay sends the same event with
 /// the same delivery id). Returns whether it exists.
-pub async fn replay(conn: &mut Conn, tenant_id: &str, delivery_id: &str, now: i64) -> Result<bool> {
-    let mut u = Scoped::update(DELIVERIES, tenant_id);
+pub async fn replay(conn: &mut Conn, d: &DeliveryRecord, now: i64) -> Result<bool> {
+    let mut u = Scoped::update(DELIVERIES, &d.tenant_id);
     u.values([
         ("status", "pending".into()),
         ("next_attempt_at", now.into()),
         ("locked_until", 0i64.into()),
         ("delivered_at", Option::<i64>::None.into()),
     ])
-    .and_where(Expr::col("delivery_id").eq(delivery_id));
+    .and_where(Expr::col("endpoint_id").eq(d.endpoint_id.as_str()))
+    .and_where(Expr::col("delivery_id").eq(d.delivery_id.as_str()));
     Ok(conn.execute(&u).await? == 1)
 }
