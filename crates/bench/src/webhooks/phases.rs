@@ -36,126 +36,12 @@ pub(super) fn fulfil_phases(
     } else {
         (base, None)
     };
-    let (base, deferred) = if one && args.split {
-        let (b, d) = rt.server.block_on(base.duplicate(dir.path(), "deferred"));
-        (b, Some(d))
-    } else {
-        (base, None)
-    };
-    let (plain, hooked) = if one {
-        let (p, h) = rt.server.block_on(base.duplicate(dir.path(), "hooked"));
-        (Some(p), Some(h))
+    let first = if one {
+        Some(phase_one::run(args, rt, dir, base, &units))
     } else {
         rt.server.block_on(base.destroy());
-        (None, None)
+        None
     };
-
-    let mut first = None;
-    if let (Some(mut plain), Some(mut hooked)) = (plain, hooked) {
-        println!();
-        println!("-- phase 1: fulfilment without and with a webhook endpoint --");
-        allow_loopback(&mut plain);
-        let serving = Serving::start(&rt.server, &plain.app, true);
-        let (w, _, _) = fulfil_load(rt, &serving, &units, args.connections);
-        serving.stop();
-        print_load("without endpoint", &w, args.connections);
-        let without = rate(w.succeeded, w.summary.elapsed);
-        let mut ok = w.summary.errors == 0;
-        rt.server.block_on(plain.destroy());
-
-        allow_loopback(&mut hooked);
-        let receiver = rt.receiver.block_on(Receiver::start());
-        add_endpoint(&rt.server, &hooked.app, &units.tenant, &receiver.url);
-        let serving = Serving::start(&rt.server, &hooked.app, true);
-        let (w, started, ended) = fulfil_load(rt, &serving, &units, args.connections);
-        let at_end = receiver.distinct();
-        print_load("with endpoint   ", &w, args.connections);
-        let with = rate(w.succeeded, w.summary.elapsed);
-        ok &= w.summary.errors == 0;
-        let tenant = units.tenant.ctx.tenant_id.clone();
-        let deliveries =
-            rt.server
-                .block_on(count_rows(&hooked.app, "webhook_deliveries", &tenant, ""));
-        let expected = w.succeeded as usize * EVENTS_PER_FULFILMENT;
-        println!(
-            "  deliveries created: {deliveries} ({EVENTS_PER_FULFILMENT} per fulfilment: \
-             {expected} expected: {}); the receiver had {at_end} ({:.1} %) when the last \
-             fulfilment was answered",
-            if deliveries == expected as i64 {
-                "ok"
-            } else {
-                "MISMATCH"
-            },
-            100.0 * at_end as f64 / (deliveries.max(1) as f64)
-        );
-        ok &= deliveries == expected as i64;
-        let last = receiver.wait_for(deliveries as usize, timeout);
-        let (drain, throughput) = match last {
-            Some(last) => {
-                let drain = last.saturating_duration_since(ended);
-                let span = last.duration_since(started);
-                let tp = rate(deliveries as u64, span);
-                println!(
-                    "  drain: the receiver had all {deliveries} deliveries {:.2} s after the \
-                     last fulfilment was answered",
-                    drain.as_secs_f64()
-                );
-                println!(
-                    "  delivery throughput: {deliveries} deliveries in {:.2} s from the first \
-                     fulfilment sent to the last delivery received = {tp:.0} deliveries/s",
-                    span.as_secs_f64()
-                );
-                (Some(drain), Some(tp))
-            }
-            None => {
-                println!(
-                    "  drain: NOT complete after {} s: {} of {deliveries} received",
-                    timeout.as_secs(),
-                    receiver.distinct()
-                );
-                (None, None)
-            }
-        };
-        let (sorted, unreadable) = lags(&receiver.hits());
-        println!(
-            "  lag (arrival − event timestamp) under full load: {}{}",
-            lag_line(&sorted),
-            if unreadable > 0 {
-                format!(" ({unreadable} without a readable timestamp)")
-            } else {
-                String::new()
-            }
-        );
-        ok &= check_deliveries(&rt.server, &hooked.app, &tenant, &receiver);
-        serving.stop();
-        receiver.stop();
-        rt.server.block_on(hooked.destroy());
-        let r = ratio(with, without);
-        println!(
-            "fulfilments/s with/without endpoint: {with:.0} / {without:.0} = {r:.2} (target ≥ \
-             0.8: {})",
-            if r >= 0.8 { "met" } else { "NOT met" }
-        );
-        let deferred = deferred.map(|store| {
-            let (r, checked) = deferred_side(args, rt, store, &units);
-            ok &= checked;
-            println!(
-                "fulfilments/s with endpoint, worker started after the load / without: {r:.0} / \
-                 {without:.0} = {:.2}",
-                ratio(r, without)
-            );
-            r
-        });
-        first = Some(FulfilFigures {
-            without,
-            with,
-            deliveries,
-            drain,
-            throughput,
-            deferred,
-            ok,
-        });
-    }
 
     let mut second = None;
     if let Some(mut queued) = queued {
