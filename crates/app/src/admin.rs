@@ -90,8 +90,9 @@ pub async fn settings(app: &App, tenant_id: &str) -> AppResult<UnitSettings> {
 }
 
 /// Writes a business unit's settings (SPEC §2.1) and returns the effective document. With
-/// `merge`, `doc` is a JSON merge patch (RFC 7396) on the current effective settings (`null`
-/// removes a field, so it takes its default again); without it, `doc` replaces the whole
+/// `merge`, `doc` is a JSON merge patch (RFC 7396) on the current effective settings, where
+/// `null` sets a field that takes `null` to `null` (`api.abuseCeilingPerMinute: null` lifts the
+/// ceiling) and returns any other field to its default; without it, `doc` replaces the whole
 /// document. The result is validated before anything is written, with the unit's currency for
 /// flat fees. Running requests see the change at once (the key cache is cleared; other
 /// processes through the credentials epoch or notification). Errors: 404 `NOT_FOUND` for an
@@ -112,7 +113,26 @@ pub async fn set_settings(
     let next = if merge {
         let current = UnitSettings::from_stored(&t.settings).map_err(AppError::corrupt)?;
         let mut base = serde_json::to_value(&current).map_err(AppError::corrupt)?;
-        merge_patch(&mut base, doc);
+        let defaults = serde_json::to_value(UnitSettings::default()).map_err(AppError::corrupt)?;
+        // Whether the field at `path` takes null: the defaults with null there still parse.
+        let nullable = |path: &[String]| {
+            let mut probe = defaults.clone();
+            let mut at = &mut probe;
+            for (i, k) in path.iter().enumerate() {
+                let Some(obj) = at.as_object_mut() else {
+                    return false;
+                };
+                if i + 1 == path.len() {
+                    obj.insert(k.clone(), Value::Null);
+                    break;
+                }
+                at = obj
+                    .entry(k.clone())
+                    .or_insert_with(|| Value::Object(Default::default()));
+            }
+            UnitSettings::parse_for_write(&probe, currency.exponent()).is_ok()
+        };
+        merge_patch(&mut base, doc, &nullable, &mut Vec::new());
         base
     } else {
         doc.clone()
@@ -135,16 +155,27 @@ pub async fn set_settings(
     Ok(settings)
 }
 
-/// RFC 7396 JSON merge patch: objects merge key by key, `null` removes, anything else replaces.
-fn merge_patch(target: &mut Value, patch: &Value) {
+/// RFC 7396 JSON merge patch: objects merge key by key, anything else replaces; `null` sets a
+/// field that takes it (`nullable(path)`) to `null` and removes any other, which then takes its
+/// default.
+fn merge_patch(
+    target: &mut Value,
+    patch: &Value,
+    nullable: &dyn Fn(&[String]) -> bool,
+    path: &mut Vec<String>,
+) {
     match (target, patch) {
         (Value::Object(t), Value::Object(p)) => {
             for (k, v) in p {
-                if v.is_null() {
-                    t.remove(k);
+                path.push(k.clone());
+                if !v.is_null() {
+                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v, nullable, path);
+                } else if nullable(path) {
+                    t.insert(k.clone(), Value::Null);
                 } else {
-                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                    t.remove(k);
                 }
+                path.pop();
             }
         }
         (t, p) => *t = p.clone(),

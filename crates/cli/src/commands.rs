@@ -66,8 +66,9 @@ pub enum SettingsCommand {
         tenant: String,
         /// The JSON document, `@FILE` to read it from a file, or `-` for standard input.
         document: String,
-        /// Apply the document as a JSON merge patch on the current settings (`null` resets a
-        /// field to its default) instead of replacing them.
+        /// Apply the document as a JSON merge patch on the current settings (`null` sets a
+        /// field that takes null, such as `api.abuseCeilingPerMinute`, and resets any other to
+        /// its default) instead of replacing them.
         #[arg(long)]
         merge: bool,
     },

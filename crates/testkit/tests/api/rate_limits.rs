@@ -90,3 +90,38 @@ both_engines!(
         }
     }
 );
+
+both_engines!(
+    a_merge_with_null_lifts_the_ceiling_and_resets_other_fields,
+    |app: TestApp| async move {
+        let tenant_id = app.context(&app.tenant).await.tenant_id;
+        let merge = |doc: Value| {
+            let (app, tenant_id) = (app.app().clone(), tenant_id.clone());
+            async move {
+                flexportal_app::admin::set_settings(&app, &tenant_id, &doc, true)
+                    .await
+                    .unwrap()
+            }
+        };
+        // `null` on the ceiling turns it off: requests carry no limit any more.
+        let s = merge(json!({"api": {"abuseCeilingPerMinute": null}})).await;
+        assert_eq!(s.api.abuse_ceiling_per_minute, None);
+        let (status, h, _) = get(&app, &app.tenant).await;
+        assert_eq!(status, 200);
+        assert!(h.get("x-ratelimit-limit").is_none());
+        // `null` on a field that takes no null returns it to its default; the rest stays.
+        let s = merge(json!({"payments": {"lateFees": {"enabled": true}}})).await;
+        assert!(s.payments.late_fees.enabled);
+        let s = merge(json!({"payments": {"lateFees": {"enabled": null}}})).await;
+        assert!(!s.payments.late_fees.enabled);
+        assert_eq!(s.api.abuse_ceiling_per_minute, None);
+        // A ceiling set again applies again.
+        let s = merge(json!({"api": {"abuseCeilingPerMinute": 5000}})).await;
+        assert_eq!(s.api.effective_limit(), Some(5000));
+        let (_, h, _) = get(&app, &app.tenant).await;
+        assert_eq!(
+            h.get("x-ratelimit-limit").and_then(|v| v.to_str().ok()),
+            Some("5000")
+        );
+    }
+);
