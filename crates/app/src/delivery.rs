@@ -1,14 +1,15 @@
 //! Webhook delivery (SPEC §2.11): a worker inside `serve` posts each pending delivery to its
 //! endpoint, signed, and records every attempt.
 //!
-//! Work is taken per endpoint: a *lane* claims up to [`WebhookOptions::batch`] due deliveries of
-//! one endpoint at a time (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so of several processes on
-//! one store each delivery goes to one), posts them concurrently, and records the results in one
-//! transaction. Each endpoint has at most one lane in a process, and lanes run side by side, so a
-//! slow or failing endpoint never delays the others. A claim is a lease: a process killed during
-//! an attempt leaves the delivery to be taken again when the lease ends (at least once; receivers
-//! deduplicate by `X-FlexPortal-Delivery` / `webhook-id`). A success brings the endpoint's
-//! waiting retries forward, so a receiver that comes back gets its backlog at once.
+//! Work is taken per endpoint: a *lane* holds a lease on one endpoint (of several processes on
+//! one store one serves an endpoint at a time, so each delivery goes to one), reads up to
+//! [`WebhookOptions::batch`] of its due deliveries, posts them concurrently, records the results
+//! in one transaction, and renews the lease for the next batch. Each endpoint has at most one lane,
+//! and lanes run side by side, so a slow or failing endpoint never delays the others. A process
+//! killed during an attempt leaves the endpoint to be taken again when the lease ends, and the
+//! deliveries it had not recorded are sent again (at least once; receivers deduplicate by
+//! `X-FlexPortal-Delivery` / `webhook-id`). A success brings the endpoint's waiting retries
+//! forward, so a receiver that comes back gets its backlog at once.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -73,8 +74,9 @@ impl WebhookOptions {
         o
     }
 
-    /// How long a claim of `limit` deliveries holds them, in milliseconds: one attempt timeout
-    /// per round of [`PARALLEL`] requests, and 5 seconds to record the results.
+    /// How long a lane's lease on its endpoint lasts for a batch of `limit` deliveries, in
+    /// milliseconds: one attempt timeout per round of [`PARALLEL`] requests, and 5 seconds to
+    /// record the results.
     pub fn lease_ms(&self, limit: u64) -> i64 {
         let rounds = limit.div_ceil(PARALLEL as u64).max(1);
         i64::try_from(self.timeout.as_millis())
@@ -201,7 +203,7 @@ async fn attempt(
     }
 }
 
-/// Settings of the worker's own transactions (claims, results) on PostgreSQL, for this
+/// Settings of the worker's own transactions (lanes, results) on PostgreSQL, for this
 /// transaction only: they commit without waiting for the disk (`synchronous_commit = off`: a
 /// crash may forget the last few, which only sends those deliveries again — at least once
 /// either way, and receivers deduplicate by delivery id), and their statements are planned with
@@ -217,7 +219,8 @@ async fn bookkeeping(tx: &mut flexportal_store::Conn) -> AppResult<()> {
     Ok(())
 }
 
-/// Serves one endpoint until it has nothing due: claim a batch, post it, record it.
+/// Serves one endpoint until it has nothing due: take its lane, read a batch, post it, record
+/// it.
 async fn lane(
     app: &App,
     client: &reqwest::Client,
@@ -225,6 +228,8 @@ async fn lane(
     endpoint_id: &str,
 ) -> AppResult<DeliveryRun> {
     let opts = &app.webhook_options;
+    // This lane's name on the endpoint's lease.
+    let owner = flexportal_domain::ids::random_token(20);
     let mut run = DeliveryRun::default();
     // Slow start: one round of PARALLEL at first, doubling up to `batch` while the endpoint
     // answers every request in time, so a slow endpoint holds few deliveries per lease.
@@ -232,21 +237,23 @@ async fn lane(
     loop {
         let now = app.now();
         let lease = now.saturating_add(opts.lease_ms(limit));
-        let (claimed, endpoint) = crate::transact!(app, |tx| async {
+        // Take (or renew) the endpoint's lane, then read its next batch; with nothing due, let
+        // the lane go. Another worker holding it, or the endpoint disabled or removed: done.
+        let taken = crate::transact!(app, |tx| async {
             bookkeeping(tx).await?;
-            let claimed = webhooks::claim(tx, tenant_id, endpoint_id, now, lease, limit).await?;
-            if claimed.is_empty() {
-                return AppResult::Ok((claimed, None));
+            let Some(ep) =
+                webhooks::take_lane(tx, tenant_id, endpoint_id, &owner, now, lease).await?
+            else {
+                return AppResult::Ok(None);
+            };
+            let due = webhooks::due_deliveries(tx, tenant_id, endpoint_id, now, limit).await?;
+            if due.is_empty() {
+                webhooks::release_lane(tx, tenant_id, endpoint_id, &owner).await?;
+                return AppResult::Ok(None);
             }
-            let ep = webhooks::get_endpoint(tx, tenant_id, endpoint_id, false).await?;
-            AppResult::Ok((claimed, ep))
+            AppResult::Ok(Some((ep, due)))
         })?;
-        if claimed.is_empty() {
-            return Ok(run);
-        }
-        // Disabled or removed meanwhile: the claims lapse and the deliveries wait (removal has
-        // failed them already).
-        let Some(ep) = endpoint.filter(|e| e.enabled) else {
+        let Some((ep, claimed)) = taken else {
             return Ok(run);
         };
         let sent_at = app.now();

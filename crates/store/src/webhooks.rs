@@ -92,8 +92,6 @@ crate::record! {
         attempts: i64,
         /// When the next attempt is due, epoch milliseconds.
         next_attempt_at: i64,
-        /// Claimed by a worker until then, epoch milliseconds (0 = not claimed).
-        locked_until: i64,
         /// Epoch milliseconds of the last attempt.
         last_attempt_at: Option<i64>,
         /// The receiver's status code at the last attempt.
@@ -191,7 +189,6 @@ pub(crate) async fn fan_out(
                 status: "pending".into(),
                 attempts: 0,
                 next_attempt_at: e.created_at,
-                locked_until: 0,
                 created_at: e.created_at,
                 ..Default::default()
             });
@@ -222,7 +219,7 @@ pub(crate) async fn insert_deliveries(conn: &mut Conn, rows: &[DeliveryRecord]) 
 /// of thirteen per row).
 pub(crate) const PG_INSERT_DELIVERIES: &str = "INSERT INTO webhook_deliveries (tenant_id, \
     delivery_id, event_id, endpoint_id, event_type, payload, status, attempts, next_attempt_at, \
-    locked_until, created_at) SELECT $1, d, e, p, t, b, 'pending', 0, c, 0, c FROM \
+    created_at) SELECT $1, d, e, p, t, b, 'pending', 0, c, c FROM \
     unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[]) \
     AS u(d, e, p, t, b, c)";
 
@@ -322,7 +319,6 @@ pub async fn delete_endpoint(
     u.values([
         ("status", "failed".into()),
         ("last_error", "endpoint removed".into()),
-        ("locked_until", 0i64.into()),
         ("next_attempt_at", now.into()),
     ])
     .and_where(Expr::col("endpoint_id").eq(endpoint_id))
@@ -331,7 +327,7 @@ pub async fn delete_endpoint(
     Ok(found)
 }
 
-/// Business units and enabled endpoints with a delivery due at `now` and not claimed, up to
+/// Business units and enabled endpoints with a delivery due at `now` and a free lane, up to
 /// `limit` pairs: of one business unit, or of all (the delivery worker serves the whole store).
 /// One probe of each endpoint's queue (`webhook_deliveries_pending`), whatever the backlog.
 pub async fn due_endpoints(
@@ -350,7 +346,6 @@ pub async fn due_endpoints(
         .and_where(col(&d, "endpoint_id").equals((e.clone(), Alias::new("endpoint_id"))))
         .and_where(Expr::cust("d.status = 'pending'"))
         .and_where(col(&d, "next_attempt_at").lte(now))
-        .and_where(col(&d, "locked_until").lte(now))
         .to_owned();
     let mut q = Scoped::platform(
         Query::select()
@@ -358,6 +353,7 @@ pub async fn due_endpoints(
             .column((e.clone(), Alias::new("endpoint_id")))
             .from_as(ENDPOINTS, e.clone())
             .and_where(col(&e, "enabled").eq(1i64))
+            .and_where(col(&e, "lane_until").lte(now))
             .and_where(Expr::exists(probe))
             .limit(limit)
             .to_owned(),
@@ -368,43 +364,70 @@ pub async fn due_endpoints(
     conn.fetch_all(&q).await
 }
 
-/// Claims up to `limit` deliveries of one endpoint that are due at `now` and not claimed, until
-/// `lease_until`: of several workers on one PostgreSQL each delivery goes to one (`FOR UPDATE
-/// SKIP LOCKED`); SQLite has one writer. Oldest due first.
-pub async fn claim(
+/// Takes the lane of an enabled endpoint for `owner` until `until` (epoch ms), or renews it: it
+/// is free when its last lease ended by `now` or `owner` holds it. Of several workers on one
+/// store one serves an endpoint at a time. Returns the endpoint when taken; `None` when another
+/// worker holds it, or it is disabled or removed.
+pub async fn take_lane(
+    conn: &mut Conn,
+    tenant_id: &str,
+    endpoint_id: &str,
+    owner: &str,
+    now: i64,
+    until: i64,
+) -> Result<Option<EndpointRecord>> {
+    let mut q = Scoped::update(ENDPOINTS, tenant_id);
+    q.values([("lane_owner", owner.into()), ("lane_until", until.into())])
+        .and_where(Expr::col("endpoint_id").eq(endpoint_id))
+        .and_where(Expr::col("enabled").eq(1i64))
+        .and_where(
+            Expr::col("lane_until")
+                .lte(now)
+                .or(Expr::col("lane_owner").eq(owner)),
+        )
+        .returning(Query::returning().columns(EndpointRecord::COLUMNS.iter().copied()));
+    conn.fetch_optional(&q).await
+}
+
+/// Lets an endpoint's lane go, if `owner` holds it (another worker may take it at once).
+pub async fn release_lane(
+    conn: &mut Conn,
+    tenant_id: &str,
+    endpoint_id: &str,
+    owner: &str,
+) -> Result<()> {
+    let mut q = Scoped::update(ENDPOINTS, tenant_id);
+    q.values([
+        ("lane_owner", Option::<String>::None.into()),
+        ("lane_until", 0i64.into()),
+    ])
+    .and_where(Expr::col("endpoint_id").eq(endpoint_id))
+    .and_where(Expr::col("lane_owner").eq(owner));
+    conn.execute(&q).await.map(|_| ())
+}
+
+/// Up to `limit` deliveries of one endpoint due at `now`, oldest due first
+/// (`webhook_deliveries_pending`), for the worker that holds the endpoint's lane.
+pub async fn due_deliveries(
     conn: &mut Conn,
     tenant_id: &str,
     endpoint_id: &str,
     now: i64,
-    lease_until: i64,
     limit: u64,
 ) -> Result<Vec<DeliveryRecord>> {
-    let due = Query::select()
-        .column("delivery_id")
-        .from(DELIVERIES)
-        .and_where(Expr::col("tenant_id").eq(tenant_id))
+    let mut q = Scoped::select(DELIVERIES, tenant_id);
+    q.columns(DeliveryRecord::COLUMNS.iter().copied())
         .and_where(Expr::col("endpoint_id").eq(endpoint_id))
         .and_where(Expr::cust("status = 'pending'"))
         .and_where(Expr::col("next_attempt_at").lte(now))
-        .and_where(Expr::col("locked_until").lte(now))
         .order_by("next_attempt_at", Order::Asc)
-        .limit(limit)
-        .lock_with_behavior(
-            sea_query::LockType::Update,
-            sea_query::LockBehavior::SkipLocked,
-        )
-        .to_owned();
-    let mut q = Scoped::update(DELIVERIES, tenant_id);
-    q.values([("locked_until", lease_until.into())])
-        .and_where(Expr::col("endpoint_id").eq(endpoint_id))
-        .and_where(Expr::col("delivery_id").in_subquery(due))
-        .returning(Query::returning().columns(DeliveryRecord::COLUMNS.iter().copied()));
+        .limit(limit);
     conn.fetch_all(&q).await
 }
 
 /// Records a batch of attempts of one business unit (`rows`: each delivery as the caller updated
 /// it, with its attempt): every attempt row in one statement, the deliveries that succeeded with
-/// one statement per status code, the others one by one. Claims are released.
+/// one statement per status code, the others one by one.
 pub async fn record_attempts(
     conn: &mut Conn,
     tenant_id: &str,
@@ -436,7 +459,6 @@ pub async fn record_attempts(
                 ("status", d.status.clone().into()),
                 ("attempts", d.attempts.into()),
                 ("next_attempt_at", d.next_attempt_at.into()),
-                ("locked_until", 0i64.into()),
                 ("last_attempt_at", d.last_attempt_at.into()),
                 ("last_status_code", d.last_status_code.into()),
                 ("last_error", d.last_error.clone().into()),
@@ -453,7 +475,6 @@ pub async fn record_attempts(
             u.values([
                 ("status", "delivered".into()),
                 ("attempts", Expr::col("attempts").add(1i64)),
-                ("locked_until", 0i64.into()),
                 ("last_attempt_at", attempted_at.into()),
                 ("last_status_code", code.into()),
                 ("last_error", Option::<String>::None.into()),
@@ -573,7 +594,6 @@ pub async fn replay(conn: &mut Conn, d: &DeliveryRecord, now: i64) -> Result<boo
     u.values([
         ("status", "pending".into()),
         ("next_attempt_at", now.into()),
-        ("locked_until", 0i64.into()),
         ("delivered_at", Option::<i64>::None.into()),
     ])
     .and_where(Expr::col("endpoint_id").eq(d.endpoint_id.as_str()))

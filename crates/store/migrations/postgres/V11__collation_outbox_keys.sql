@@ -53,8 +53,18 @@ ALTER TABLE idempotency_keys
 -- fulfilment writes 39), so each of its rows costs as little as the queries need: the key leads
 -- with the endpoint (an endpoint's log, newest first, is a range of the key, since delivery ids
 -- begin with their creation time), which replaces the log's own index, and no foreign key to the
--- business unit (a row is written only by its unit's transaction, and units are never deleted).
+-- business unit (a row is written only by its unit's transaction, and units are never deleted;
+-- the same for the attempts, written only by the delivery worker).
 ALTER TABLE webhook_deliveries DROP CONSTRAINT webhook_deliveries_tenant_id_fkey;
 ALTER TABLE webhook_deliveries DROP CONSTRAINT webhook_deliveries_pkey,
     ADD PRIMARY KEY (tenant_id, endpoint_id, delivery_id);
 DROP INDEX webhook_deliveries_endpoint;
+ALTER TABLE webhook_attempts DROP CONSTRAINT webhook_attempts_tenant_id_fkey;
+
+-- A worker takes an endpoint, not each delivery: one process at a time serves an endpoint (its
+-- lane) until `lane_until` (epoch ms), renewed with each batch, so a batch is read without
+-- writing every row it holds; a worker that died lets the endpoint go when the lease ends.
+ALTER TABLE webhook_deliveries DROP COLUMN locked_until;
+ALTER TABLE webhook_endpoints
+    ADD COLUMN lane_owner TEXT COLLATE "C",
+    ADD COLUMN lane_until BIGINT NOT NULL DEFAULT 0;
