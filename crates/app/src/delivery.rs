@@ -207,8 +207,8 @@ async fn attempt(
 /// transaction only: they commit without waiting for the disk (`synchronous_commit = off`: a
 /// crash may forget the last few, which only sends those deliveries again — at least once
 /// either way, and receivers deduplicate by delivery id), and their statements are planned with
-/// their values (`force_custom_plan`: a generic plan of `delivery_id IN (…128 ids)` may scan the
-/// whole table where statistics are stale).
+/// their values (`force_custom_plan`: the outbox grows and empties fast, and a generic plan made
+/// while it was small may scan it whole later).
 async fn bookkeeping(tx: &mut flexportal_store::Conn) -> AppResult<()> {
     if tx.engine() == flexportal_store::Engine::Postgres {
         tx.batch(

@@ -356,6 +356,21 @@ impl Conn {
         Ok(obj.execute(&st, &values.as_params()).await?)
     }
 
+    /// PostgreSQL only: runs a statement of fixed text (prepared once per connection) with
+    /// `params`, for engine-specific statements (array parameters); `None` on SQLite.
+    pub(crate) async fn pg_execute(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Option<Result<u64>> {
+        let obj = self.pg()?;
+        let run = async {
+            let st = obj.prepare_cached(sql).await?;
+            Ok(obj.execute(&st, params).await?)
+        };
+        Some(run.await)
+    }
+
     /// Runs literal SQL without parameters (engine-specific statements, pings).
     pub async fn batch(&mut self, sql: &str) -> Result<()> {
         if let Some(result) = self.with_sqlite(|conn| conn.execute_batch(sql)) {

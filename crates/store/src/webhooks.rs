@@ -427,21 +427,18 @@ pub async fn due_deliveries(
 
 /// Records a batch of attempts of one business unit (`rows`: each delivery as the caller updated
 /// it, with its attempt): every attempt row in one statement, the deliveries that succeeded with
-/// one statement per status code, the others one by one.
+/// one statement per endpoint and status code, the others one by one. On PostgreSQL the
+/// statements take arrays (fixed text, one plan whatever the batch).
 pub async fn record_attempts(
     conn: &mut Conn,
     tenant_id: &str,
     rows: &[(DeliveryRecord, AttemptRecord)],
     delivered_at: i64,
 ) -> Result<()> {
-    for part in rows.chunks(INSERT_CHUNK) {
-        let cols = AttemptRecord::COLUMNS;
-        let mut q = Scoped::insert(ATTEMPTS, tenant_id, cols[1..].iter().copied());
-        for (_, a) in part {
-            q.row(a.values().into_iter().skip(1));
-        }
-        conn.execute(&q).await?;
+    if rows.is_empty() {
+        return Ok(());
     }
+    insert_attempts(conn, tenant_id, rows).await?;
     let mut delivered: HashMap<(&str, i64, i64), Vec<&str>> = HashMap::new();
     for (d, _) in rows {
         if d.status == "delivered" && d.delivered_at == Some(delivered_at) {
@@ -469,7 +466,23 @@ pub async fn record_attempts(
             conn.execute(&u).await?;
         }
     }
+    const DELIVERED_PG: &str = "UPDATE webhook_deliveries SET status = 'delivered', \
+        attempts = attempts + 1, last_attempt_at = $3, last_status_code = $4, last_error = NULL, \
+        delivered_at = $5 WHERE tenant_id = $1 AND endpoint_id = $2 \
+        AND delivery_id = ANY($6::text[])";
     for ((endpoint_id, code, attempted_at), ids) in delivered {
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] = [
+            &tenant_id,
+            &endpoint_id,
+            &attempted_at,
+            &code,
+            &delivered_at,
+            &ids,
+        ];
+        if let Some(done) = conn.pg_execute(DELIVERED_PG, &params).await {
+            done?;
+            continue;
+        }
         for part in ids.chunks(INSERT_CHUNK) {
             let mut u = Scoped::update(DELIVERIES, tenant_id);
             u.values([
@@ -484,6 +497,40 @@ pub async fn record_attempts(
             .and_where(Expr::col("delivery_id").is_in(part.iter().copied()));
             conn.execute(&u).await?;
         }
+    }
+    Ok(())
+}
+
+/// Inserts the attempt rows of a batch: on PostgreSQL one statement of arrays, on SQLite one
+/// multi-row insert per 500.
+async fn insert_attempts(
+    conn: &mut Conn,
+    tenant_id: &str,
+    rows: &[(DeliveryRecord, AttemptRecord)],
+) -> Result<()> {
+    const INSERT_PG: &str = "INSERT INTO webhook_attempts (tenant_id, delivery_id, attempt, \
+        attempted_at, status_code, latency_ms, error) SELECT $1, d, n, t, c, l, e FROM \
+        unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[]) \
+        AS u(d, n, t, c, l, e)";
+    let ids: Vec<&str> = rows.iter().map(|(_, a)| a.delivery_id.as_str()).collect();
+    let numbers: Vec<i64> = rows.iter().map(|(_, a)| a.attempt).collect();
+    let times: Vec<i64> = rows.iter().map(|(_, a)| a.attempted_at).collect();
+    let codes: Vec<Option<i64>> = rows.iter().map(|(_, a)| a.status_code).collect();
+    let latencies: Vec<i64> = rows.iter().map(|(_, a)| a.latency_ms).collect();
+    let errors: Vec<Option<&str>> = rows.iter().map(|(_, a)| a.error.as_deref()).collect();
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+        &tenant_id, &ids, &numbers, &times, &codes, &latencies, &errors,
+    ];
+    if let Some(done) = conn.pg_execute(INSERT_PG, &params).await {
+        return done.map(|_| ());
+    }
+    for part in rows.chunks(INSERT_CHUNK) {
+        let cols = AttemptRecord::COLUMNS;
+        let mut q = Scoped::insert(ATTEMPTS, tenant_id, cols[1..].iter().copied());
+        for (_, a) in part {
+            q.row(a.values().into_iter().skip(1));
+        }
+        conn.execute(&q).await?;
     }
     Ok(())
 }
