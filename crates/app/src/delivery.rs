@@ -28,6 +28,9 @@ use crate::webhooks::{
 /// Requests in flight to one endpoint at a time.
 pub const PARALLEL: usize = 16;
 
+/// The worker looks for due deliveries at most this often, however many commits wake it.
+const PROBE_INTERVAL: Duration = Duration::from_millis(10);
+
 /// How webhooks are delivered.
 #[derive(Debug, Clone)]
 pub struct WebhookOptions {
@@ -395,11 +398,15 @@ pub fn spawn_worker(app: App) -> tokio::task::JoinHandle<()> {
                 }
                 Err(e) => tracing::warn!(error = ?e, "looking for due webhook deliveries failed"),
             }
+            let probed = tokio::time::Instant::now();
             tokio::select! {
                 _ = signal.notified() => {}
                 _ = lane_ended.notified() => {}
                 _ = tokio::time::sleep(app.webhook_options.poll) => {}
             }
+            // Commits that come in a stream share one look: at most one per PROBE_INTERVAL
+            // (a lane already running takes their deliveries anyway).
+            tokio::time::sleep_until(probed + PROBE_INTERVAL).await;
         }
     })
 }
