@@ -331,15 +331,15 @@ pub async fn deliveries(
 ) -> AppResult<Vec<DeliveryLog>> {
     let mut c = app.db.read().await?;
     let list = webhooks::deliveries(&mut c, &ctx.tenant_id, filter, limit.clamp(1, 1_000)).await?;
-    let mut out = Vec::with_capacity(list.len());
-    for d in list {
-        let attempts = webhooks::attempts(&mut c, &ctx.tenant_id, &d.delivery_id).await?;
-        out.push(DeliveryLog {
+    let ids: Vec<&str> = list.iter().map(|d| d.delivery_id.as_str()).collect();
+    let mut attempts = webhooks::attempts_of(&mut c, &ctx.tenant_id, &ids).await?;
+    Ok(list
+        .into_iter()
+        .map(|d| DeliveryLog {
+            attempts: attempts.remove(&d.delivery_id).unwrap_or_default(),
             delivery: d,
-            attempts,
-        });
-    }
-    Ok(out)
+        })
+        .collect())
 }
 
 /// Sends a delivery again (same event, same delivery id), due at once, whatever its state.

@@ -621,17 +621,25 @@ pub async fn find_delivery(conn: &mut Conn, delivery_id: &str) -> Result<Option<
     Ok(None)
 }
 
-/// The attempts of a delivery, in order.
-pub async fn attempts(
+/// The attempts of several deliveries of one business unit (at most 1,000 ids), each delivery's
+/// in order: one query.
+pub async fn attempts_of(
     conn: &mut Conn,
     tenant_id: &str,
-    delivery_id: &str,
-) -> Result<Vec<AttemptRecord>> {
-    let mut q = Scoped::select(ATTEMPTS, tenant_id);
-    q.columns(AttemptRecord::COLUMNS.iter().copied())
-        .and_where(Expr::col("delivery_id").eq(delivery_id))
-        .order_by("attempt", Order::Asc);
-    conn.fetch_all(&q).await
+    delivery_ids: &[&str],
+) -> Result<HashMap<String, Vec<AttemptRecord>>> {
+    let mut out: HashMap<String, Vec<AttemptRecord>> = HashMap::new();
+    for part in delivery_ids.chunks(INSERT_CHUNK) {
+        let mut q = Scoped::select(ATTEMPTS, tenant_id);
+        q.columns(AttemptRecord::COLUMNS.iter().copied())
+            .and_where(Expr::col("delivery_id").is_in(part.iter().copied()))
+            .order_by("delivery_id", Order::Asc)
+            .order_by("attempt", Order::Asc);
+        for a in conn.fetch_all::<AttemptRecord, _>(&q).await? {
+            out.entry(a.delivery_id.clone()).or_default().push(a);
+        }
+    }
+    Ok(out)
 }
 
 /// Queues a delivery again, due at `now`, whatever its state (a replay sends the same event with
