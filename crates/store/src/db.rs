@@ -371,6 +371,36 @@ impl Conn {
         Some(run.await)
     }
 
+    /// PostgreSQL inside a transaction: runs `sql` (fixed text) once per parameter list, then
+    /// commits, everything sent in one round trip (the statements are queued on the connection
+    /// before the `COMMIT`). When a statement fails, PostgreSQL rolls the transaction back at that
+    /// `COMMIT` and the statement's error is returned. `None`, with nothing done, on SQLite or
+    /// outside a transaction.
+    pub(crate) async fn pg_execute_and_commit(
+        &mut self,
+        sql: &str,
+        params: &[Vec<&(dyn tokio_postgres::types::ToSql + Sync)>],
+    ) -> Option<Result<()>> {
+        if !self.in_tx {
+            return None;
+        }
+        let obj = self.pg()?;
+        let run = async {
+            let st = obj.prepare_cached(sql).await?;
+            let statements =
+                futures_util::future::try_join_all(params.iter().map(|p| obj.execute(&st, p)));
+            // Polled in order: the statements are queued before the COMMIT.
+            let (done, committed) =
+                futures_util::future::join(statements, obj.batch_execute("COMMIT")).await;
+            done?;
+            committed?;
+            Ok(())
+        };
+        let result = run.await;
+        self.in_tx = false;
+        Some(result)
+    }
+
     /// Runs literal SQL without parameters (engine-specific statements, pings).
     pub async fn batch(&mut self, sql: &str) -> Result<()> {
         if let Some(result) = self.with_sqlite(|conn| conn.execute_batch(sql)) {
@@ -420,56 +450,22 @@ impl Conn {
         self.outbox.push(event);
     }
 
-    /// Commits the transaction, with the webhook events queued on it.
-    ///
-    /// On PostgreSQL the deliveries' insert and the `COMMIT` are sent together (one round trip);
-    /// when the insert fails, PostgreSQL rolls the transaction back at that `COMMIT`, and the
-    /// insert's error is returned.
+    /// Commits the transaction, with the webhook events queued on it (on PostgreSQL their insert
+    /// and the `COMMIT` go in one round trip: [`crate::webhooks::write_deliveries`]).
     pub async fn commit(mut self) -> Result<()> {
-        let mut deliveries = Vec::new();
+        let mut wrote = 0;
+        let mut committed = false;
         if !self.outbox.is_empty() {
             let events = std::mem::take(&mut self.outbox);
-            deliveries = crate::webhooks::fan_out(&mut self, events).await?;
+            let deliveries = crate::webhooks::fan_out(&mut self, events).await?;
+            wrote = deliveries.len();
+            if wrote > 0 {
+                committed = crate::webhooks::write_deliveries(&mut self, &deliveries).await?;
+            }
         }
-        let wrote = deliveries.len();
-        match self.pg() {
-            Some(obj) if self.in_tx && wrote > 0 => {
-                let st = obj
-                    .prepare_cached(crate::webhooks::PG_INSERT_DELIVERIES)
-                    .await?;
-                let units: Vec<_> = deliveries
-                    .chunk_by(|a, b| a.tenant_id == b.tenant_id)
-                    .map(|rows| {
-                        (
-                            rows[0].tenant_id.as_str(),
-                            crate::webhooks::pg_columns(rows),
-                        )
-                    })
-                    .collect();
-                type Param<'p> = &'p (dyn tokio_postgres::types::ToSql + Sync);
-                let params: Vec<[Param<'_>; 7]> = units
-                    .iter()
-                    .map(|(t, c)| -> [Param<'_>; 7] { [t, &c.0, &c.1, &c.2, &c.3, &c.4, &c.5] })
-                    .collect();
-                let inserts = futures_util::future::try_join_all(
-                    params.iter().map(|p| obj.execute(&st, p.as_slice())),
-                );
-                // Polled in order: the inserts are queued on the connection before the COMMIT.
-                let (inserted, committed) =
-                    futures_util::future::join(inserts, obj.batch_execute("COMMIT")).await;
-                self.in_tx = false;
-                inserted?;
-                committed?;
-            }
-            _ => {
-                if wrote > 0 {
-                    crate::webhooks::insert_deliveries(&mut self, &deliveries).await?;
-                }
-                if self.in_tx {
-                    self.batch("COMMIT").await?;
-                    self.in_tx = false;
-                }
-            }
+        if self.in_tx && !committed {
+            self.batch("COMMIT").await?;
+            self.in_tx = false;
         }
         self.restore_map();
         if wrote > 0

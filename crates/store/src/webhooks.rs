@@ -2,7 +2,7 @@
 //! and subscribed endpoint, carrying the event's envelope — and the attempts of each delivery.
 //!
 //! Events are queued on the transaction's [`Conn`] ([`Conn::emit`]) and written by its commit
-//! ([`fan_out`] and the commit's insert), so an event exists exactly when the change that caused it committed. An event
+//! ([`fan_out`], [`write_deliveries`]), so an event exists exactly when the change that caused it committed. An event
 //! that no enabled endpoint subscribes to is not kept.
 
 use std::collections::HashMap;
@@ -198,9 +198,50 @@ pub(crate) async fn fan_out(
     Ok(delivery_rows)
 }
 
-/// Inserts new deliveries (from [`fan_out`]): one multi-row insert per 500 rows of a business
-/// unit.
-pub(crate) async fn insert_deliveries(conn: &mut Conn, rows: &[DeliveryRecord]) -> Result<()> {
+/// Writes new deliveries (from [`fan_out`]). On PostgreSQL inside a transaction: one insert of
+/// arrays per business unit (fixed text, one plan whatever the count), sent with the `COMMIT`
+/// in one round trip ([`Conn::pg_execute_and_commit`]); returns `true`, the transaction being
+/// committed. Otherwise one multi-row insert per 500 rows of a unit; returns `false`.
+pub(crate) async fn write_deliveries(conn: &mut Conn, rows: &[DeliveryRecord]) -> Result<bool> {
+    const INSERT_PG: &str = "INSERT INTO webhook_deliveries (tenant_id, delivery_id, event_id, \
+        endpoint_id, event_type, payload, status, attempts, next_attempt_at, created_at) \
+        SELECT $1, d, e, p, t, b, 'pending', 0, c, c FROM \
+        unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[]) \
+        AS u(d, e, p, t, b, c)";
+    type Columns<'a> = (
+        &'a str,
+        Vec<&'a str>,
+        Vec<&'a str>,
+        Vec<&'a str>,
+        Vec<&'a str>,
+        Vec<&'a str>,
+        Vec<i64>,
+    );
+    let units: Vec<Columns<'_>> = rows
+        .chunk_by(|a, b| a.tenant_id == b.tenant_id)
+        .map(|unit| {
+            let mut c: Columns<'_> = Default::default();
+            c.0 = unit[0].tenant_id.as_str();
+            for r in unit {
+                c.1.push(&r.delivery_id);
+                c.2.push(&r.event_id);
+                c.3.push(&r.endpoint_id);
+                c.4.push(&r.event_type);
+                c.5.push(&r.payload);
+                c.6.push(r.created_at);
+            }
+            c
+        })
+        .collect();
+    let params: Vec<Vec<&(dyn tokio_postgres::types::ToSql + Sync)>> = units
+        .iter()
+        .map(|c| -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
+            vec![&c.0, &c.1, &c.2, &c.3, &c.4, &c.5, &c.6]
+        })
+        .collect();
+    if let Some(done) = conn.pg_execute_and_commit(INSERT_PG, &params).await {
+        return done.map(|()| true);
+    }
     for chunk in rows.chunk_by(|a, b| a.tenant_id == b.tenant_id) {
         for part in chunk.chunks(INSERT_CHUNK) {
             let cols = DeliveryRecord::COLUMNS;
@@ -211,41 +252,7 @@ pub(crate) async fn insert_deliveries(conn: &mut Conn, rows: &[DeliveryRecord]) 
             conn.execute(&q).await?;
         }
     }
-    Ok(())
-}
-
-/// PostgreSQL: new `pending` deliveries of one business unit in one statement of fixed text, the
-/// varying columns as arrays (one prepared statement whatever the count, six parameters instead
-/// of thirteen per row).
-pub(crate) const PG_INSERT_DELIVERIES: &str = "INSERT INTO webhook_deliveries (tenant_id, \
-    delivery_id, event_id, endpoint_id, event_type, payload, status, attempts, next_attempt_at, \
-    created_at) SELECT $1, d, e, p, t, b, 'pending', 0, c, c FROM \
-    unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[]) \
-    AS u(d, e, p, t, b, c)";
-
-/// The columns of [`PG_INSERT_DELIVERIES`] for one business unit's `pending` deliveries:
-/// delivery ids, event ids, endpoint ids, event types, payloads, creation times.
-pub(crate) type PgDeliveryColumns<'a> = (
-    Vec<&'a str>,
-    Vec<&'a str>,
-    Vec<&'a str>,
-    Vec<&'a str>,
-    Vec<&'a str>,
-    Vec<i64>,
-);
-
-/// Splits one business unit's new deliveries into the arrays of [`PG_INSERT_DELIVERIES`].
-pub(crate) fn pg_columns(rows: &[DeliveryRecord]) -> PgDeliveryColumns<'_> {
-    let mut c: PgDeliveryColumns<'_> = Default::default();
-    for r in rows {
-        c.0.push(&r.delivery_id);
-        c.1.push(&r.event_id);
-        c.2.push(&r.endpoint_id);
-        c.3.push(&r.event_type);
-        c.4.push(&r.payload);
-        c.5.push(r.created_at);
-    }
-    c
+    Ok(false)
 }
 
 /// Inserts an endpoint.
