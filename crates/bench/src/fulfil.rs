@@ -82,6 +82,16 @@ pub struct Units {
     pub customers: usize,
 }
 
+impl Units {
+    /// `(order id, asset serial number)` of every unit, as [`fulfil_direct`] takes them.
+    pub fn order_serial_pairs(&self) -> Vec<(String, String)> {
+        self.units
+            .iter()
+            .map(|u| (u.order.order.order_id.clone(), u.serial.clone()))
+            .collect()
+    }
+}
+
 const FIRST_NAMES: [&str; 12] = [
     "Anna", "Bram", "Chloé", "Daan", "Eva", "Finn", "Greta", "Hugo", "Iris", "Jonas", "Lotte",
     "Milan",

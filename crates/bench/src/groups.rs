@@ -47,11 +47,7 @@ pub fn run(args: GroupsArgs) {
         // the orders and the rentals are then given to the first by SQL.
         let units = fulfil::prepare_units_months(&app, dir.path(), n, 20, args.seed, 8, |_| 36).await;
         let ctx = key_context(&units.tenant);
-        let pairs: Vec<(String, String)> = units
-            .units
-            .iter()
-            .map(|u| (u.order.order.order_id.clone(), u.serial.clone()))
-            .collect();
+        let pairs = units.order_serial_pairs();
         fulfil::fulfil_direct(&app, &ctx, Arc::new(pairs), 8).await;
         for table in ["subscriptions", "payments", "customers"] {
             app.db.analyze(table).await.expect("ANALYZE");

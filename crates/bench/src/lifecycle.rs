@@ -145,11 +145,7 @@ pub async fn prepare(app: &App, dir: &Path, args: &LifecycleArgs) -> Prepared {
     let customers = (n / args.per_customer.max(1)).max(1);
     let units = fulfil::prepare_units_months(app, dir, n, customers, args.seed, 8, months).await;
     let ctx = key_context(&units.tenant);
-    let pairs: Vec<(String, String)> = units
-        .units
-        .iter()
-        .map(|u| (u.order.order.order_id.clone(), u.serial.clone()))
-        .collect();
+    let pairs = units.order_serial_pairs();
     let took = fulfil::fulfil_direct(app, &ctx, Arc::new(pairs), 16).await;
     eprintln!(
         "  {n} subscriptions through the fulfilment use case in {:.1} s ({:.0}/s)",

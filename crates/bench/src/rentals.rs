@@ -205,11 +205,7 @@ async fn prepare(args: &RentalsArgs, store: &FreshStore, dir: &TempDir) -> Data 
             )
         }
         Setup::UseCase => {
-            let pairs: Vec<(String, String)> = units
-                .units
-                .iter()
-                .map(|u| (u.order.order.order_id.clone(), u.serial.clone()))
-                .collect();
+            let pairs = units.order_serial_pairs();
             fulfil::fulfil_direct(app, &ctx, Arc::new(pairs), 16).await;
             "through flexportal_app::subscriptions::create (16 tasks)".to_string()
         }

@@ -439,15 +439,23 @@ fn lags(hits: &[Hit]) -> (Vec<Duration>, usize) {
     (out, unreadable)
 }
 
-/// `p50 … ms, p99 … ms, max … ms` of sorted lags.
-fn lag_line(sorted: &[Duration]) -> String {
-    format!(
-        "p50 {} ms, p99 {} ms, max {} ms over {} deliveries",
-        ms(percentile(sorted, 50.0)),
-        ms(percentile(sorted, 99.0)),
+/// Prints `{label}: p50 … ms, p99 … ms, max … ms over … deliveries` of the receiver's lags (and
+/// how many had no readable timestamp); returns the sorted lags and that count.
+fn print_lags(label: &str, receiver: &Receiver) -> (Vec<Duration>, usize) {
+    let (sorted, unreadable) = lags(&receiver.hits());
+    println!(
+        "{label}: p50 {} ms, p99 {} ms, max {} ms over {} deliveries{}",
+        ms(percentile(&sorted, 50.0)),
+        ms(percentile(&sorted, 99.0)),
         ms(sorted.last().copied().unwrap_or(Duration::ZERO)),
-        sorted.len()
-    )
+        sorted.len(),
+        if unreadable > 0 {
+            format!(" ({unreadable} without a readable timestamp)")
+        } else {
+            String::new()
+        }
+    );
+    (sorted, unreadable)
 }
 
 // ---------------------------------------------------------------------------------------------

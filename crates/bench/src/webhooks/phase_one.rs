@@ -211,15 +211,9 @@ fn with_side(args: &WebhooksArgs, rt: &Runtimes, mut hooked: FreshStore, units: 
             (None, None)
         }
     };
-    let (sorted, unreadable) = lags(&receiver.hits());
-    println!(
-        "  lag (arrival − event timestamp) under full load: {}{}",
-        lag_line(&sorted),
-        if unreadable > 0 {
-            format!(" ({unreadable} without a readable timestamp)")
-        } else {
-            String::new()
-        }
+    print_lags(
+        "  lag (arrival − event timestamp) under full load",
+        &receiver,
     );
     ok &= check_deliveries(&rt.server, &hooked.app, &tenant, &receiver);
     serving.stop();

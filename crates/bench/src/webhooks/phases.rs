@@ -51,11 +51,7 @@ pub(super) fn fulfil_phases(
         let receiver = rt.receiver.block_on(Receiver::start());
         add_endpoint(&rt.server, &queued.app, &units.tenant, &receiver.url);
         let ctx = key_context(&units.tenant);
-        let pairs: Vec<(String, String)> = units
-            .units
-            .iter()
-            .map(|u| (u.order.order.order_id.clone(), u.serial.clone()))
-            .collect();
+        let pairs = units.order_serial_pairs();
         eprintln!("setup (queue): {n} fulfilments through the use case, no worker running");
         let took = rt.server.block_on(fulfil::fulfil_direct(
             &queued.app,
@@ -267,15 +263,9 @@ pub(super) fn lag_phase(args: &WebhooksArgs, rt: &Runtimes, dir: &TempDir) -> La
             None => format!("NOT all received: {} of {deliveries}", receiver.distinct()),
         }
     );
-    let (sorted, unreadable) = lags(&receiver.hits());
-    println!(
-        "lag under paced load (arrival wall time − envelope timestamp): {}{}",
-        lag_line(&sorted),
-        if unreadable > 0 {
-            format!(" ({unreadable} without a readable timestamp)")
-        } else {
-            String::new()
-        }
+    let (sorted, unreadable) = print_lags(
+        "lag under paced load (arrival wall time − envelope timestamp)",
+        &receiver,
     );
     ok &= unreadable == 0;
     ok &= check_deliveries(&rt.server, &store.app, &tenant, &receiver);
