@@ -46,6 +46,7 @@ const MAX_ATTEMPTS: u32 = 8;
 
 /// Runs the checks, then the operation.
 pub(crate) async fn gate(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let _in_flight = s.app.foreground.enter();
     let (mut parts, body) = req.into_parts();
     let ctx = match crate::auth::authenticate(&mut parts, &s).await {
         Ok(c) => c,

@@ -12,6 +12,7 @@
 //! forward, so a receiver that comes back gets its backlog at once.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -30,6 +31,61 @@ pub const PARALLEL: usize = 16;
 
 /// The worker looks for due deliveries at most this often, however many commits wake it.
 const PROBE_INTERVAL: Duration = Duration::from_millis(10);
+
+/// API requests in flight in this process, which the delivery worker yields to: deliveries are
+/// asynchronous, requests have a caller waiting. While at least [`Foreground::busy_at`] requests
+/// run, a lane rests after each batch for as long as the batch took, so that under a load that
+/// fills the cores delivery takes at most about half of the time it would otherwise take from the
+/// requests (it goes on meanwhile, at a lower rate, and catches up at full speed once the load
+/// falls). Counted by the API's gate around every `/v1` operation.
+#[derive(Debug)]
+pub struct Foreground {
+    in_flight: AtomicUsize,
+    busy_at: usize,
+}
+
+impl Default for Foreground {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Foreground {
+            in_flight: AtomicUsize::new(0),
+            busy_at: (2 * cores).max(4),
+        }
+    }
+}
+
+impl Foreground {
+    /// Counts a request in flight until the guard drops.
+    pub fn enter(self: &Arc<Self>) -> ForegroundGuard {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        ForegroundGuard(self.clone())
+    }
+
+    /// Requests in flight now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Requests in flight from which the worker yields: twice the cores, at least 4.
+    pub fn busy_at(&self) -> usize {
+        self.busy_at
+    }
+
+    /// Whether the worker yields now.
+    pub fn busy(&self) -> bool {
+        self.in_flight() >= self.busy_at
+    }
+}
+
+/// One request in flight (see [`Foreground::enter`]).
+#[derive(Debug)]
+pub struct ForegroundGuard(Arc<Foreground>);
+
+impl Drop for ForegroundGuard {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 /// How webhooks are delivered.
 #[derive(Debug, Clone)]
@@ -238,6 +294,7 @@ async fn lane(
     // answers every request in time, so a slow endpoint holds few deliveries per lease.
     let mut limit = PARALLEL as u64;
     loop {
+        let started = tokio::time::Instant::now();
         let now = app.now();
         let lease = now.saturating_add(opts.lease_ms(limit));
         // Take (or renew) the endpoint's lane, then read its next batch; with nothing due, let
@@ -314,6 +371,9 @@ async fn lane(
             }
             AppResult::Ok(())
         })?;
+        if app.foreground.busy() {
+            tokio::time::sleep(started.elapsed()).await;
+        }
         let healthy = rows.iter().all(|(d, a)| {
             d.status == "delivered"
                 && u128::from(a.latency_ms.unsigned_abs()) * 2 < opts.timeout.as_millis()
@@ -409,4 +469,24 @@ pub fn spawn_worker(app: App) -> tokio::task::JoinHandle<()> {
             tokio::time::sleep_until(probed + PROBE_INTERVAL).await;
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worker_yields_while_enough_requests_are_in_flight() {
+        let f = Arc::new(Foreground::default());
+        assert!(f.busy_at() >= 4);
+        let mut guards: Vec<_> = (0..f.busy_at() - 1).map(|_| f.enter()).collect();
+        assert!(!f.busy());
+        guards.push(f.enter());
+        assert!(f.busy());
+        assert_eq!(f.in_flight(), f.busy_at());
+        guards.pop();
+        assert!(!f.busy(), "an answered request no longer counts");
+        drop(guards);
+        assert_eq!(f.in_flight(), 0);
+    }
 }

@@ -105,6 +105,8 @@ pub struct App {
     pub webhook_options: delivery::WebhookOptions,
     /// The HTTP client of webhook attempts, built on first use.
     webhook_client: Arc<std::sync::OnceLock<reqwest::Client>>,
+    /// API requests in flight, which the delivery worker yields to.
+    pub foreground: Arc<delivery::Foreground>,
 }
 
 impl App {
@@ -122,6 +124,7 @@ impl App {
             files: files::FileStorage::in_memory(),
             webhook_options: delivery::WebhookOptions::default(),
             webhook_client: Arc::default(),
+            foreground: Arc::default(),
         }
     }
 
