@@ -23,9 +23,10 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use flexportal_app::request_tx::{Failure, RequestTx};
+use flexportal_app::request_tx::{Failure, Opened, RequestTx};
 use flexportal_app::{AppError, TenantContext};
 use flexportal_domain::DomainError;
+use flexportal_store::StoreError;
 use flexportal_store::idempotency::{self, IdempotencyRecord};
 use sha2::{Digest, Sha256};
 
@@ -191,121 +192,254 @@ async fn idempotent(
     let Some(_held) = hold(&ctx.tenant_id, &key).await else {
         return in_use();
     };
-    let sqlite = s.app.db.engine() == flexportal_store::Engine::Sqlite;
-    let mut attempt = 1;
-    loop {
-        let now = s.app.now();
-        let mut conn = match s.app.db.begin().await {
-            Ok(c) => c,
-            Err(e) => return internal(e),
+    let keyed = Keyed {
+        s,
+        ctx,
+        key,
+        hash,
+        parts,
+        bytes,
+        next,
+    };
+    if keyed.s.app.db.engine() == flexportal_store::Engine::Sqlite {
+        keyed.on_sqlite().await
+    } else {
+        keyed.on_postgres().await
+    }
+}
+
+/// A write request with a valid key, its body read and hashed, holding the key in this process.
+struct Keyed {
+    s: AppState,
+    ctx: TenantContext,
+    key: String,
+    hash: String,
+    parts: axum::http::request::Parts,
+    bytes: axum::body::Bytes,
+    next: Next,
+}
+
+/// The answer to a request whose key another request holds or has stored (`found`: its record,
+/// read after the claim failed): the stored response when it was the same request, otherwise 409.
+fn taken(found: Result<Option<IdempotencyRecord>, StoreError>, hash: &str) -> Response {
+    match found {
+        Ok(Some(r)) if r.request_hash != hash => ApiError::new(
+            409,
+            "IDEMPOTENCY_KEY_REUSED",
+            "This Idempotency-Key was used with another request",
+        )
+        .into_response(),
+        Ok(Some(r)) if r.status_code == 0 => in_use(),
+        Ok(Some(r)) => replay(r),
+        Ok(None) => in_use(),
+        Err(e) => internal(e),
+    }
+}
+
+/// A successful response read whole, to be stored for its key and then sent.
+struct Answer {
+    parts: axum::http::response::Parts,
+    body: axum::body::Bytes,
+}
+
+impl Answer {
+    async fn read(resp: Response) -> Result<Answer, Response> {
+        let (parts, body) = resp.into_parts();
+        let Ok(body) = axum::body::to_bytes(body, RESPONSE_LIMIT).await else {
+            return Err(internal(AppError::corrupt(
+                "response too large to store for its key",
+            )));
         };
-        let record = IdempotencyRecord {
-            tenant_id: ctx.tenant_id.clone(),
-            idempotency_key: key.clone(),
-            request_hash: hash.clone(),
+        if std::str::from_utf8(&body).is_err() {
+            return Err(internal(AppError::corrupt("response is not text")));
+        }
+        Ok(Answer { parts, body })
+    }
+
+    fn status(&self) -> i64 {
+        i64::from(self.parts.status.as_u16())
+    }
+
+    fn content_type(&self) -> Option<String> {
+        self.parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn send(self) -> Response {
+        Response::from_parts(self.parts, Body::from(self.body))
+    }
+}
+
+impl Keyed {
+    fn request(&self) -> Request {
+        Request::from_parts(self.parts.clone(), Body::from(self.bytes.clone()))
+    }
+
+    fn record(&self, now: i64) -> IdempotencyRecord {
+        IdempotencyRecord {
+            tenant_id: self.ctx.tenant_id.clone(),
+            idempotency_key: self.key.clone(),
+            request_hash: self.hash.clone(),
             status_code: 0,
             content_type: None,
             response_body: String::new(),
             created_at: now,
-        };
-        // SQLite: the transaction holds the one writer, so nothing can take the key before it
-        // commits: a read now and the record written with the response suffice. PostgreSQL:
-        // the key's row is inserted first, so a concurrent request with it waits on that row.
-        let claimed = if sqlite {
-            match idempotency::get(&mut conn, &ctx.tenant_id, &key).await {
-                Ok(Some(r)) if r.created_at >= now - idempotency::TTL_MS => Ok(false),
-                Ok(_) => Ok(true),
+        }
+    }
+
+    async fn stored(&self) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let mut c = self.s.app.db.read().await?;
+        idempotency::get(&mut c, &self.ctx.tenant_id, &self.key).await
+    }
+
+    /// SQLite: a stored key is answered from a read connection; otherwise the request runs in a
+    /// request transaction opened when it first writes (its body is read and validated without
+    /// the one writer, as without a key), and its response is stored in that transaction. A
+    /// record that appeared meanwhile (another process) makes the claim fail: the request's
+    /// writes roll back and the stored record answers.
+    async fn on_sqlite(self) -> Response {
+        let found = self.stored().await;
+        if let Ok(Some(r)) = &found
+            && r.created_at >= self.s.app.now() - idempotency::TTL_MS
+        {
+            return taken(found, &self.hash);
+        }
+        if let Err(e) = found {
+            return internal(e);
+        }
+        let mut attempt = 1;
+        loop {
+            let (resp, opened, failed) = RequestTx::scope_deferred(
+                self.s.app.db.clone(),
+                self.next.clone().run(self.request()),
+            )
+            .await;
+            if failed == Some(Failure::Retryable) && attempt < MAX_ATTEMPTS {
+                drop(opened);
+                flexportal_app::error::backoff(attempt).await;
+                attempt += 1;
+                continue;
+            }
+            if !resp.status().is_success() || failed.is_some() {
+                // Nothing is kept: the key is free again, and the answer says what went wrong.
+                return resp;
+            }
+            let mut conn = match opened {
+                Opened::Conn(c) => *c,
+                Opened::Never => match self.s.app.db.begin().await {
+                    Ok(c) => c,
+                    Err(e) => return internal(e),
+                },
+                Opened::Lost => {
+                    return internal(AppError::corrupt("the request transaction was lost"));
+                }
+            };
+            let answer = match Answer::read(resp).await {
+                Ok(a) => a,
+                Err(resp) => return resp,
+            };
+            let now = self.s.app.now();
+            let full = IdempotencyRecord {
+                status_code: answer.status(),
+                content_type: answer.content_type(),
+                response_body: answer.text(),
+                ..self.record(now)
+            };
+            let stored = match idempotency::claim(&mut conn, &full, now - idempotency::TTL_MS).await
+            {
+                Ok(true) => conn.commit().await,
+                Ok(false) => {
+                    drop(conn);
+                    return taken(self.stored().await, &self.hash);
+                }
                 Err(e) => Err(e),
+            };
+            match stored {
+                Ok(()) => return answer.send(),
+                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
+                    flexportal_app::error::backoff(attempt).await;
+                    attempt += 1;
+                }
+                Err(e) => return internal(e),
             }
-        } else {
-            idempotency::claim(&mut conn, &record, now - idempotency::TTL_MS).await
-        };
-        match claimed {
-            Ok(true) => {}
-            Ok(false) => {
-                let found = idempotency::get(&mut conn, &ctx.tenant_id, &key).await;
-                drop(conn);
-                return match found {
-                    Ok(Some(r)) if r.request_hash != hash => ApiError::new(
-                        409,
-                        "IDEMPOTENCY_KEY_REUSED",
-                        "This Idempotency-Key was used with another request",
-                    )
-                    .into_response(),
-                    Ok(Some(r)) if r.status_code == 0 => in_use(),
-                    Ok(Some(r)) => replay(r),
-                    Ok(None) => in_use(),
-                    Err(e) => internal(e),
-                };
+        }
+    }
+
+    /// PostgreSQL: the key's row is inserted first, in the request transaction, so a concurrent
+    /// request with the same key (another process) waits on that row; the response is stored
+    /// in it at the end.
+    async fn on_postgres(self) -> Response {
+        let mut attempt = 1;
+        loop {
+            let now = self.s.app.now();
+            let mut conn = match self.s.app.db.begin().await {
+                Ok(c) => c,
+                Err(e) => return internal(e),
+            };
+            match idempotency::claim(&mut conn, &self.record(now), now - idempotency::TTL_MS).await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    let found = idempotency::get(&mut conn, &self.ctx.tenant_id, &self.key).await;
+                    drop(conn);
+                    return taken(found, &self.hash);
+                }
+                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
+                    drop(conn);
+                    flexportal_app::error::backoff(attempt).await;
+                    attempt += 1;
+                    continue;
+                }
+                Err(e) => return internal(e),
             }
-            Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
+            let (resp, conn, failed) =
+                RequestTx::scope(conn, self.next.clone().run(self.request())).await;
+            let Some(mut conn) = conn else {
+                return internal(AppError::corrupt("the request transaction was lost"));
+            };
+            if failed == Some(Failure::Retryable) && attempt < MAX_ATTEMPTS {
                 drop(conn);
                 flexportal_app::error::backoff(attempt).await;
                 attempt += 1;
                 continue;
             }
-            Err(e) => return internal(e),
-        }
-        let req = Request::from_parts(parts.clone(), Body::from(bytes.clone()));
-        let (resp, conn, failed) = RequestTx::scope(conn, next.clone().run(req)).await;
-        let Some(mut conn) = conn else {
-            return internal(AppError::corrupt("the request transaction was lost"));
-        };
-        if failed == Some(Failure::Retryable) && attempt < MAX_ATTEMPTS {
-            drop(conn);
-            flexportal_app::error::backoff(attempt).await;
-            attempt += 1;
-            continue;
-        }
-        if !resp.status().is_success() || failed.is_some() {
-            // Nothing is kept: the key is free again, and the answer says what went wrong.
-            drop(conn);
-            return resp;
-        }
-        let (rparts, rbody) = resp.into_parts();
-        let Ok(body) = axum::body::to_bytes(rbody, RESPONSE_LIMIT).await else {
-            return internal(AppError::corrupt("response too large to store for its key"));
-        };
-        let Ok(text) = std::str::from_utf8(&body) else {
-            return internal(AppError::corrupt("response is not text"));
-        };
-        let content_type = rparts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let completed = if sqlite {
-            let full = IdempotencyRecord {
-                status_code: i64::from(rparts.status.as_u16()),
-                content_type,
-                response_body: text.to_string(),
-                ..record
-            };
-            idempotency::claim(&mut conn, &full, now - idempotency::TTL_MS)
-                .await
-                .map(|_| ())
-        } else {
-            idempotency::complete(
-                &mut conn,
-                &ctx.tenant_id,
-                &key,
-                i64::from(rparts.status.as_u16()),
-                content_type,
-                text.to_string(),
-            )
-            .await
-        };
-        let stored = match completed {
-            Ok(()) => conn.commit().await,
-            Err(e) => Err(e),
-        };
-        match stored {
-            Ok(()) => return Response::from_parts(rparts, Body::from(body)),
-            Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
-                flexportal_app::error::backoff(attempt).await;
-                attempt += 1;
+            if !resp.status().is_success() || failed.is_some() {
+                // Nothing is kept: the key is free again, and the answer says what went wrong.
+                drop(conn);
+                return resp;
             }
-            Err(e) => return internal(e),
+            let answer = match Answer::read(resp).await {
+                Ok(a) => a,
+                Err(resp) => return resp,
+            };
+            let completed = idempotency::complete(
+                &mut conn,
+                &self.ctx.tenant_id,
+                &self.key,
+                answer.status(),
+                answer.content_type(),
+                answer.text(),
+            )
+            .await;
+            let stored = match completed {
+                Ok(()) => conn.commit().await,
+                Err(e) => Err(e),
+            };
+            match stored {
+                Ok(()) => return answer.send(),
+                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
+                    flexportal_app::error::backoff(attempt).await;
+                    attempt += 1;
+                }
+                Err(e) => return internal(e),
+            }
         }
     }
 }

@@ -3,7 +3,9 @@
 //! writes after it (the stored response) commit together or not at all.
 //!
 //! Inside [`RequestTx::scope`], [`crate::App::begin`] lends the request's connection instead of
-//! opening a transaction, and [`Tx::commit`] gives it back instead of committing; the caller
+//! opening a transaction (with [`RequestTx::scope_deferred`], the request's transaction is opened
+//! at the first `begin`, so that what the request does before it writes, such as reading and
+//! validating its body, does not hold a transaction; on SQLite, the one writer), and [`Tx::commit`] gives it back instead of committing; the caller
 //! commits or rolls back at the end. A use case that fails drops its [`Tx`], which marks the
 //! request transaction failed (its partial writes are rolled back with it), and a retryable
 //! failure is not retried inside ([`crate::transact!`] cannot run the use case again on a
@@ -12,7 +14,7 @@
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
 
-use flexportal_store::{Conn, StoreError};
+use flexportal_store::{Conn, Db, StoreError};
 
 tokio::task_local! {
     static REQUEST_TX: RequestTx;
@@ -22,7 +24,29 @@ tokio::task_local! {
 #[derive(Default)]
 pub struct RequestTx {
     conn: Mutex<Option<Conn>>,
+    /// Deferred: the store the request's transaction is opened on at the first `begin`.
+    deferred: Mutex<Option<Db>>,
     failed: Mutex<Option<Failure>>,
+}
+
+/// The request's transaction at the end of [`RequestTx::scope_deferred`].
+pub enum Opened {
+    /// The transaction a use case opened, with what it wrote.
+    Conn(Box<Conn>),
+    /// No use case began a transaction.
+    Never,
+    /// A use case kept the connection (only a bug does).
+    Lost,
+}
+
+/// What [`RequestTx::lend`] gives a use case that begins a transaction.
+enum Lend {
+    /// The request's open transaction.
+    Conn(Box<Conn>),
+    /// The store to open the request's transaction on (deferred, first `begin`).
+    Open(Db),
+    /// Nothing: the use case opens its own transaction.
+    None,
 }
 
 /// How a use case in a request transaction failed.
@@ -39,32 +63,69 @@ impl RequestTx {
     /// Returns `f`'s output, the connection (`None` when a use case lost it, which only a bug
     /// does) and how a use case failed, if one did.
     pub async fn scope<F: Future>(conn: Conn, f: F) -> (F::Output, Option<Conn>, Option<Failure>) {
-        let state = RequestTx {
-            conn: Mutex::new(Some(conn)),
-            failed: Mutex::new(None),
-        };
-        let (out, state) = REQUEST_TX
-            .scope(state, async move {
-                let out = f.await;
-                let state = REQUEST_TX.with(|r| RequestTx {
-                    conn: Mutex::new(r.conn.lock().unwrap_or_else(|p| p.into_inner()).take()),
-                    failed: Mutex::new(*r.failed.lock().unwrap_or_else(|p| p.into_inner())),
-                });
-                (out, state)
-            })
-            .await;
-        let failed = *state.failed.lock().unwrap_or_else(|p| p.into_inner());
-        let conn = state.conn.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let (out, conn, _, failed) = Self::run(Some(conn), None, f).await;
         (out, conn, failed)
     }
 
-    /// Takes the request's connection when running inside a request transaction that still has
-    /// it.
-    fn lend() -> Option<Conn> {
+    /// Runs `f` with a request transaction that the first use case to begin a transaction opens
+    /// on `db` (and the following ones continue). Returns `f`'s output, the transaction if one
+    /// was opened, and how a use case failed, if one did.
+    pub async fn scope_deferred<F: Future>(db: Db, f: F) -> (F::Output, Opened, Option<Failure>) {
+        let (out, conn, deferred, failed) = Self::run(None, Some(db), f).await;
+        let opened = match (conn, deferred) {
+            (Some(c), _) => Opened::Conn(Box::new(c)),
+            (None, Some(_)) => Opened::Never,
+            (None, None) => Opened::Lost,
+        };
+        (out, opened, failed)
+    }
+
+    async fn run<F: Future>(
+        conn: Option<Conn>,
+        deferred: Option<Db>,
+        f: F,
+    ) -> (F::Output, Option<Conn>, Option<Db>, Option<Failure>) {
+        let state = RequestTx {
+            conn: Mutex::new(conn),
+            deferred: Mutex::new(deferred),
+            failed: Mutex::new(None),
+        };
         REQUEST_TX
-            .try_with(|r| r.conn.lock().unwrap_or_else(|p| p.into_inner()).take())
-            .ok()
-            .flatten()
+            .scope(state, async move {
+                let out = f.await;
+                REQUEST_TX.with(|r| {
+                    (
+                        out,
+                        r.conn.lock().unwrap_or_else(|p| p.into_inner()).take(),
+                        r.deferred.lock().unwrap_or_else(|p| p.into_inner()).take(),
+                        *r.failed.lock().unwrap_or_else(|p| p.into_inner()),
+                    )
+                })
+            })
+            .await
+    }
+
+    /// What a use case that begins a transaction inside a request transaction gets: its open
+    /// connection, or the store to open it on.
+    fn lend() -> Lend {
+        REQUEST_TX
+            .try_with(|r| {
+                if let Some(c) = r.conn.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    return Lend::Conn(Box::new(c));
+                }
+                match r.deferred.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    Some(db) => Lend::Open(db),
+                    None => Lend::None,
+                }
+            })
+            .unwrap_or(Lend::None)
+    }
+
+    /// Puts back the store of a deferred request transaction that could not be opened.
+    fn defer_again(db: Db) {
+        let _ = REQUEST_TX.try_with(|r| {
+            *r.deferred.lock().unwrap_or_else(|p| p.into_inner()) = Some(db);
+        });
     }
 
     /// Whether the current task runs inside a request transaction.
@@ -142,13 +203,29 @@ impl Drop for Tx {
     }
 }
 
-/// Opens a write transaction on `db`, or lends the request transaction when there is one.
+/// Opens a write transaction on `db`, or lends the request transaction when there is one
+/// (opening it first when it is deferred).
 pub(crate) async fn begin(db: &flexportal_store::Db) -> Result<Tx, StoreError> {
-    if let Some(conn) = RequestTx::lend() {
-        return Ok(Tx {
-            conn: Some(conn),
-            lent: true,
-        });
+    match RequestTx::lend() {
+        Lend::Conn(conn) => {
+            return Ok(Tx {
+                conn: Some(*conn),
+                lent: true,
+            });
+        }
+        Lend::Open(request_db) => {
+            return match request_db.begin().await {
+                Ok(conn) => Ok(Tx {
+                    conn: Some(conn),
+                    lent: true,
+                }),
+                Err(e) => {
+                    RequestTx::defer_again(request_db);
+                    Err(e)
+                }
+            };
+        }
+        Lend::None => {}
     }
     Ok(Tx {
         conn: Some(db.begin().await?),

@@ -219,3 +219,52 @@ both_engines!(
         );
     }
 );
+
+both_engines!(
+    a_keyed_request_that_writes_nothing_is_stored_and_replayed,
+    |app: TestApp| async move {
+        app.set_date("2025-01-01", 9);
+        let order = crate::subscriptions::setup(&app, 1, 1, "quote@example.com").await;
+        let (s, sub) = app
+            .post(
+                "/v1/subscriptions",
+                json!({"orderId": order, "assetSerialNumber": "S-1"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{sub}");
+        let body = json!({"rentalId": sub["rentalId"]});
+        let path = "/v1/subscriptions/calculate-buyout";
+        let (s, first) = app.raw(keyed(&app, "POST", path, "quote-key", &body)).await;
+        assert_eq!(s, 200, "{first}");
+        // The quote (a read) is kept for its key like any write: a repeat is a replay, and the
+        // key cannot be used for another request.
+        let resp = tower::ServiceExt::oneshot(
+            app.router.clone(),
+            keyed(&app, "POST", path, "quote-key", &body),
+        )
+        .await
+        .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["idempotent-replayed"], "true");
+        let replayed: Value = serde_json::from_slice(
+            &axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(replayed, first);
+        let (s, b) = app
+            .raw(keyed(
+                &app,
+                "POST",
+                path,
+                "quote-key",
+                &json!({"rentalId": "R-none"}),
+            ))
+            .await;
+        assert_eq!(
+            (s.as_u16(), b["error"]["code"].as_str()),
+            (409, Some("IDEMPOTENCY_KEY_REUSED"))
+        );
+    }
+);
