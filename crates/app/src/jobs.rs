@@ -200,25 +200,37 @@ async fn contract_end_batch(
     let mut r = JobReport::default();
     // Payment terms per customer, read once per batch (a business customer has many rentals).
     let mut terms: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
-    for id in ids {
-        let Some(sub) = subscriptions::get_for_update(tx, &ctx.tenant_id, id).await? else {
-            continue;
-        };
-        if sub.status != SubscriptionStatus::Active.as_str()
-            || lifecycle::stored_date(&sub.end_date)? >= today
+    // The batch's subscriptions, locked, with one statement; those still active past their end.
+    let mut ended = Vec::with_capacity(ids.len());
+    for sub in subscriptions::get_many_for_update(tx, &ctx.tenant_id, ids).await? {
+        if sub.status == SubscriptionStatus::Active.as_str()
+            && lifecycle::stored_date(&sub.end_date)? < today
         {
-            continue;
+            ended.push(sub);
         }
+    }
+    let behaviour = ctx.settings.subscriptions.contract_end.behaviour;
+    // Holdover billing and the completion at the end date only look at what was billed after
+    // the end date (every contract month has started by then), read for the whole batch at
+    // once; renewals extend the contract and need each whole schedule.
+    let tails = matches!(
+        behaviour,
+        ContractEndBehaviour::RequireAction | ContractEndBehaviour::AutoTerminate
+    );
+    let mut billed_after = if tails {
+        let pairs: Vec<(String, String)> = ended
+            .iter()
+            .map(|s| (s.rental_id.clone(), s.end_date.clone()))
+            .collect();
+        payments::for_rentals_billed_after_locked(tx, &ctx.tenant_id, &pairs).await?
+    } else {
+        std::collections::HashMap::new()
+    };
+    for sub in ended {
+        let id = &sub.rental_id.clone();
         r.contracts_ended += 1;
-        let behaviour = ctx.settings.subscriptions.contract_end.behaviour;
-        // Holdover billing and the completion at the end date only look at what was billed
-        // after the end date (every contract month has started by then); renewals extend the
-        // contract and need the whole schedule.
-        let payments = if matches!(
-            behaviour,
-            ContractEndBehaviour::RequireAction | ContractEndBehaviour::AutoTerminate
-        ) {
-            payments::for_rental_billed_after_locked(tx, &ctx.tenant_id, id, &sub.end_date).await?
+        let payments = if tails {
+            billed_after.remove(id).unwrap_or_default()
         } else {
             payments::for_rental_locked(tx, &ctx.tenant_id, id).await?
         };

@@ -335,6 +335,61 @@ pub async fn for_rental_billed_after_locked(
     of_rental(conn, tenant_id, rental_id, Some(after), true).await
 }
 
+/// The payments of several subscriptions, each billed after its own date (`rentals`: rental id
+/// and `YYYY-MM-DD`), locked until the transaction ends, by rental id, each by billing date and
+/// id: the same rows as [`for_rental_billed_after_locked`] for each, read with one statement
+/// for the payments and one for the billing-group lines of the whole batch.
+pub async fn for_rentals_billed_after_locked(
+    conn: &mut Conn,
+    tenant_id: &str,
+    rentals: &[(String, String)],
+) -> Result<std::collections::HashMap<String, Vec<PaymentRecord>>> {
+    let mut out: std::collections::HashMap<String, Vec<PaymentRecord>> =
+        std::collections::HashMap::with_capacity(rentals.len());
+    let Some(earliest) = rentals.iter().map(|(_, after)| after.as_str()).min() else {
+        return Ok(out);
+    };
+    let ids: Vec<String> = rentals.iter().map(|(id, _)| id.clone()).collect();
+    let after: std::collections::HashMap<&str, &str> = rentals
+        .iter()
+        .map(|(id, a)| (id.as_str(), a.as_str()))
+        .collect();
+    let mut lines: std::collections::HashMap<String, Vec<crate::payment_lines::LineRecord>> =
+        std::collections::HashMap::new();
+    for l in crate::payment_lines::of_rentals(conn, tenant_id, &ids).await? {
+        if after
+            .get(l.rental_id.as_str())
+            .is_some_and(|a| l.billing_date.as_str() > *a)
+        {
+            lines.entry(l.rental_id.clone()).or_default().push(l);
+        }
+    }
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(COLUMNS.iter().copied())
+        .and_where(Expr::col("rental_id").is_in(ids.iter().map(String::as_str)))
+        .and_where(Expr::col("billing_date").gt(earliest))
+        .order_by("rental_id", sea_query::Order::Asc)
+        .order_by("billing_date", sea_query::Order::Asc)
+        .order_by("payment_id", sea_query::Order::Asc);
+    q.lock_exclusive();
+    for p in conn.fetch_all::<PaymentRecord, _>(&q).await? {
+        let Some(rental) = p.rental_id.as_deref() else {
+            continue;
+        };
+        if after
+            .get(rental)
+            .is_some_and(|a| p.billing_date.as_str() > *a)
+        {
+            out.entry(rental.to_string()).or_default().push(p);
+        }
+    }
+    for (rental, l) in lines {
+        let rows = out.remove(&rental).unwrap_or_default();
+        out.insert(rental, with_lines(conn, tenant_id, rows, l, true).await?);
+    }
+    Ok(out)
+}
+
 /// Cancels the listed payments that are still `pending` or `failed` (SPEC §2.7 transitions),
 /// with `notes`; returns the payments it cancelled. A payment paid or cancelled meanwhile is left
 /// alone.

@@ -190,6 +190,24 @@ pub async fn get_for_update(
     conn.fetch_optional(&q).await
 }
 
+/// The listed subscriptions that exist, in id order, locked until the transaction ends
+/// (PostgreSQL `FOR UPDATE`): one statement for a batch of the contract-end job (at most a few
+/// hundred ids).
+pub async fn get_many_for_update(
+    conn: &mut Conn,
+    tenant_id: &str,
+    rental_ids: &[String],
+) -> Result<Vec<SubscriptionRecord>> {
+    if rental_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = select(tenant_id);
+    q.and_where(Expr::col("rental_id").is_in(rental_ids.iter().map(String::as_str)))
+        .order_by("rental_id", sea_query::Order::Asc)
+        .lock_exclusive();
+    conn.fetch_all(&q).await
+}
+
 /// Ids of up to `limit` `active` subscriptions whose end date is before `before` (`YYYY-MM-DD`),
 /// in id order after `after` (keyset pages for the contract-end job, SPEC §2.6.6).
 pub async fn ended_contracts(
