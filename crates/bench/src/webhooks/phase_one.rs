@@ -127,7 +127,7 @@ pub(super) fn run(
 }
 
 /// The median of a non-empty list (the mean of the middle two for an even count).
-fn median(values: &[f64]) -> f64 {
+pub(super) fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     match v.len() {

@@ -425,11 +425,120 @@ async fn order_queue(
     }
 }
 
-/// Phase 4 (see the module documentation).
+/// What every side of phase 4 shares.
+struct KeyLoad {
+    bodies: Vec<Bytes>,
+    run_id: String,
+    headers: Arc<Vec<(HeaderName, HeaderValue)>>,
+    tenant_id: String,
+}
+
+/// One side of phase 4 on `store` (destroyed at the end): the orders without or with keys (keys
+/// unique to the side), the rows checked, and with keys the first request replayed. Returns the
+/// rate and whether the checks passed.
+fn key_side(
+    args: &WebhooksArgs,
+    rt: &Runtimes,
+    load: &KeyLoad,
+    store: FreshStore,
+    keyed: bool,
+    round: usize,
+) -> (f64, bool) {
+    let m = args.orders;
+    let label = if keyed { "with key   " } else { "without key" };
+    let posts: Vec<OrderPost> = load
+        .bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| OrderPost {
+            body: b.clone(),
+            key: keyed.then(|| {
+                HeaderValue::from_str(&format!("bench-{}-{round}-order-{i:07}", load.run_id))
+                    .expect("key is a header value")
+            }),
+        })
+        .collect();
+    let posts = Arc::new(posts);
+    let serving = Serving::start(&rt.server, &store.app, true);
+    let addr = serving.server.addr;
+    let headers = &load.headers;
+    let w = rt.client.block_on(order_queue(
+        addr,
+        headers.clone(),
+        posts.clone(),
+        args.connections,
+    ));
+    let s = &w.summary;
+    let r = rate(w.succeeded, s.elapsed);
+    println!(
+        "  {label} (POST /v1/orders, {} connections): {} created (201), {} errors in {:.2} s \
+         = {r:.0} orders/s; p50 {} ms, p99 {} ms",
+        args.connections,
+        w.succeeded,
+        s.errors,
+        s.elapsed.as_secs_f64(),
+        ms(s.p50),
+        ms(s.p99)
+    );
+    if let Some(e) = &w.first_error {
+        println!("    first error: {e}");
+    }
+    let tenant_id = &load.tenant_id;
+    let orders = rt
+        .server
+        .block_on(count_rows(&store.app, "orders", tenant_id, ""));
+    let keys = rt.server.block_on(count_rows(
+        &store.app,
+        "idempotency_keys",
+        tenant_id,
+        "AND status_code = 201",
+    ));
+    let want_keys = if keyed { m as i64 } else { 0 };
+    let mut side_ok = w.summary.errors == 0 && orders == m as i64 && keys == want_keys;
+    let replay = if keyed {
+        // The first order's request again, with its key: answered from the stored response.
+        let p = &posts[0];
+        let a = rt.client.block_on(async {
+            let mut c = KeyedConnection::open(addr).await.expect("connect");
+            c.post("/v1/orders", headers, p.key.as_ref(), p.body.clone())
+                .await
+                .expect("replayed request")
+        });
+        let after = rt
+            .server
+            .block_on(count_rows(&store.app, "orders", tenant_id, ""));
+        let replayed = a.status == StatusCode::CREATED && a.replayed && after == orders;
+        side_ok &= replayed;
+        format!(
+            "; the first key sent again: {} with Idempotent-Replayed {}, {} orders after it \
+             ({})",
+            a.status.as_u16(),
+            a.replayed,
+            after,
+            if replayed { "ok" } else { "MISMATCH" }
+        )
+    } else {
+        String::new()
+    };
+    println!(
+        "    check: {orders} orders, {keys} keys stored with their 201 response{replay}: {}",
+        if side_ok { "ok" } else { "MISMATCH" }
+    );
+    serving.stop();
+    rt.server.block_on(store.destroy());
+    (r, side_ok)
+}
+
+/// Phase 4 (see the module documentation): `--rounds` rounds on fresh copies of one store,
+/// alternating which side goes first; the figures are the medians.
 pub(super) fn key_phase(args: &WebhooksArgs, rt: &Runtimes, dir: &TempDir) -> KeyFigures {
     let m = args.orders;
     println!();
-    println!("-- phase 4: POST /v1/orders without and with an Idempotency-Key, {m} orders each --");
+    println!(
+        "-- phase 4: POST /v1/orders without and with an Idempotency-Key, {m} orders each ({} \
+         rounds) --",
+        args.rounds.max(1)
+    );
     eprintln!("setup (order stores):");
     let store = rt
         .server
@@ -438,7 +547,6 @@ pub(super) fn key_phase(args: &WebhooksArgs, rt: &Runtimes, dir: &TempDir) -> Ke
     let (products, variants) = rt
         .server
         .block_on(dataset::create_catalog(&store.app, &tenant.ctx));
-    let (plain, keyed) = rt.server.block_on(store.duplicate(dir.path(), "keyed"));
     let skus: Vec<String> = (0..m)
         .map(|i| variants[i % variants.len()].sku.clone())
         .collect();
@@ -449,102 +557,58 @@ pub(super) fn key_phase(args: &WebhooksArgs, rt: &Runtimes, dir: &TempDir) -> Ke
          orders of {customers} customers, no (customer, SKU) twice",
         variants.len()
     );
-    let bodies: Vec<Bytes> = (0..m)
-        .map(|i| Bytes::from(fulfil::order_body(owner[i], &skus[i]).to_string()))
-        .collect();
-    let run_id = flexportal_domain::ids::random_token(8);
-    let headers = Arc::new(auth_headers(&tenant));
-    let tenant_id = tenant.ctx.tenant_id.clone();
-
-    let mut sides = Vec::new();
+    let load = KeyLoad {
+        bodies: (0..m)
+            .map(|i| Bytes::from(fulfil::order_body(owner[i], &skus[i]).to_string()))
+            .collect(),
+        run_id: flexportal_domain::ids::random_token(8),
+        headers: Arc::new(auth_headers(&tenant)),
+        tenant_id: tenant.ctx.tenant_id.clone(),
+    };
+    let mut base = store;
+    let (mut withouts, mut withs, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let mut ok = true;
-    for (label, store, keyed) in [("without key", plain, false), ("with key   ", keyed, true)] {
-        let posts: Vec<OrderPost> = bodies
-            .iter()
-            .enumerate()
-            .map(|(i, b)| OrderPost {
-                body: b.clone(),
-                key: keyed.then(|| {
-                    HeaderValue::from_str(&format!("bench-{run_id}-order-{i:07}"))
-                        .expect("key is a header value")
-                }),
-            })
-            .collect();
-        let posts = Arc::new(posts);
-        let serving = Serving::start(&rt.server, &store.app, true);
-        let addr = serving.server.addr;
-        let w = rt.client.block_on(order_queue(
-            addr,
-            headers.clone(),
-            posts.clone(),
-            args.connections,
-        ));
-        let s = &w.summary;
-        let r = rate(w.succeeded, s.elapsed);
-        println!(
-            "{label} (POST /v1/orders, {} connections): {} created (201), {} errors in {:.2} s \
-             = {r:.0} orders/s; p50 {} ms, p99 {} ms",
-            args.connections,
-            w.succeeded,
-            s.errors,
-            s.elapsed.as_secs_f64(),
-            ms(s.p50),
-            ms(s.p99)
-        );
-        if let Some(e) = &w.first_error {
-            println!("  first error: {e}");
-        }
-        let orders = rt
+    for round in 0..args.rounds.max(1) {
+        let (b, plain) = rt
             .server
-            .block_on(count_rows(&store.app, "orders", &tenant_id, ""));
-        let keys = rt.server.block_on(count_rows(
-            &store.app,
-            "idempotency_keys",
-            &tenant_id,
-            "AND status_code = 201",
-        ));
-        let want_keys = if keyed { m as i64 } else { 0 };
-        let mut side_ok = w.summary.errors == 0 && orders == m as i64 && keys == want_keys;
-        let replay = if keyed {
-            // The first order's request again, with its key: answered from the stored response.
-            let p = &posts[0];
-            let a = rt.client.block_on(async {
-                let mut c = KeyedConnection::open(addr).await.expect("connect");
-                c.post("/v1/orders", &headers, p.key.as_ref(), p.body.clone())
-                    .await
-                    .expect("replayed request")
-            });
-            let after = rt
-                .server
-                .block_on(count_rows(&store.app, "orders", &tenant_id, ""));
-            let replayed = a.status == StatusCode::CREATED && a.replayed && after == orders;
-            side_ok &= replayed;
-            format!(
-                "; the first key sent again: {} with Idempotent-Replayed {}, {} orders after it \
-                 ({})",
-                a.status.as_u16(),
-                a.replayed,
-                after,
-                if replayed { "ok" } else { "MISMATCH" }
-            )
+            .block_on(base.duplicate(dir.path(), &format!("plain-orders{round}")));
+        let (b, keyed) = rt
+            .server
+            .block_on(b.duplicate(dir.path(), &format!("keyed-orders{round}")));
+        base = b;
+        println!("round {}:", round + 1);
+        let ((without, a), (with, b)) = if round % 2 == 0 {
+            let without = key_side(args, rt, &load, plain, false, round);
+            (without, key_side(args, rt, &load, keyed, true, round))
         } else {
-            String::new()
+            let with = key_side(args, rt, &load, keyed, true, round);
+            (key_side(args, rt, &load, plain, false, round), with)
         };
+        ok &= a && b;
+        let r = ratio(with, without);
         println!(
-            "  check: {orders} orders, {keys} keys stored with their 201 response{replay}: {}",
-            if side_ok { "ok" } else { "MISMATCH" }
+            "  round {}: orders/s with/without Idempotency-Key: {with:.0} / {without:.0} = {r:.2}",
+            round + 1
         );
-        ok &= side_ok;
-        serving.stop();
-        rt.server.block_on(store.destroy());
-        sides.push(r);
+        withouts.push(without);
+        withs.push(with);
+        ratios.push(r);
     }
-    let (without, with) = (sides[0], sides[1]);
-    let r = ratio(with, without);
+    rt.server.block_on(base.destroy());
+    let median = super::phase_one::median;
+    let (without, with, r) = (median(&withouts), median(&withs), median(&ratios));
+    let listed: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
     println!(
-        "orders/s with/without Idempotency-Key: {with:.0} / {without:.0} = {r:.2} (target ≥ 0.8: \
-         {})",
+        "orders/s with/without Idempotency-Key, median of {} rounds: {with:.0} / {without:.0}; \
+         median ratio {r:.2} (rounds: {}) (target ≥ 0.8: {})",
+        ratios.len(),
+        listed.join(", "),
         if r >= 0.8 { "met" } else { "NOT met" }
     );
-    KeyFigures { without, with, ok }
+    KeyFigures {
+        without,
+        with,
+        ratio: r,
+        ok,
+    }
 }
