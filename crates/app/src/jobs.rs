@@ -211,29 +211,29 @@ async fn contract_end_batch(
     }
     let behaviour = ctx.settings.subscriptions.contract_end.behaviour;
     // Holdover billing and the completion at the end date only look at what was billed after
-    // the end date (every contract month has started by then), read for the whole batch at
-    // once; renewals extend the contract and need each whole schedule.
+    // the end date (every contract month has started by then); renewals extend the contract
+    // and need each whole schedule (billed after "": every payment). Read for the whole batch
+    // at once.
     let tails = matches!(
         behaviour,
         ContractEndBehaviour::RequireAction | ContractEndBehaviour::AutoTerminate
     );
-    let mut billed_after = if tails {
-        let pairs: Vec<(String, String)> = ended
-            .iter()
-            .map(|s| (s.rental_id.clone(), s.end_date.clone()))
-            .collect();
-        payments::for_rentals_billed_after_locked(tx, &ctx.tenant_id, &pairs).await?
-    } else {
-        std::collections::HashMap::new()
-    };
+    let pairs: Vec<(String, String)> = ended
+        .iter()
+        .map(|s| {
+            let after = if tails {
+                s.end_date.clone()
+            } else {
+                String::new()
+            };
+            (s.rental_id.clone(), after)
+        })
+        .collect();
+    let mut billed = payments::for_rentals_billed_after_locked(tx, &ctx.tenant_id, &pairs).await?;
     for sub in ended {
         let id = &sub.rental_id.clone();
         r.contracts_ended += 1;
-        let payments = if tails {
-            billed_after.remove(id).unwrap_or_default()
-        } else {
-            payments::for_rental_locked(tx, &ctx.tenant_id, id).await?
-        };
+        let payments = billed.remove(id).unwrap_or_default();
         let mut locked = Locked { sub, payments };
         match behaviour {
             ContractEndBehaviour::RequireAction => {

@@ -336,9 +336,10 @@ pub async fn for_rental_billed_after_locked(
 }
 
 /// The payments of several subscriptions, each billed after its own date (`rentals`: rental id
-/// and `YYYY-MM-DD`), locked until the transaction ends, by rental id, each by billing date and
-/// id: the same rows as [`for_rental_billed_after_locked`] for each, read with one statement
-/// for the payments and one for the billing-group lines of the whole batch.
+/// and `YYYY-MM-DD`; an empty date for every payment), locked until the transaction ends, by
+/// rental id, each by billing date and id: the same rows as [`for_rental_billed_after_locked`]
+/// (or [`for_rental_locked`]) for each, read with one statement for the payments and one for
+/// the billing-group lines of the whole batch.
 pub async fn for_rentals_billed_after_locked(
     conn: &mut Conn,
     tenant_id: &str,
