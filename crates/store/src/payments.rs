@@ -1,7 +1,7 @@
 //! Payments (SPEC §2.7), keyed by (tenant_id, payment_id); the idempotency key is unique per
 //! business unit among payments that are not cancelled.
 
-use sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 
 use flexportal_domain::status::PaymentKind;
 
@@ -146,9 +146,26 @@ async fn of_rental(
     after: Option<&str>,
     lock: bool,
 ) -> Result<Vec<PaymentRecord>> {
-    let lines = crate::payment_lines::of_rental(conn, tenant_id, rental_id).await?;
+    // Whether the subscription has billing-group lines comes with its payments (one statement;
+    // the subquery is evaluated once): most have none, and then the payments are the answer.
+    struct Flagged(PaymentRecord, bool);
+    impl crate::row::FromRow for Flagged {
+        fn from_row(r: &dyn crate::row::Row) -> Result<Self> {
+            Ok(Flagged(
+                PaymentRecord::from_row(r)?,
+                r.boolean(COLUMNS.len())?,
+            ))
+        }
+    }
+    let has_lines = Query::select()
+        .expr(Expr::cust("1"))
+        .from(crate::payment_lines::TABLE)
+        .and_where(Expr::col("tenant_id").eq(tenant_id))
+        .and_where(Expr::col("rental_id").eq(rental_id))
+        .to_owned();
     let mut q = Scoped::select(TABLE, tenant_id);
     q.columns(COLUMNS.iter().copied())
+        .expr(Expr::exists(has_lines))
         .and_where(Expr::col("rental_id").eq(rental_id));
     if let Some(a) = after {
         q.and_where(Expr::col("billing_date").gt(a));
@@ -158,7 +175,14 @@ async fn of_rental(
     if lock {
         q.lock_exclusive();
     }
-    let rows = conn.fetch_all(&q).await?;
+    let flagged: Vec<Flagged> = conn.fetch_all(&q).await?;
+    let grouped = flagged.first().is_none_or(|f| f.1);
+    let rows: Vec<PaymentRecord> = flagged.into_iter().map(|f| f.0).collect();
+    if !grouped {
+        return Ok(rows);
+    }
+    // No payment to carry the flag, or lines: read them.
+    let lines = crate::payment_lines::of_rental(conn, tenant_id, rental_id).await?;
     if lines.is_empty() {
         return Ok(rows);
     }
