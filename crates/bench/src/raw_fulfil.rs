@@ -377,7 +377,7 @@ pub fn sqlite_run(path: &Path, rows: &[RawFulfilment]) -> RawRun {
         .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
     conn.execute_batch(
         "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; \
-         PRAGMA synchronous=NORMAL; PRAGMA cache_size=-131072;",
+         PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384;",
     )
     .expect("set pragmas");
     conn.set_prepared_statement_cache_capacity(64);

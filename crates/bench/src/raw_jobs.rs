@@ -551,7 +551,7 @@ pub fn sqlite_writer(path: &Path) -> rusqlite::Connection {
         .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
     conn.execute_batch(
         "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; \
-         PRAGMA synchronous=NORMAL; PRAGMA cache_size=-131072; PRAGMA mmap_size=4294967296;",
+         PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384; PRAGMA mmap_size=4294967296;",
     )
     .expect("set pragmas");
     conn.set_prepared_statement_cache_capacity(64);

@@ -50,8 +50,11 @@ impl Drop for ReadGuard {
 /// The writer connection, held for the duration of one write transaction.
 pub(crate) type WriteGuard = OwnedMutexGuard<Connection>;
 
-/// Page cache of the writer, in KiB (bulk loads spill less to disk).
-const WRITER_CACHE_KIB: i64 = 131_072;
+/// Page cache of the writer, in KiB. Small on purpose: every commit asks the page cache to drop
+/// the pages past the end of the database (`pager_end_transaction`), which walks its whole hash
+/// table (`pcache1TruncateUnsafe`), sized by the pages cached; with 128 MiB that walk was 14–30 % of
+/// the CPU of the lifecycle actions. Reads come through the memory map ([`MMAP_BYTES`]) anyway.
+const WRITER_CACHE_KIB: i64 = 16_384;
 /// Page cache of each reader, in KiB.
 const READER_CACHE_KIB: i64 = 16_384;
 
