@@ -546,9 +546,11 @@ async fn quote_of(
         .await?
         .ok_or_else(|| AppError::not_found("Subscription"))?;
     lifecycle::require_active(&sub)?;
-    let payments = payments::for_rental(&mut c, &ctx.tenant_id, &sub.rental_id).await?;
+    // The quote reads six columns of each payment.
+    let rows = payments::charges_of_rental(&mut c, &ctx.tenant_id, &sub.rental_id).await?;
+    let charges = lifecycle::charge_states_of(&rows, settings::vat(ctx).inclusive)?;
     let today = today_in(&ctx.time_zone, app.now());
-    let q = lifecycle::quote_input(ctx, &sub, &payments, today)?;
+    let q = lifecycle::quote_input_of(&sub, charges, today)?;
     Ok((sub, q))
 }
 

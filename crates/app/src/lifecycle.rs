@@ -256,15 +256,58 @@ pub fn charge_states(payments: &[PaymentRecord], inclusive: bool) -> AppResult<V
         .iter()
         .filter(|p| p.kind.is_contract_month())
         .map(|p| {
-            Ok(ChargeState {
-                service_start: stored_date(&p.service_start)?,
-                base_amount: base_amount(p, inclusive),
-                stub: p.stub,
-                open: !matches!(p.status.as_str(), "paid" | "cancelled"),
-                cancelled: p.status == "cancelled",
-            })
+            charge_state(
+                &p.service_start,
+                p.stub,
+                p.subtotal,
+                p.tax_amount,
+                &p.status,
+                inclusive,
+            )
         })
         .collect()
+}
+
+/// [`charge_states`] of the narrow rows a quote reads ([`payments::charges_of_rental`]).
+pub fn charge_states_of(
+    rows: &[payments::ChargeRow],
+    inclusive: bool,
+) -> AppResult<Vec<ChargeState>> {
+    rows.iter()
+        .filter(|p| p.kind.is_contract_month())
+        .map(|p| {
+            charge_state(
+                &p.service_start,
+                p.stub,
+                p.subtotal,
+                p.tax_amount,
+                &p.status,
+                inclusive,
+            )
+        })
+        .collect()
+}
+
+/// One contract month's state (amounts in minor units; the base as [`base_amount`]).
+fn charge_state(
+    service_start: &str,
+    stub: bool,
+    subtotal: i64,
+    tax_amount: i64,
+    status: &str,
+    inclusive: bool,
+) -> AppResult<ChargeState> {
+    Ok(ChargeState {
+        service_start: stored_date(service_start)?,
+        base_amount: if inclusive {
+            subtotal.saturating_add(tax_amount)
+        } else {
+            subtotal
+        },
+        stub,
+        open: !matches!(status, "paid" | "cancelled"),
+        cancelled: status == "cancelled",
+    })
 }
 
 /// The base amount of a charge (SPEC §2.7): its net amount, or its total before any late fee
@@ -330,8 +373,18 @@ pub fn quote_input(
     payments: &[PaymentRecord],
     x: Date,
 ) -> AppResult<QuoteInput> {
+    let charges = charge_states(payments, settings::vat(ctx).inclusive)?;
+    quote_input_of(sub, charges, x)
+}
+
+/// [`quote_input`] of the subscription's contract-month states ([`charge_states`] or
+/// [`charge_states_of`]).
+pub fn quote_input_of(
+    sub: &SubscriptionRecord,
+    mut charges: Vec<ChargeState>,
+    x: Date,
+) -> AppResult<QuoteInput> {
     let end = stored_date(&sub.end_date)?;
-    let mut charges = charge_states(payments, settings::vat(ctx).inclusive)?;
     charges.retain(|c| c.service_start <= end);
     let months_not_started = charges
         .iter()
