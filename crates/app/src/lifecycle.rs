@@ -252,20 +252,11 @@ pub fn stored_date(s: &str) -> AppResult<Date> {
 /// before any late fee when the unit's prices include VAT (SPEC §2.7: inclusive `total` =
 /// base). Errors: 500 when a stored date cannot be read.
 pub fn charge_states(payments: &[PaymentRecord], inclusive: bool) -> AppResult<Vec<ChargeState>> {
-    payments
-        .iter()
-        .filter(|p| p.kind.is_contract_month())
-        .map(|p| {
-            charge_state(
-                &p.service_start,
-                p.stub,
-                p.subtotal,
-                p.tax_amount,
-                &p.status,
-                inclusive,
-            )
-        })
-        .collect()
+    let rows = payments.iter().map(|p| {
+        let (start, status) = (p.service_start.as_str(), p.status.as_str());
+        (p.kind, start, p.stub, p.subtotal, p.tax_amount, status)
+    });
+    states(rows, inclusive)
 }
 
 /// [`charge_states`] of the narrow rows a quote reads ([`payments::charges_of_rental`]).
@@ -273,17 +264,21 @@ pub fn charge_states_of(
     rows: &[payments::ChargeRow],
     inclusive: bool,
 ) -> AppResult<Vec<ChargeState>> {
-    rows.iter()
-        .filter(|p| p.kind.is_contract_month())
-        .map(|p| {
-            charge_state(
-                &p.service_start,
-                p.stub,
-                p.subtotal,
-                p.tax_amount,
-                &p.status,
-                inclusive,
-            )
+    let rows = rows.iter().map(|p| {
+        let (start, status) = (p.service_start.as_str(), p.status.as_str());
+        (p.kind, start, p.stub, p.subtotal, p.tax_amount, status)
+    });
+    states(rows, inclusive)
+}
+
+/// The contract months of `rows` (kind, service start, stub, subtotal, tax, status) as states.
+fn states<'a>(
+    rows: impl Iterator<Item = (PaymentKind, &'a str, bool, i64, i64, &'a str)>,
+    inclusive: bool,
+) -> AppResult<Vec<ChargeState>> {
+    rows.filter(|r| r.0.is_contract_month())
+        .map(|(_, start, stub, subtotal, tax, status)| {
+            charge_state(start, stub, subtotal, tax, status, inclusive)
         })
         .collect()
 }
