@@ -239,7 +239,7 @@ fn taken(found: Result<Option<IdempotencyRecord>, StoreError>, hash: &str) -> Re
 /// A successful response read whole, to be stored for its key and then sent.
 struct Answer {
     parts: axum::http::response::Parts,
-    body: axum::body::Bytes,
+    text: String,
 }
 
 impl Answer {
@@ -250,10 +250,10 @@ impl Answer {
                 "response too large to store for its key",
             )));
         };
-        if std::str::from_utf8(&body).is_err() {
+        let Ok(text) = String::from_utf8(body.into()) else {
             return Err(internal(AppError::corrupt("response is not text")));
-        }
-        Ok(Answer { parts, body })
+        };
+        Ok(Answer { parts, text })
     }
 
     fn status(&self) -> i64 {
@@ -269,11 +269,46 @@ impl Answer {
     }
 
     fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
+        self.text.clone()
     }
 
     fn send(self) -> Response {
-        Response::from_parts(self.parts, Body::from(self.body))
+        Response::from_parts(self.parts, Body::from(self.text))
+    }
+}
+
+/// Whether to run the request again after a retryable failure of attempt `attempt`: unless the
+/// attempts are used up, waits its backoff and counts the next attempt.
+async fn again(attempt: &mut u32) -> bool {
+    if *attempt >= MAX_ATTEMPTS {
+        return false;
+    }
+    flexportal_app::error::backoff(*attempt).await;
+    *attempt += 1;
+    true
+}
+
+/// Commits the request's transaction once the key's record is `written` with the response:
+/// the answer, or `None` to run the request again (a retryable failure, attempts left).
+async fn finish(
+    conn: flexportal_store::Conn,
+    written: Result<(), StoreError>,
+    answer: Answer,
+    attempt: &mut u32,
+) -> Option<Response> {
+    let committed = match written {
+        Ok(()) => conn.commit().await,
+        Err(e) => Err(e),
+    };
+    match committed {
+        Ok(()) => Some(answer.send()),
+        Err(e) => {
+            if e.is_retryable() && again(attempt).await {
+                None
+            } else {
+                Some(internal(e))
+            }
+        }
     }
 }
 
@@ -305,14 +340,12 @@ impl Keyed {
     /// record that appeared meanwhile (another process) makes the claim fail: the request's
     /// writes roll back and the stored record answers.
     async fn on_sqlite(self) -> Response {
-        let found = self.stored().await;
-        if let Ok(Some(r)) = &found
-            && r.created_at >= self.s.app.now() - idempotency::TTL_MS
-        {
-            return taken(found, &self.hash);
-        }
-        if let Err(e) = found {
-            return internal(e);
+        match self.stored().await {
+            Ok(Some(r)) if r.created_at >= self.s.app.now() - idempotency::TTL_MS => {
+                return taken(Ok(Some(r)), &self.hash);
+            }
+            Ok(_) => {}
+            Err(e) => return internal(e),
         }
         let mut attempt = 1;
         loop {
@@ -321,11 +354,12 @@ impl Keyed {
                 self.next.clone().run(self.request()),
             )
             .await;
-            if failed == Some(Failure::Retryable) && attempt < MAX_ATTEMPTS {
+            if failed == Some(Failure::Retryable) {
                 drop(opened);
-                flexportal_app::error::backoff(attempt).await;
-                attempt += 1;
-                continue;
+                if again(&mut attempt).await {
+                    continue;
+                }
+                return resp;
             }
             if !resp.status().is_success() || failed.is_some() {
                 // Nothing is kept: the key is free again, and the answer says what went wrong.
@@ -352,22 +386,17 @@ impl Keyed {
                 response_body: answer.text(),
                 ..self.record(now)
             };
-            let stored = match idempotency::claim(&mut conn, &full, now - idempotency::TTL_MS).await
-            {
-                Ok(true) => conn.commit().await,
-                Ok(false) => {
-                    drop(conn);
-                    return taken(self.stored().await, &self.hash);
-                }
-                Err(e) => Err(e),
-            };
-            match stored {
-                Ok(()) => return answer.send(),
-                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
-                    flexportal_app::error::backoff(attempt).await;
-                    attempt += 1;
-                }
-                Err(e) => return internal(e),
+            let written =
+                match idempotency::claim(&mut conn, &full, now - idempotency::TTL_MS).await {
+                    Ok(true) => Ok(()),
+                    Ok(false) => {
+                        drop(conn);
+                        return taken(self.stored().await, &self.hash);
+                    }
+                    Err(e) => Err(e),
+                };
+            if let Some(resp) = finish(conn, written, answer, &mut attempt).await {
+                return resp;
             }
         }
     }
@@ -391,24 +420,25 @@ impl Keyed {
                     drop(conn);
                     return taken(found, &self.hash);
                 }
-                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
+                Err(e) => {
                     drop(conn);
-                    flexportal_app::error::backoff(attempt).await;
-                    attempt += 1;
-                    continue;
+                    if e.is_retryable() && again(&mut attempt).await {
+                        continue;
+                    }
+                    return internal(e);
                 }
-                Err(e) => return internal(e),
             }
             let (resp, conn, failed) =
                 RequestTx::scope(conn, self.next.clone().run(self.request())).await;
             let Some(mut conn) = conn else {
                 return internal(AppError::corrupt("the request transaction was lost"));
             };
-            if failed == Some(Failure::Retryable) && attempt < MAX_ATTEMPTS {
+            if failed == Some(Failure::Retryable) {
                 drop(conn);
-                flexportal_app::error::backoff(attempt).await;
-                attempt += 1;
-                continue;
+                if again(&mut attempt).await {
+                    continue;
+                }
+                return resp;
             }
             if !resp.status().is_success() || failed.is_some() {
                 // Nothing is kept: the key is free again, and the answer says what went wrong.
@@ -419,7 +449,7 @@ impl Keyed {
                 Ok(a) => a,
                 Err(resp) => return resp,
             };
-            let completed = idempotency::complete(
+            let written = idempotency::complete(
                 &mut conn,
                 &self.ctx.tenant_id,
                 &self.key,
@@ -428,17 +458,8 @@ impl Keyed {
                 answer.text(),
             )
             .await;
-            let stored = match completed {
-                Ok(()) => conn.commit().await,
-                Err(e) => Err(e),
-            };
-            match stored {
-                Ok(()) => return answer.send(),
-                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
-                    flexportal_app::error::backoff(attempt).await;
-                    attempt += 1;
-                }
-                Err(e) => return internal(e),
+            if let Some(resp) = finish(conn, written, answer, &mut attempt).await {
+                return resp;
             }
         }
     }

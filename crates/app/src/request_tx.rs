@@ -3,10 +3,10 @@
 //! writes after it (the stored response) commit together or not at all.
 //!
 //! Inside [`RequestTx::scope`], [`crate::App::begin`] lends the request's connection instead of
-//! opening a transaction (with [`RequestTx::scope_deferred`], the request's transaction is opened
-//! at the first `begin`, so that what the request does before it writes, such as reading and
-//! validating its body, does not hold a transaction; on SQLite, the one writer), and [`Tx::commit`] gives it back instead of committing; the caller
-//! commits or rolls back at the end. A use case that fails drops its [`Tx`], which marks the
+//! opening a transaction, and [`Tx::commit`] gives it back instead of committing; the caller
+//! commits or rolls back at the end. With [`RequestTx::scope_deferred`] the request's transaction
+//! is opened at the first `begin`, so that what the request does before it writes (reading and
+//! validating its body) does not hold a transaction: on SQLite, the one writer. A use case that fails drops its [`Tx`], which marks the
 //! request transaction failed (its partial writes are rolled back with it), and a retryable
 //! failure is not retried inside ([`crate::transact!`] cannot run the use case again on a
 //! transaction it did not open) but reported, for the caller to run the whole request again.
@@ -37,16 +37,6 @@ pub enum Opened {
     Never,
     /// A use case kept the connection (only a bug does).
     Lost,
-}
-
-/// What [`RequestTx::lend`] gives a use case that begins a transaction.
-enum Lend {
-    /// The request's open transaction.
-    Conn(Box<Conn>),
-    /// The store to open the request's transaction on (deferred, first `begin`).
-    Open(Db),
-    /// Nothing: the use case opens its own transaction.
-    None,
 }
 
 /// How a use case in a request transaction failed.
@@ -105,20 +95,22 @@ impl RequestTx {
             .await
     }
 
-    /// What a use case that begins a transaction inside a request transaction gets: its open
-    /// connection, or the store to open it on.
-    fn lend() -> Lend {
+    /// Takes the request's connection when running inside a request transaction that still has
+    /// it.
+    fn lend() -> Option<Conn> {
         REQUEST_TX
-            .try_with(|r| {
-                if let Some(c) = r.conn.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                    return Lend::Conn(Box::new(c));
-                }
-                match r.deferred.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                    Some(db) => Lend::Open(db),
-                    None => Lend::None,
-                }
-            })
-            .unwrap_or(Lend::None)
+            .try_with(|r| r.conn.lock().unwrap_or_else(|p| p.into_inner()).take())
+            .ok()
+            .flatten()
+    }
+
+    /// Takes the store of a deferred request transaction not opened yet, for the first use case
+    /// that begins a transaction to open it on.
+    fn take_deferred() -> Option<Db> {
+        REQUEST_TX
+            .try_with(|r| r.deferred.lock().unwrap_or_else(|p| p.into_inner()).take())
+            .ok()
+            .flatten()
     }
 
     /// Puts back the store of a deferred request transaction that could not be opened.
@@ -206,26 +198,23 @@ impl Drop for Tx {
 /// Opens a write transaction on `db`, or lends the request transaction when there is one
 /// (opening it first when it is deferred).
 pub(crate) async fn begin(db: &flexportal_store::Db) -> Result<Tx, StoreError> {
-    match RequestTx::lend() {
-        Lend::Conn(conn) => {
-            return Ok(Tx {
-                conn: Some(*conn),
+    if let Some(conn) = RequestTx::lend() {
+        return Ok(Tx {
+            conn: Some(conn),
+            lent: true,
+        });
+    }
+    if let Some(request_db) = RequestTx::take_deferred() {
+        return match request_db.begin().await {
+            Ok(conn) => Ok(Tx {
+                conn: Some(conn),
                 lent: true,
-            });
-        }
-        Lend::Open(request_db) => {
-            return match request_db.begin().await {
-                Ok(conn) => Ok(Tx {
-                    conn: Some(conn),
-                    lent: true,
-                }),
-                Err(e) => {
-                    RequestTx::defer_again(request_db);
-                    Err(e)
-                }
-            };
-        }
-        Lend::None => {}
+            }),
+            Err(e) => {
+                RequestTx::defer_again(request_db);
+                Err(e)
+            }
+        };
     }
     Ok(Tx {
         conn: Some(db.begin().await?),
