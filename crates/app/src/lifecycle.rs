@@ -294,11 +294,7 @@ fn charge_state(
 ) -> AppResult<ChargeState> {
     Ok(ChargeState {
         service_start: stored_date(service_start)?,
-        base_amount: if inclusive {
-            subtotal.saturating_add(tax_amount)
-        } else {
-            subtotal
-        },
+        base_amount: base_of(subtotal, tax_amount, inclusive),
         stub,
         open: !matches!(status, "paid" | "cancelled"),
         cancelled: status == "cancelled",
@@ -308,10 +304,15 @@ fn charge_state(
 /// The base amount of a charge (SPEC §2.7): its net amount, or its total before any late fee
 /// when the unit's prices include VAT (inclusive `total` = base). Minor units.
 pub fn base_amount(p: &PaymentRecord, inclusive: bool) -> i64 {
+    base_of(p.subtotal, p.tax_amount, inclusive)
+}
+
+/// [`base_amount`] of a net amount and its tax (minor units).
+fn base_of(subtotal: i64, tax_amount: i64, inclusive: bool) -> i64 {
     if inclusive {
-        p.subtotal.saturating_add(p.tax_amount)
+        subtotal.saturating_add(tax_amount)
     } else {
-        p.subtotal
+        subtotal
     }
 }
 
