@@ -208,39 +208,42 @@ pub(crate) async fn write_deliveries(conn: &mut Conn, rows: &[DeliveryRecord]) -
         SELECT $1, d, e, p, t, b, 'pending', 0, c, c FROM \
         unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[]) \
         AS u(d, e, p, t, b, c)";
-    type Columns<'a> = (
-        &'a str,
-        Vec<&'a str>,
-        Vec<&'a str>,
-        Vec<&'a str>,
-        Vec<&'a str>,
-        Vec<&'a str>,
-        Vec<i64>,
-    );
-    let units: Vec<Columns<'_>> = rows
-        .chunk_by(|a, b| a.tenant_id == b.tenant_id)
-        .map(|unit| {
-            let mut c: Columns<'_> = Default::default();
-            c.0 = unit[0].tenant_id.as_str();
-            for r in unit {
-                c.1.push(&r.delivery_id);
-                c.2.push(&r.event_id);
-                c.3.push(&r.endpoint_id);
-                c.4.push(&r.event_type);
-                c.5.push(&r.payload);
-                c.6.push(r.created_at);
-            }
-            c
-        })
-        .collect();
-    let params: Vec<Vec<&(dyn tokio_postgres::types::ToSql + Sync)>> = units
-        .iter()
-        .map(|c| -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
-            vec![&c.0, &c.1, &c.2, &c.3, &c.4, &c.5, &c.6]
-        })
-        .collect();
-    if let Some(done) = conn.pg_execute_and_commit(INSERT_PG, &params).await {
-        return done.map(|()| true);
+    if conn.engine() == crate::Engine::Postgres {
+        // The arrays are built only where they are sent.
+        type Columns<'a> = (
+            &'a str,
+            Vec<&'a str>,
+            Vec<&'a str>,
+            Vec<&'a str>,
+            Vec<&'a str>,
+            Vec<&'a str>,
+            Vec<i64>,
+        );
+        let units: Vec<Columns<'_>> = rows
+            .chunk_by(|a, b| a.tenant_id == b.tenant_id)
+            .map(|unit| {
+                let mut c: Columns<'_> = Default::default();
+                c.0 = unit[0].tenant_id.as_str();
+                for r in unit {
+                    c.1.push(&r.delivery_id);
+                    c.2.push(&r.event_id);
+                    c.3.push(&r.endpoint_id);
+                    c.4.push(&r.event_type);
+                    c.5.push(&r.payload);
+                    c.6.push(r.created_at);
+                }
+                c
+            })
+            .collect();
+        let params: Vec<Vec<&(dyn tokio_postgres::types::ToSql + Sync)>> = units
+            .iter()
+            .map(|c| -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
+                vec![&c.0, &c.1, &c.2, &c.3, &c.4, &c.5, &c.6]
+            })
+            .collect();
+        if let Some(done) = conn.pg_execute_and_commit(INSERT_PG, &params).await {
+            return done.map(|()| true);
+        }
     }
     for chunk in rows.chunk_by(|a, b| a.tenant_id == b.tenant_id) {
         for part in chunk.chunks(INSERT_CHUNK) {
@@ -519,17 +522,20 @@ async fn insert_attempts(
         attempted_at, status_code, latency_ms, error) SELECT $1, d, n, t, c, l, e FROM \
         unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[]) \
         AS u(d, n, t, c, l, e)";
-    let ids: Vec<&str> = rows.iter().map(|(_, a)| a.delivery_id.as_str()).collect();
-    let numbers: Vec<i64> = rows.iter().map(|(_, a)| a.attempt).collect();
-    let times: Vec<i64> = rows.iter().map(|(_, a)| a.attempted_at).collect();
-    let codes: Vec<Option<i64>> = rows.iter().map(|(_, a)| a.status_code).collect();
-    let latencies: Vec<i64> = rows.iter().map(|(_, a)| a.latency_ms).collect();
-    let errors: Vec<Option<&str>> = rows.iter().map(|(_, a)| a.error.as_deref()).collect();
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
-        &tenant_id, &ids, &numbers, &times, &codes, &latencies, &errors,
-    ];
-    if let Some(done) = conn.pg_execute(INSERT_PG, &params).await {
-        return done.map(|_| ());
+    if conn.engine() == crate::Engine::Postgres {
+        // The arrays are built only where they are sent.
+        let ids: Vec<&str> = rows.iter().map(|(_, a)| a.delivery_id.as_str()).collect();
+        let numbers: Vec<i64> = rows.iter().map(|(_, a)| a.attempt).collect();
+        let times: Vec<i64> = rows.iter().map(|(_, a)| a.attempted_at).collect();
+        let codes: Vec<Option<i64>> = rows.iter().map(|(_, a)| a.status_code).collect();
+        let latencies: Vec<i64> = rows.iter().map(|(_, a)| a.latency_ms).collect();
+        let errors: Vec<Option<&str>> = rows.iter().map(|(_, a)| a.error.as_deref()).collect();
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+            &tenant_id, &ids, &numbers, &times, &codes, &latencies, &errors,
+        ];
+        if let Some(done) = conn.pg_execute(INSERT_PG, &params).await {
+            return done.map(|_| ());
+        }
     }
     for part in rows.chunks(INSERT_CHUNK) {
         let cols = AttemptRecord::COLUMNS;
