@@ -236,9 +236,21 @@ pub async fn find_key(app: &App, secret: &str) -> AppResult<Option<Arc<Credentia
     {
         return Ok(Some(hit));
     }
+    // Taken before the epoch is read: equal later, nothing has committed since that read.
+    let stamp = app.db.write_stamp();
+    if mode == Mode::Epoch
+        && let Some(at) = stamp
+        && let Some(hit) = cache.get_unchanged(&hash, at)
+    {
+        return Ok(Some(hit));
+    }
     let mut c = app.db.read().await?;
     let epoch = match mode {
-        Mode::Epoch => Some(api_keys::auth_epoch(&mut c).await?),
+        Mode::Epoch => {
+            let epoch = api_keys::auth_epoch(&mut c).await?;
+            cache.confirm(stamp, epoch);
+            Some(epoch)
+        }
         _ => None,
     };
     let (hit, generation) = cache.get(&hash, epoch);

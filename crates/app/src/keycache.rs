@@ -6,17 +6,18 @@
 //! - PostgreSQL: a listener on the `flexportal_auth` channel (notified by triggers on `api_keys`
 //!   and `tenants` when a change commits, from any process) drops the whole cache. Until the
 //!   listener is in place, and whenever its connection is lost, nothing is cached.
-//! - SQLite: each request reads the credentials epoch (a one-row counter the same triggers move)
-//!   and a cache filled at another epoch is dropped, so a revocation by the CLI in another process
-//!   is seen at once.
+//! - SQLite: a cache filled at another credentials epoch (a one-row counter the same triggers
+//!   move) is dropped, so a revocation by the CLI in another process is seen at once. The epoch
+//!   is read again only when the database's write stamp ([`flexportal_store::WriteStamp`]) moved
+//!   since it was last read: while nothing commits, a request reads nothing to authenticate.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use flexportal_domain::Currency;
-use flexportal_store::ListenEvent;
 use flexportal_store::api_keys::KeyAuth;
+use flexportal_store::{ListenEvent, WriteStamp};
 
 use crate::AppError;
 
@@ -69,6 +70,9 @@ struct Entries {
     generation: u64,
     /// The epoch the entries were read at (epoch mode).
     epoch: i64,
+    /// A write stamp taken before `epoch` was read (epoch mode): while the database's stamp
+    /// still equals it, nothing committed since, so the epoch has not moved.
+    stamp: Option<WriteStamp>,
     keys: HashMap<String, Arc<Credentials>>,
 }
 
@@ -148,18 +152,53 @@ impl KeyCache {
         (hit, e.generation)
     }
 
+    /// Epoch mode: a cached key, if the database's write stamp is still `stamp`, the one taken
+    /// before the entries' epoch was last read (nothing committed since, so the epoch has not
+    /// moved).
+    pub fn get_unchanged(&self, hash: &str, stamp: WriteStamp) -> Option<Arc<Credentials>> {
+        let e = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        if e.stamp != Some(stamp) {
+            return None;
+        }
+        let hit = e.keys.get(hash).cloned();
+        if hit.is_some() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        hit
+    }
+
+    /// Epoch mode: records that the epoch read after the write stamp `stamp` was taken is
+    /// `epoch`. A later epoch drops the entries of the earlier one; an earlier epoch (a lookup
+    /// that lost a race with a newer one) changes nothing.
+    pub fn confirm(&self, stamp: Option<WriteStamp>, epoch: i64) {
+        let mut e = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if epoch > e.epoch {
+            e.keys.clear();
+            e.epoch = epoch;
+        }
+        if epoch == e.epoch {
+            e.stamp = stamp;
+        }
+    }
+
     /// Caches a key read from the store at `generation` (and `epoch` in epoch mode), unless an
     /// invalidation happened since: a key read before a revocation is never cached after it.
+    /// The epoch only moves forward: a key read at an earlier epoch than the entries' is not
+    /// cached.
     pub fn insert(&self, generation: u64, epoch: Option<i64>, hash: String, c: Arc<Credentials>) {
         let mut e = self.entries.write().unwrap_or_else(|p| p.into_inner());
         if e.generation != generation || self.mode() == Mode::Off {
             return;
         }
-        if let Some(at) = epoch
-            && at != e.epoch
-        {
-            e.keys.clear();
-            e.epoch = at;
+        if let Some(at) = epoch {
+            if at < e.epoch {
+                return;
+            }
+            if at > e.epoch {
+                e.keys.clear();
+                e.epoch = at;
+                e.stamp = None;
+            }
         }
         if e.keys.len() >= CAPACITY {
             e.keys.clear();
@@ -208,6 +247,41 @@ mod tests {
         c.insert(generation, Some(3), "h".into(), creds());
         assert!(c.get("h", Some(3)).0.is_some());
         assert!(c.get("h", Some(4)).0.is_none());
+    }
+
+    #[test]
+    fn an_unchanged_write_stamp_answers_without_the_epoch_and_a_moved_one_does_not() {
+        let c = KeyCache::new(Mode::Epoch);
+        let s1 = WriteStamp::from_words([1, 10, 7, 8]);
+        let s2 = WriteStamp::from_words([2, 11, 7, 8]);
+        c.confirm(Some(s1), 3);
+        let (_, generation) = c.get("h", Some(3));
+        c.insert(generation, Some(3), "h".into(), creds());
+        assert!(c.get_unchanged("h", s1).is_some());
+        assert!(
+            c.get_unchanged("h", s2).is_none(),
+            "a commit happened since"
+        );
+        // The epoch read after s2 moved: the entries of epoch 3 are gone.
+        c.confirm(Some(s2), 4);
+        assert!(c.get_unchanged("h", s2).is_none());
+        assert!(c.get("h", Some(4)).0.is_none());
+    }
+
+    #[test]
+    fn a_lookup_that_read_an_older_epoch_neither_fills_nor_rewinds_the_cache() {
+        let c = KeyCache::new(Mode::Epoch);
+        let s1 = WriteStamp::from_words([1, 10, 7, 8]);
+        let s2 = WriteStamp::from_words([2, 11, 7, 8]);
+        // A lookup reads epoch 3, then a revocation moves it to 4 and another lookup sees that.
+        let (_, generation) = c.get("h", Some(3));
+        c.confirm(Some(s2), 4);
+        // The first lookup finishes late with what it read at epoch 3.
+        c.confirm(Some(s1), 3);
+        c.insert(generation, Some(3), "h".into(), creds());
+        assert!(c.get("h", Some(4)).0.is_none());
+        assert!(c.get_unchanged("h", s2).is_none());
+        assert!(c.get_unchanged("h", s1).is_none());
     }
 
     #[test]

@@ -126,6 +126,16 @@ impl Db {
         }))
     }
 
+    /// SQLite: a stamp of the committed state of the database, taken without a transaction; two
+    /// equal stamps mean that no write transaction (of any connection, in any process)
+    /// committed in between. `None` on PostgreSQL, or when SQLite's WAL index cannot be read.
+    pub fn write_stamp(&self) -> Option<crate::WriteStamp> {
+        match &*self.inner {
+            Inner::Sqlite(pool) => pool.write_stamp(),
+            Inner::Postgres(..) => None,
+        }
+    }
+
     /// The engine in use.
     pub fn engine(&self) -> Engine {
         match &*self.inner {

@@ -33,6 +33,7 @@ pub mod subscription_events;
 pub mod subscriptions;
 pub mod tenants;
 pub mod variants;
+mod wal_stamp;
 pub mod webhooks;
 
 pub use db::{Conn, Db, Engine, ListenEvent, Statement};
@@ -40,6 +41,7 @@ pub use error::StoreError;
 pub use row::{FromRow, Row};
 pub use scoped::Scoped;
 pub use sea_query;
+pub use wal_stamp::WriteStamp;
 
 /// Result of every storage call.
 pub type Result<T> = std::result::Result<T, StoreError>;

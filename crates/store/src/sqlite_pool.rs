@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::Connection;
 use tokio::sync::{OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
+use crate::wal_stamp::WalIndex;
 use crate::{Result, StoreError};
 
 /// Readers kept open.
@@ -21,6 +22,8 @@ pub(crate) struct SqlitePool {
     writer: Arc<tokio::sync::Mutex<Connection>>,
     readers: Arc<Mutex<Vec<Connection>>>,
     permits: Arc<Semaphore>,
+    /// The WAL-index header, for [`SqlitePool::write_stamp`]; `None` when it could not be mapped.
+    wal_index: Option<WalIndex>,
 }
 
 /// A reader connection borrowed from the pool; returned on drop.
@@ -110,12 +113,22 @@ impl SqlitePool {
         let readers = (0..READERS)
             .map(|_| open(path, READER_CACHE_KIB))
             .collect::<Result<Vec<_>>>()?;
+        // A first read transaction creates and initialises the WAL index if no connection has yet.
+        writer.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+        let wal_index = WalIndex::open(path);
         Ok(SqlitePool {
             path: path.to_path_buf(),
             writer: Arc::new(tokio::sync::Mutex::new(writer)),
             readers: Arc::new(Mutex::new(readers)),
             permits: Arc::new(Semaphore::new(READERS)),
+            wal_index,
         })
+    }
+
+    /// The database's current write stamp (see [`crate::WriteStamp`]); `None` when the WAL
+    /// index is not mapped.
+    pub(crate) fn write_stamp(&self) -> Option<crate::WriteStamp> {
+        self.wal_index.as_ref().and_then(WalIndex::stamp)
     }
 
     pub(crate) async fn read(&self) -> Result<ReadGuard> {
