@@ -73,7 +73,8 @@ fn literals(b: impl QueryBuilder, values: &[Value]) -> Vec<String> {
 
 /// Prints the plan of `q` under `label` and whether it scans the whole table.
 pub async fn print(app: &App, label: &str, q: &SelectStatement) {
-    let mut c = app.db.read().await.expect("read connection");
+    // Its own connection: the generic plan sets and resets a session setting.
+    let mut c = app.db.exclusive().await.expect("read connection");
     let sql = literal_sql(&c, q);
     println!("-- plan: {label}");
     println!("   {sql}");

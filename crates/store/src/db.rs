@@ -7,6 +7,7 @@ use sea_query_postgres::PostgresBinder;
 use sea_query_rusqlite::RusqliteBinder;
 
 pub use crate::notify::ListenEvent;
+use crate::pg_shared::{SharedRead, SharedReaders};
 use crate::row::FromRow;
 use crate::scoped::Scoped;
 use crate::sqlite_pool::{ReadGuard, SqlitePool, WriteGuard};
@@ -36,7 +37,11 @@ pub struct Db {
 
 enum Inner {
     Sqlite(SqlitePool),
-    Postgres(deadpool_postgres::Pool, Box<tokio_postgres::Config>),
+    Postgres(
+        deadpool_postgres::Pool,
+        Box<tokio_postgres::Config>,
+        SharedReaders,
+    ),
 }
 
 /// One connection: a SQLite reader, the SQLite writer in a transaction, or a pooled PostgreSQL
@@ -56,12 +61,15 @@ pub struct Conn {
 enum Kind {
     SqliteRead(ReadGuard),
     SqliteWrite(WriteGuard),
+    /// A PostgreSQL connection shared by reads outside a transaction (see [`crate::pg_shared`]).
+    PostgresShared(SharedRead),
     Postgres(deadpool_postgres::Object),
 }
 
 impl Db {
     /// Opens the database named by `url`. PostgreSQL pools hold up to `max(4, 4 × cores)`
-    /// connections.
+    /// connections for transactions, plus one per core (2 to 8) shared by reads outside a
+    /// transaction ([`crate::pg_shared`]).
     pub async fn connect(url: &str) -> Result<Db> {
         let inner = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let cfg: tokio_postgres::Config = url
@@ -74,16 +82,16 @@ impl Db {
                     recycling_method: deadpool_postgres::RecyclingMethod::Fast,
                 },
             );
-            let size = std::thread::available_parallelism()
-                .map_or(4, |n| n.get() * 4)
-                .max(4);
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let readers = SharedReaders::new(cores.clamp(2, 8));
+            let size = (cores * 4).max(4) + readers.len();
             let pool = deadpool_postgres::Pool::builder(mgr)
                 .max_size(size)
                 .build()
                 .map_err(|e| StoreError::Config(e.to_string()))?;
             // Fail now, not on the first request, when the server is unreachable.
             drop(pool.get().await?);
-            Inner::Postgres(pool, Box::new(cfg))
+            Inner::Postgres(pool, Box::new(cfg), readers)
         } else {
             let path = url
                 .strip_prefix("sqlite://")
@@ -111,7 +119,7 @@ impl Db {
         channel: &'static str,
         on_event: impl Fn(ListenEvent) + Send + Sync + 'static,
     ) -> Option<tokio::task::JoinHandle<()>> {
-        let Inner::Postgres(_, cfg) = &*self.inner else {
+        let Inner::Postgres(_, cfg, _) = &*self.inner else {
             return None;
         };
         let cfg = (**cfg).clone();
@@ -157,26 +165,34 @@ impl Db {
                 let mut w = pool.write().await;
                 crate::migrate::sqlite(&mut w, version)
             }
-            Inner::Postgres(pool, _) => {
+            Inner::Postgres(pool, ..) => {
                 let mut obj = pool.get().await?;
                 crate::migrate::postgres(&mut obj, version).await
             }
         }
     }
 
-    /// A connection for reads outside a transaction.
+    /// A connection for reads outside a transaction. On PostgreSQL it is shared with other
+    /// concurrent reads (their statements are pipelined, see [`crate::pg_shared`]): run only
+    /// self-contained statements on it, never transaction control or session settings (take
+    /// [`Db::exclusive`] for those).
     pub async fn read(&self) -> Result<Conn> {
         let kind = match &*self.inner {
             Inner::Sqlite(pool) => Kind::SqliteRead(pool.read().await?),
-            Inner::Postgres(pool, _) => Kind::Postgres(pool.get().await?),
+            Inner::Postgres(pool, _, shared) => Kind::PostgresShared(shared.take(pool).await?),
         };
-        Ok(Conn {
-            kind: Some(kind),
-            in_tx: false,
-            unmapped: false,
-            outbox: Vec::new(),
-            outbox_signal: None,
-        })
+        Ok(Conn::idle(kind))
+    }
+
+    /// A connection of its own (on PostgreSQL not shared with other reads), outside a
+    /// transaction, for statements that change its session (a snapshot's `BEGIN`, `SET`,
+    /// `PREPARE`).
+    pub async fn exclusive(&self) -> Result<Conn> {
+        let kind = match &*self.inner {
+            Inner::Sqlite(pool) => Kind::SqliteRead(pool.read().await?),
+            Inner::Postgres(pool, ..) => Kind::Postgres(pool.get().await?),
+        };
+        Ok(Conn::idle(kind))
     }
 
     /// A connection in a read-only transaction: every statement sees the same snapshot of the
@@ -187,7 +203,7 @@ impl Db {
     /// (the map is restored when the snapshot ends). End it with [`Conn::commit`]; dropped, it
     /// rolls back.
     pub async fn read_snapshot(&self) -> Result<Conn> {
-        let mut c = self.read().await?;
+        let mut c = self.exclusive().await?;
         match c.engine() {
             Engine::Sqlite => {
                 c.batch("PRAGMA mmap_size=0; BEGIN").await?;
@@ -211,7 +227,7 @@ impl Db {
                 w.execute_batch("BEGIN IMMEDIATE")?;
                 Kind::SqliteWrite(w)
             }
-            Inner::Postgres(pool, _) => {
+            Inner::Postgres(pool, ..) => {
                 let obj = pool.get().await?;
                 obj.batch_execute("BEGIN").await?;
                 Kind::Postgres(obj)
@@ -262,10 +278,21 @@ impl Db {
 }
 
 impl Conn {
+    /// A connection outside a transaction.
+    fn idle(kind: Kind) -> Conn {
+        Conn {
+            kind: Some(kind),
+            in_tx: false,
+            unmapped: false,
+            outbox: Vec::new(),
+            outbox_signal: None,
+        }
+    }
+
     /// The engine of this connection.
     pub fn engine(&self) -> Engine {
         match self.kind {
-            Some(Kind::Postgres(_)) => Engine::Postgres,
+            Some(Kind::Postgres(_) | Kind::PostgresShared(_)) => Engine::Postgres,
             _ => Engine::Sqlite,
         }
     }
@@ -274,7 +301,7 @@ impl Conn {
         match self.kind.as_ref()? {
             Kind::SqliteRead(r) => Some(r.conn()),
             Kind::SqliteWrite(w) => Some(w),
-            Kind::Postgres(_) => None,
+            Kind::Postgres(_) | Kind::PostgresShared(_) => None,
         }
     }
 
@@ -287,13 +314,14 @@ impl Conn {
         match self.kind.as_ref()? {
             Kind::SqliteRead(r) => Some(f(r.conn())),
             Kind::SqliteWrite(w) => Some(off_the_workers(|| f(w))),
-            Kind::Postgres(_) => None,
+            Kind::Postgres(_) | Kind::PostgresShared(_) => None,
         }
     }
 
     fn pg(&self) -> Option<&deadpool_postgres::Object> {
         match self.kind.as_ref()? {
             Kind::Postgres(o) => Some(o),
+            Kind::PostgresShared(s) => Some(s.client()),
             _ => None,
         }
     }

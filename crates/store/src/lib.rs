@@ -23,6 +23,7 @@ pub mod orders;
 pub mod page;
 pub mod payment_lines;
 pub mod payments;
+mod pg_shared;
 pub mod products;
 pub mod record;
 pub mod reports;

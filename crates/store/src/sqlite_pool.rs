@@ -115,7 +115,8 @@ impl SqlitePool {
             .collect::<Result<Vec<_>>>()?;
         // A first read transaction creates and initialises the WAL index if no connection has yet.
         writer.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
-        let wal_index = WalIndex::open(path);
+        // The writer lives as long as the pool, so the region it maps does too.
+        let wal_index = WalIndex::of(&writer);
         Ok(SqlitePool {
             path: path.to_path_buf(),
             writer: Arc::new(tokio::sync::Mutex::new(writer)),

@@ -6,14 +6,17 @@
 //! at the second — without a read transaction, which costs a lock round on the database and the
 //! WAL index.
 //!
-//! The header is mapped read-only; SQLite keeps `-shm` (and never shrinks it) while a connection
-//! of this process has the database open, and the pool holds its connections for its lifetime.
+//! The header is read where SQLite itself maps it: the first region of the shared memory of one
+//! of the pool's connections, obtained through the VFS (`SQLITE_FCNTL_FILE_POINTER`, then
+//! `xShmMap`). No file descriptor of its own is opened: closing one would drop every POSIX lock
+//! the process holds on the file, SQLite's included, and let another process reset the file
+//! under the mapping. The region stays mapped while a connection of the process has the
+//! database open; the pool keeps that connection for its lifetime.
 
-use std::path::Path;
+use std::ffi::c_void;
 use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 
-/// Bytes of the WAL-index header (the first of its two copies plus the checkpoint information).
-const HEADER_BYTES: usize = 136;
+use rusqlite::ffi;
 
 /// `iVersion` of the WAL-index header format this reads.
 const WAL_INDEX_VERSION: u32 = 3_007_000;
@@ -35,39 +38,68 @@ impl WriteStamp {
 
 /// The mapped header of one database's WAL index.
 pub(crate) struct WalIndex {
-    map: memmap2::Mmap,
+    /// The first byte of the shared-memory region SQLite maps for `conn`'s database.
+    header: *const u8,
 }
 
+// SAFETY: `header` points into a shared mapping that lives as long as the pool that owns both
+// the `WalIndex` and the connection it came from; it is only read, through atomic loads.
+unsafe impl Send for WalIndex {}
+// SAFETY: as above.
+unsafe impl Sync for WalIndex {}
+
+/// Bytes of a WAL-index region (`WALINDEX_PGSZ`), as SQLite maps them.
+const REGION_BYTES: i32 = 32 * 1024;
+
 impl WalIndex {
-    /// Maps the header of `<database>-shm`. `None` when the file is missing or shorter than a
-    /// header (not in WAL mode, or not yet initialised): callers then read what they need from
-    /// the database.
-    pub(crate) fn open(database: &Path) -> Option<WalIndex> {
-        let mut name = database.as_os_str().to_owned();
-        name.push("-shm");
-        let file = std::fs::File::open(name).ok()?;
-        if file.metadata().ok()?.len() < HEADER_BYTES as u64 {
+    /// The header of `conn`'s database, as `conn` maps it. `None` when the database is not in
+    /// WAL mode or the VFS has no shared memory: callers then read what they need from the
+    /// database. `conn` must stay open, and unused by other threads during this call, for as
+    /// long as the result is used.
+    pub(crate) fn of(conn: &rusqlite::Connection) -> Option<WalIndex> {
+        let mut file: *mut ffi::sqlite3_file = std::ptr::null_mut();
+        // SAFETY: `conn.handle()` is a valid open connection; SQLITE_FCNTL_FILE_POINTER writes
+        // the main database's `sqlite3_file*` into `file`.
+        let rc = unsafe {
+            ffi::sqlite3_file_control(
+                conn.handle(),
+                c"main".as_ptr(),
+                ffi::SQLITE_FCNTL_FILE_POINTER,
+                (&raw mut file).cast::<c_void>(),
+            )
+        };
+        if rc != ffi::SQLITE_OK || file.is_null() {
             return None;
         }
-        // SAFETY: a read-only shared mapping of the first HEADER_BYTES of a file at least that
-        // long, which SQLite does not truncate while this process has the database open (see
-        // the module documentation). Its bytes change under the mapping; they are only read
-        // through atomic loads in `stamp`, never through references to plain integers.
-        let map = unsafe {
-            memmap2::MmapOptions::new()
-                .len(HEADER_BYTES)
-                .map(&file)
-                .ok()?
+        // SAFETY: `file` is the connection's open database file; its methods table is SQLite's
+        // and outlives it. `xShmMap` with `bExtend` 0 returns the existing first region (or
+        // null), which is what SQLite maps for its own reads of the header.
+        let region = unsafe {
+            let methods = (*file).pMethods;
+            if methods.is_null() || (*methods).iVersion < 2 {
+                return None;
+            }
+            let shm_map = (*methods).xShmMap?;
+            let mut region: *mut c_void = std::ptr::null_mut();
+            if shm_map(file, 0, REGION_BYTES, 0, &raw mut region) != ffi::SQLITE_OK {
+                return None;
+            }
+            region
         };
-        let index = WalIndex { map };
+        if region.is_null() {
+            return None;
+        }
+        let index = WalIndex {
+            header: region.cast::<u8>().cast_const(),
+        };
         index.stamp().map(|_| index)
     }
 
     /// The current stamp; `None` when the header is not initialised or of another format.
     pub(crate) fn stamp(&self) -> Option<WriteStamp> {
-        let base = self.map.as_ptr();
-        // SAFETY: the mapping is HEADER_BYTES long and page-aligned, so every 4-byte word below
-        // offset 48 is in bounds and aligned for an AtomicU32 (and every byte for an AtomicU8).
+        let base = self.header;
+        // SAFETY: the region is REGION_BYTES long and page-aligned, so every 4-byte word of the
+        // header is in bounds and aligned for an AtomicU32 (and every byte for an AtomicU8).
         // Atomic loads are the sound way to read memory another process writes.
         let word =
             |i: usize| unsafe { (*base.add(4 * i).cast::<AtomicU32>()).load(Ordering::Acquire) };
@@ -137,6 +169,52 @@ mod tests {
         assert_ne!(db.write_stamp().unwrap(), before);
         drop(db);
         drop(other);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn commits_of_other_processes_move_the_stamp() {
+        let dir = std::env::temp_dir().join(format!(
+            "flexportal-stamp-{}-{}",
+            std::process::id(),
+            flexportal_domain::ids::random_token(8)
+        ));
+        let path = dir.join("stamp.db");
+        let db = Db::connect(path.to_str().unwrap()).await.unwrap();
+        db.migrate().await.unwrap();
+        // Other processes, one after the other, each the only other user of the database while
+        // it runs: their commits move this process's stamp, and this process reads what they
+        // wrote.
+        for table in ["first_process", "second_process"] {
+            let before = db.write_stamp().expect("the WAL index is mapped");
+            let script = format!(
+                "import sqlite3, sys\n\
+                 c = sqlite3.connect(sys.argv[1])\n\
+                 c.execute('CREATE TABLE {table} (x INTEGER)')\n\
+                 c.commit()\n\
+                 c.close()\n"
+            );
+            let ran = std::process::Command::new("python3")
+                .args(["-c", &script, path.to_str().unwrap()])
+                .status();
+            let Ok(status) = ran else {
+                eprintln!(
+                    "SKIPPED: python3 is not available to open the database from another process"
+                );
+                return;
+            };
+            assert!(status.success(), "python3 could not write the database");
+            let after = db.write_stamp().expect("the header is still mapped");
+            assert_ne!(
+                after, before,
+                "the commit of another process left the stamp"
+            );
+            let mut c = db.read().await.unwrap();
+            c.batch(&format!("SELECT count(*) FROM {table}"))
+                .await
+                .unwrap_or_else(|e| panic!("{table} is not seen here: {e}"));
+        }
+        drop(db);
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -463,3 +463,43 @@ fn no_source_file_exceeds_800_lines() {
     let long: Vec<_> = files.iter().filter(|(_, n)| *n > 800).collect();
     assert!(long.is_empty(), "files over 800 lines: {long:?}");
 }
+
+both_engines!(
+    reads_go_on_when_the_database_ends_their_connections,
+    |app: TestApp| async move {
+        assert_eq!(app.get("/v1/assets").await.0, 200);
+        let db = &app.app().db;
+        if db.engine() == flexportal_store::Engine::Postgres {
+            // Reads outside a transaction share a few connections; hold eight reads at once so
+            // that every shared connection is lent, and learn their server processes.
+            let mut held = Vec::new();
+            let mut pids = std::collections::BTreeSet::new();
+            for _ in 0..8 {
+                let mut c = db.read().await.unwrap();
+                let pid: Vec<i64> = c
+                    .fetch_all_sql("SELECT pg_backend_pid()::bigint")
+                    .await
+                    .unwrap();
+                pids.extend(pid);
+                held.push(c);
+            }
+            drop(held);
+            assert!(pids.len() >= 2, "reads share {} connection(s)", pids.len());
+            // The server ends them (an administrator, a restart).
+            let mut admin = db.exclusive().await.unwrap();
+            for pid in &pids {
+                admin
+                    .batch(&format!("SELECT pg_terminate_backend({pid})"))
+                    .await
+                    .unwrap();
+            }
+            drop(admin);
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        // Every later read is answered, on fresh connections.
+        for _ in 0..20 {
+            let (s, b) = app.get("/v1/assets").await;
+            assert_eq!(s, 200, "{b}");
+        }
+    }
+);
