@@ -20,9 +20,9 @@ impl FromRequestParts<AppState> for Ctx {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        // Resolved once by the gate of every `/v1` operation.
-        if let Some(ctx) = parts.extensions.get::<TenantContext>() {
-            return Ok(Ctx(ctx.clone()));
+        // Resolved once by the gate of every `/v1` operation, for the handler's one `Ctx`.
+        if let Some(ctx) = parts.extensions.remove::<TenantContext>() {
+            return Ok(Ctx(ctx));
         }
         authenticate(parts, state).await.map(Ctx)
     }

@@ -63,17 +63,24 @@ pub(crate) async fn gate(State(s): State<AppState>, req: Request, next: Next) ->
         }
         None => None,
     };
-    let key = parts.headers.get("idempotency-key").cloned();
-    parts.extensions.insert(ctx.clone());
     let write = matches!(
         parts.method,
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
     );
+    let key = parts
+        .headers
+        .get("idempotency-key")
+        .filter(|_| write && parts.uri.path() != "/v1/exports/rentals")
+        .cloned();
     let mut resp = match key {
-        Some(key) if write && parts.uri.path() != "/v1/exports/rentals" => {
+        Some(key) => {
+            parts.extensions.insert(ctx.clone());
             idempotent(s, ctx, key, parts, body, next).await
         }
-        _ => next.run(Request::from_parts(parts, body)).await,
+        None => {
+            parts.extensions.insert(ctx);
+            next.run(Request::from_parts(parts, body)).await
+        }
     };
     if let Some(a) = allowance {
         a.apply(resp.headers_mut());
