@@ -117,8 +117,8 @@ impl WalIndex {
 mod tests {
     use crate::Db;
 
-    #[tokio::test]
-    async fn the_stamp_moves_with_every_commit_of_any_connection_and_not_with_reads() {
+    /// A migrated SQLite store in a directory of its own: (directory, database file, store).
+    async fn migrated_store() -> (std::path::PathBuf, std::path::PathBuf, Db) {
         let dir = std::env::temp_dir().join(format!(
             "flexportal-stamp-{}-{}",
             std::process::id(),
@@ -127,6 +127,12 @@ mod tests {
         let path = dir.join("stamp.db");
         let db = Db::connect(path.to_str().unwrap()).await.unwrap();
         db.migrate().await.unwrap();
+        (dir, path, db)
+    }
+
+    #[tokio::test]
+    async fn the_stamp_moves_with_every_commit_of_any_connection_and_not_with_reads() {
+        let (dir, path, db) = migrated_store().await;
         let first = db.write_stamp().expect("the WAL index is mapped");
 
         let mut c = db.read().await.unwrap();
@@ -174,14 +180,7 @@ mod tests {
 
     #[tokio::test]
     async fn commits_of_other_processes_move_the_stamp() {
-        let dir = std::env::temp_dir().join(format!(
-            "flexportal-stamp-{}-{}",
-            std::process::id(),
-            flexportal_domain::ids::random_token(8)
-        ));
-        let path = dir.join("stamp.db");
-        let db = Db::connect(path.to_str().unwrap()).await.unwrap();
-        db.migrate().await.unwrap();
+        let (dir, path, db) = migrated_store().await;
         // Other processes, one after the other, each the only other user of the database while
         // it runs: their commits move this process's stamp, and this process reads what they
         // wrote.
