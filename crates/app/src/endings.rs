@@ -548,7 +548,7 @@ async fn quote_of(
     lifecycle::require_active(&sub)?;
     // The quote reads six columns of each payment.
     let rows = payments::charges_of_rental(&mut c, &ctx.tenant_id, &sub.rental_id).await?;
-    let charges = lifecycle::charge_states_of(&rows, settings::vat(ctx).inclusive)?;
+    let charges = lifecycle::charge_states(&rows, settings::vat(ctx).inclusive)?;
     let today = today_in(&ctx.time_zone, app.now());
     let q = lifecycle::quote_input_of(&sub, charges, today)?;
     Ok((sub, q))

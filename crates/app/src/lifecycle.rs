@@ -247,58 +247,63 @@ pub fn stored_date(s: &str) -> AppResult<Date> {
         .map_err(|_| AppError::corrupt(format!("stored date {s:?}")))
 }
 
+/// What a contract-month state is read from: a whole payment or the narrow row a quote reads
+/// ([`payments::charges_of_rental`]).
+pub trait ChargeFields {
+    /// Kind, service start (`YYYY-MM-DD`), stub, subtotal and tax (minor units), status.
+    fn charge_fields(&self) -> (PaymentKind, &str, bool, i64, i64, &str);
+}
+
+impl ChargeFields for PaymentRecord {
+    fn charge_fields(&self) -> (PaymentKind, &str, bool, i64, i64, &str) {
+        let (start, status) = (self.service_start.as_str(), self.status.as_str());
+        (
+            self.kind,
+            start,
+            self.stub,
+            self.subtotal,
+            self.tax_amount,
+            status,
+        )
+    }
+}
+
+impl ChargeFields for payments::ChargeRow {
+    fn charge_fields(&self) -> (PaymentKind, &str, bool, i64, i64, &str) {
+        let (start, status) = (self.service_start.as_str(), self.status.as_str());
+        (
+            self.kind,
+            start,
+            self.stub,
+            self.subtotal,
+            self.tax_amount,
+            status,
+        )
+    }
+}
+
 /// The schedule charges of a subscription's payments as the remaining-months rules see them
 /// (one-off charges excluded). The base amount of a charge is its net amount, or its total
 /// before any late fee when the unit's prices include VAT (SPEC §2.7: inclusive `total` =
-/// base). Errors: 500 when a stored date cannot be read.
-pub fn charge_states(payments: &[PaymentRecord], inclusive: bool) -> AppResult<Vec<ChargeState>> {
-    let rows = payments.iter().map(|p| {
-        let (start, status) = (p.service_start.as_str(), p.status.as_str());
-        (p.kind, start, p.stub, p.subtotal, p.tax_amount, status)
-    });
-    states(rows, inclusive)
-}
-
-/// [`charge_states`] of the narrow rows a quote reads ([`payments::charges_of_rental`]).
-pub fn charge_states_of(
-    rows: &[payments::ChargeRow],
+/// base; [`base_amount`]). Errors: 500 when a stored date cannot be read.
+pub fn charge_states<P: ChargeFields>(
+    payments: &[P],
     inclusive: bool,
 ) -> AppResult<Vec<ChargeState>> {
-    let rows = rows.iter().map(|p| {
-        let (start, status) = (p.service_start.as_str(), p.status.as_str());
-        (p.kind, start, p.stub, p.subtotal, p.tax_amount, status)
-    });
-    states(rows, inclusive)
-}
-
-/// The contract months of `rows` (kind, service start, stub, subtotal, tax, status) as states.
-fn states<'a>(
-    rows: impl Iterator<Item = (PaymentKind, &'a str, bool, i64, i64, &'a str)>,
-    inclusive: bool,
-) -> AppResult<Vec<ChargeState>> {
-    rows.filter(|r| r.0.is_contract_month())
+    payments
+        .iter()
+        .map(ChargeFields::charge_fields)
+        .filter(|f| f.0.is_contract_month())
         .map(|(_, start, stub, subtotal, tax, status)| {
-            charge_state(start, stub, subtotal, tax, status, inclusive)
+            Ok(ChargeState {
+                service_start: stored_date(start)?,
+                base_amount: base_of(subtotal, tax, inclusive),
+                stub,
+                open: !matches!(status, "paid" | "cancelled"),
+                cancelled: status == "cancelled",
+            })
         })
         .collect()
-}
-
-/// One contract month's state (amounts in minor units; the base as [`base_amount`]).
-fn charge_state(
-    service_start: &str,
-    stub: bool,
-    subtotal: i64,
-    tax_amount: i64,
-    status: &str,
-    inclusive: bool,
-) -> AppResult<ChargeState> {
-    Ok(ChargeState {
-        service_start: stored_date(service_start)?,
-        base_amount: base_of(subtotal, tax_amount, inclusive),
-        stub,
-        open: !matches!(status, "paid" | "cancelled"),
-        cancelled: status == "cancelled",
-    })
 }
 
 /// The base amount of a charge (SPEC §2.7): its net amount, or its total before any late fee
@@ -373,8 +378,7 @@ pub fn quote_input(
     quote_input_of(sub, charges, x)
 }
 
-/// [`quote_input`] of the subscription's contract-month states ([`charge_states`] or
-/// [`charge_states_of`]).
+/// [`quote_input`] of the subscription's contract-month states ([`charge_states`]).
 pub fn quote_input_of(
     sub: &SubscriptionRecord,
     mut charges: Vec<ChargeState>,
