@@ -76,6 +76,23 @@ struct Entries {
     keys: HashMap<String, Arc<Credentials>>,
 }
 
+impl Entries {
+    /// Epoch mode: brings the entries to `epoch`, which only moves forward. A later epoch drops
+    /// the entries (and the stamp) of the earlier one; `false` for an earlier epoch, whose reads
+    /// are stale.
+    fn advance(&mut self, epoch: i64) -> bool {
+        if epoch < self.epoch {
+            return false;
+        }
+        if epoch > self.epoch {
+            self.keys.clear();
+            self.epoch = epoch;
+            self.stamp = None;
+        }
+        true
+    }
+}
+
 /// The cache, keyed by the hash of the secret.
 #[derive(Default)]
 pub struct KeyCache {
@@ -141,15 +158,16 @@ impl KeyCache {
     pub fn get(&self, hash: &str, epoch: Option<i64>) -> (Option<Arc<Credentials>>, u64) {
         let e = self.entries.read().unwrap_or_else(|p| p.into_inner());
         let valid = epoch.is_none_or(|at| at == e.epoch);
-        let hit = if valid {
-            e.keys.get(hash).cloned()
-        } else {
-            None
-        };
+        (self.lookup(&e, hash, valid), e.generation)
+    }
+
+    /// The entry of `hash` when the entries are `valid`, counted as a hit when there is one.
+    fn lookup(&self, e: &Entries, hash: &str, valid: bool) -> Option<Arc<Credentials>> {
+        let hit = valid.then(|| e.keys.get(hash).cloned()).flatten();
         if hit.is_some() {
             self.hits.fetch_add(1, Ordering::Relaxed);
         }
-        (hit, e.generation)
+        hit
     }
 
     /// Epoch mode: a cached key, if the database's write stamp is still `stamp`, the one taken
@@ -157,14 +175,7 @@ impl KeyCache {
     /// moved).
     pub fn get_unchanged(&self, hash: &str, stamp: WriteStamp) -> Option<Arc<Credentials>> {
         let e = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        if e.stamp != Some(stamp) {
-            return None;
-        }
-        let hit = e.keys.get(hash).cloned();
-        if hit.is_some() {
-            self.hits.fetch_add(1, Ordering::Relaxed);
-        }
-        hit
+        self.lookup(&e, hash, e.stamp == Some(stamp))
     }
 
     /// Epoch mode: records that the epoch read after the write stamp `stamp` was taken is
@@ -172,11 +183,7 @@ impl KeyCache {
     /// that lost a race with a newer one) changes nothing.
     pub fn confirm(&self, stamp: Option<WriteStamp>, epoch: i64) {
         let mut e = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        if epoch > e.epoch {
-            e.keys.clear();
-            e.epoch = epoch;
-        }
-        if epoch == e.epoch {
+        if e.advance(epoch) {
             e.stamp = stamp;
         }
     }
@@ -190,15 +197,10 @@ impl KeyCache {
         if e.generation != generation || self.mode() == Mode::Off {
             return;
         }
-        if let Some(at) = epoch {
-            if at < e.epoch {
-                return;
-            }
-            if at > e.epoch {
-                e.keys.clear();
-                e.epoch = at;
-                e.stamp = None;
-            }
+        if let Some(at) = epoch
+            && !e.advance(at)
+        {
+            return;
         }
         if e.keys.len() >= CAPACITY {
             e.keys.clear();

@@ -6,10 +6,11 @@
 //! opening a transaction, and [`Tx::commit`] gives it back instead of committing; the caller
 //! commits or rolls back at the end. With [`RequestTx::scope_deferred`] the request's transaction
 //! is opened at the first `begin`, so that what the request does before it writes (reading and
-//! validating its body) does not hold a transaction: on SQLite, the one writer. A use case that fails drops its [`Tx`], which marks the
-//! request transaction failed (its partial writes are rolled back with it), and a retryable
-//! failure is not retried inside ([`crate::transact!`] cannot run the use case again on a
-//! transaction it did not open) but reported, for the caller to run the whole request again.
+//! validating its body) does not hold a transaction: on SQLite, the one writer. A use case that
+//! fails drops its [`Tx`], which marks the request transaction failed (its partial writes are
+//! rolled back with it), and a retryable failure is not retried inside ([`crate::transact!`]
+//! cannot run the use case again on a transaction it did not open) but reported, for the caller
+//! to run the whole request again.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
