@@ -30,12 +30,12 @@ impl<T: RusqliteBinder + PostgresBinder> Statement for T {}
 /// (`postgres://…`). Cheap to clone.
 #[derive(Clone)]
 pub struct Db {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
     /// Notified after a commit wrote webhook deliveries (the delivery worker waits on it).
     outbox_signal: Arc<tokio::sync::Notify>,
 }
 
-enum Inner {
+pub(crate) enum Inner {
     Sqlite(SqlitePool),
     Postgres(
         deadpool_postgres::Pool,
@@ -175,7 +175,10 @@ impl Db {
     /// A connection for reads outside a transaction. On PostgreSQL it is shared with other
     /// concurrent reads (their statements are pipelined, see [`crate::pg_shared`]): run only
     /// self-contained statements on it, never transaction control or session settings (take
-    /// [`Db::exclusive`] for those).
+    /// [`Db::exclusive`] for those). On SQLite each statement reads the latest committed state,
+    /// in a read transaction the reader keeps while nothing commits (see
+    /// [`crate::sqlite_pool`]); two statements may see different states, as outside a
+    /// transaction.
     pub async fn read(&self) -> Result<Conn> {
         let kind = match &*self.inner {
             Inner::Sqlite(pool) => Kind::SqliteRead(pool.read().await?),
@@ -184,12 +187,12 @@ impl Db {
         Ok(Conn::idle(kind))
     }
 
-    /// A connection of its own (on PostgreSQL not shared with other reads), outside a
-    /// transaction, for statements that change its session (a snapshot's `BEGIN`, `SET`,
-    /// `PREPARE`).
+    /// A connection of its own (on PostgreSQL not shared with other reads; on SQLite a reader
+    /// with no transaction open), for statements that change its session (a snapshot's
+    /// `BEGIN`, `SET`, `PREPARE`).
     pub async fn exclusive(&self) -> Result<Conn> {
         let kind = match &*self.inner {
-            Inner::Sqlite(pool) => Kind::SqliteRead(pool.read().await?),
+            Inner::Sqlite(pool) => Kind::SqliteRead(pool.read_exclusive().await?),
             Inner::Postgres(pool, ..) => Kind::Postgres(pool.get().await?),
         };
         Ok(Conn::idle(kind))
