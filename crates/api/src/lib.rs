@@ -45,9 +45,13 @@ pub struct AppState {
 struct RequestIds;
 
 impl MakeRequestId for RequestIds {
+    /// `req_` and 16 random lowercase letters and digits.
     fn make_request_id<B>(&mut self, _req: &Request<B>) -> Option<RequestId> {
-        let id = format!("req_{}", flexportal_domain::ids::random_token(16));
-        id.parse().ok().map(RequestId::new)
+        let mut id = *b"req_0000000000000000";
+        flexportal_domain::ids::fill_token(&mut id[4..]);
+        axum::http::HeaderValue::from_bytes(&id)
+            .ok()
+            .map(RequestId::new)
     }
 }
 

@@ -90,9 +90,22 @@ impl Clock for ManualClock {
     }
 }
 
-/// The application: the database and the clock. Cheap to clone.
+/// The application: the database, the clock and what every use case shares. Cheap to clone:
+/// one reference count, since every request clones it several times (router, middleware,
+/// extractors). Its parts are read through `Deref` (`app.db`, `app.clock`).
 #[derive(Clone)]
-pub struct App {
+pub struct App(Arc<AppParts>);
+
+impl std::ops::Deref for App {
+    type Target = AppParts;
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+/// What an [`App`] holds.
+#[derive(Clone)]
+pub struct AppParts {
     /// The store.
     pub db: Db,
     /// "Now".
@@ -117,7 +130,7 @@ impl App {
             flexportal_store::Engine::Sqlite => keycache::Mode::Epoch,
             flexportal_store::Engine::Postgres => keycache::Mode::Off,
         };
-        App {
+        App(Arc::new(AppParts {
             db,
             clock,
             keys: Arc::new(keycache::KeyCache::new(mode)),
@@ -125,13 +138,14 @@ impl App {
             webhook_options: delivery::WebhookOptions::default(),
             webhook_client: Arc::default(),
             foreground: Arc::default(),
-        }
+        }))
     }
 
     /// The same application delivering webhooks with `options`.
     pub fn with_webhook_options(mut self, options: delivery::WebhookOptions) -> Self {
-        self.webhook_options = options;
-        self.webhook_client = Arc::default();
+        let parts = Arc::make_mut(&mut self.0);
+        parts.webhook_options = options;
+        parts.webhook_client = Arc::default();
         self
     }
 
@@ -144,7 +158,7 @@ impl App {
 
     /// The same application with its file content in `files`.
     pub fn with_files(mut self, files: files::FileStorage) -> Self {
-        self.files = files;
+        Arc::make_mut(&mut self.0).files = files;
         self
     }
 

@@ -69,10 +69,19 @@ pub fn new_ids(prefix: &str, now_millis: i64, n: usize) -> Vec<String> {
 
 /// A random lowercase alphanumeric string of `len` characters (secrets, test names).
 pub fn random_token(len: usize) -> String {
+    let mut out = vec![0; len];
+    fill_token(&mut out);
+    // Every byte is an ASCII letter or digit.
+    out.into_iter().map(char::from).collect()
+}
+
+/// Fills `out` with random lowercase alphanumeric ASCII characters, as [`random_token`] makes
+/// them, without allocating (request ids).
+pub fn fill_token(out: &mut [u8]) {
     let mut rng = rand::rng();
-    (0..len)
-        .map(|_| ALPHABET[rng.random_range(0..36)] as char)
-        .collect()
+    for b in out {
+        *b = ALPHABET[rng.random_range(0..36)];
+    }
 }
 
 fn push_base36(out: &mut String, mut v: u64, width: usize) {

@@ -3,7 +3,7 @@
 use sea_query::{Expr, ExprTrait, Iden, OnConflict};
 
 use crate::page::{self, After, Page, SortDir};
-use crate::{Conn, Result, Scoped};
+use crate::{Conn, FixedQuery, Result, Scoped};
 
 #[derive(Iden, Clone, Copy)]
 pub(crate) enum Assets {
@@ -169,7 +169,8 @@ pub async fn get(
     tenant_id: &str,
     serial_number: &str,
 ) -> Result<Option<AssetRecord>> {
-    conn.fetch_optional(&get_query(tenant_id, serial_number))
+    static GET: FixedQuery<1> = FixedQuery::new(|t, [serial]| get_query(t, serial));
+    conn.fetch_fixed_optional(&GET, tenant_id, [serial_number])
         .await
 }
 

@@ -313,7 +313,7 @@ impl Conn {
     /// [`tokio::task::block_in_place`] on a multi-threaded runtime, so the worker thread hands its
     /// other tasks to another thread instead of stalling them; readers (indexed reads of
     /// microseconds) run inline, where a thread hand-off would cost more than the read.
-    fn with_sqlite<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> T) -> Option<T> {
+    pub(crate) fn with_sqlite<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> T) -> Option<T> {
         match self.kind.as_ref()? {
             Kind::SqliteRead(r) => Some(f(r.conn())),
             Kind::SqliteWrite(w) => Some(off_the_workers(|| f(w))),
@@ -321,7 +321,7 @@ impl Conn {
         }
     }
 
-    fn pg(&self) -> Option<&deadpool_postgres::Object> {
+    pub(crate) fn pg(&self) -> Option<&deadpool_postgres::Object> {
         match self.kind.as_ref()? {
             Kind::Postgres(o) => Some(o),
             Kind::PostgresShared(s) => Some(s.client()),

@@ -16,6 +16,7 @@ mod db;
 mod error;
 pub mod exports;
 pub mod files;
+mod fixed;
 pub mod idempotency;
 mod migrate;
 mod notify;
@@ -39,6 +40,7 @@ pub mod webhooks;
 
 pub use db::{Conn, Db, Engine, ListenEvent, Statement};
 pub use error::StoreError;
+pub use fixed::FixedQuery;
 pub use row::{FromRow, Row};
 pub use scoped::Scoped;
 pub use sea_query;
