@@ -70,21 +70,25 @@ pub fn router(state: AppState) -> Router {
 /// in the request's span.
 pub fn layered(routes: Router) -> Router {
     let header = HeaderName::from_static("x-request-id");
-    routes
-        // Inside the trace span, so the panic's log line carries the request id.
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                let id = req
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-            }),
-        )
-        .layer(PropagateRequestIdLayer::new(header.clone()))
-        .layer(SetRequestIdLayer::new(header, RequestIds))
+    // One layer made of the four: axum boxes each `Router::layer` separately and clones every
+    // box of the chain on every request.
+    routes.layer(
+        tower::ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(header.clone(), RequestIds))
+            .layer(PropagateRequestIdLayer::new(header))
+            .layer(
+                TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                }),
+            )
+            // Inside the trace span, so the panic's log line carries the request id.
+            .layer(CatchPanicLayer::custom(panic_response)),
+    )
 }
 
 /// A handler that panicked: logged with its message, answered 500 `INTERNAL_ERROR` with the error

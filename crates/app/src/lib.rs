@@ -120,6 +120,9 @@ pub struct AppParts {
     webhook_client: Arc<std::sync::OnceLock<reqwest::Client>>,
     /// API requests in flight, which the delivery worker yields to.
     pub foreground: Arc<delivery::Foreground>,
+    /// Concurrent single-asset reads, coalesced into one statement on PostgreSQL.
+    pub asset_reads:
+        Arc<flexportal_store::coalesce::Coalescer<flexportal_store::assets::AssetRecord>>,
 }
 
 impl App {
@@ -138,6 +141,9 @@ impl App {
             webhook_options: delivery::WebhookOptions::default(),
             webhook_client: Arc::default(),
             foreground: Arc::default(),
+            asset_reads: flexportal_store::coalesce::Coalescer::new(
+                std::thread::available_parallelism().map_or(4, |n| (2 * n.get()).clamp(4, 16)),
+            ),
         }))
     }
 

@@ -174,6 +174,35 @@ pub async fn get(
         .await
 }
 
+/// One asset by serial number (exact match), read together with the other serials of the
+/// business unit that concurrent callers of `reads` ask for (see [`crate::coalesce`]): one
+/// statement for many reads under load, a read of its own otherwise.
+pub async fn get_coalesced(
+    db: &crate::Db,
+    reads: &std::sync::Arc<crate::coalesce::Coalescer<AssetRecord>>,
+    tenant_id: &str,
+    serial_number: &str,
+) -> Result<Option<AssetRecord>> {
+    reads
+        .get(tenant_id, serial_number, |tenant, serials| async move {
+            let mut c = db.read().await?;
+            let found: Vec<AssetRecord> = match serials.as_slice() {
+                [one] => get(&mut c, &tenant, one).await?.into_iter().collect(),
+                _ => {
+                    let mut q = Scoped::select(Assets::Table, &tenant);
+                    q.columns(COLUMNS.iter().copied())
+                        .and_where(Expr::col(Assets::SerialNumber).is_in(serials));
+                    c.fetch_all(&q).await?
+                }
+            };
+            Ok(found
+                .into_iter()
+                .map(|a| (a.serial_number.clone(), a))
+                .collect())
+        })
+        .await
+}
+
 /// One asset by serial number, locked until the transaction ends (PostgreSQL `FOR UPDATE`; a
 /// SQLite write transaction already excludes other writers).
 pub async fn get_for_update(

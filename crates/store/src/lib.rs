@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod assets;
 pub mod assignments;
 pub mod billing_groups;
+pub mod coalesce;
 pub mod contract_templates;
 pub mod customers;
 mod db;

@@ -309,3 +309,84 @@ both_engines!(delete_is_soft_and_reversible, |app: TestApp| async move {
         (200, Some("A/B C"))
     );
 });
+
+both_engines!(
+    concurrent_reads_each_get_their_own_asset,
+    |app: TestApp| async move {
+        let other = app.new_tenant("USD").await;
+        let product = json!({
+            "productSku": "P", "name": "Laptop", "specification": "s", "category": "Laptops", "brand": "B",
+            "variants": [{"variantSku": "P-1", "variantName": "v", "grade": "A", "pricing": [{"contractLength": 12, "monthlyPrice": 10}]}]
+        });
+        let (s, _) = app.post("/v1/products", product.clone()).await;
+        assert_eq!(s, 201);
+        for i in 0..24 {
+            let (s, b) = app
+                .post(
+                    "/v1/assets",
+                    json!({"serialNumber": format!("SER-{i}"), "sku": "P-1", "location": format!("shelf {i}")}),
+                )
+                .await;
+            assert_eq!(s, 201, "{b}");
+        }
+        // The other unit has SER-0 too, elsewhere; SER-1 only exists here.
+        let (s, _) = app
+            .call_as(&other, "POST", "/v1/products", Some(product))
+            .await;
+        assert_eq!(s, 201);
+        let (s, _) = app
+            .call_as(
+                &other,
+                "POST",
+                "/v1/assets",
+                Some(json!({"serialNumber": "SER-0", "sku": "P-1", "location": "theirs"})),
+            )
+            .await;
+        assert_eq!(s, 201);
+
+        // Every asset twice, an unknown serial, and the other unit's reads, all at once.
+        let request = |tenant: &flexportal_testkit::TestTenant, serial: &str| {
+            axum::http::Request::get(format!("/v1/assets/{serial}"))
+                .header("authorization", format!("Bearer {}", tenant.key))
+                .header("tenant-id", &tenant.tenant_id)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let mut wanted = Vec::new();
+        let mut requests = Vec::new();
+        for round in 0..2 {
+            for i in 0..24 {
+                requests.push(request(&app.tenant, &format!("SER-{i}")));
+                wanted.push((200, Some(format!("shelf {i}"))));
+            }
+            if round == 0 {
+                requests.push(request(&app.tenant, "SER-404"));
+                wanted.push((404, None));
+                requests.push(request(&other, "SER-0"));
+                wanted.push((200, Some("theirs".to_string())));
+                requests.push(request(&other, "SER-1"));
+                wanted.push((404, None));
+            }
+        }
+        let answers = app.concurrently_raw(requests).await;
+        for ((s, b), (status, location)) in answers.iter().zip(&wanted) {
+            assert_eq!(s.as_u16(), *status, "{b}");
+            if let Some(location) = location {
+                assert_eq!(b["location"], location.as_str(), "{b}");
+            }
+        }
+        // On PostgreSQL the reads that overlapped shared statements.
+        let reads = &app.state.app.asset_reads;
+        if app.state.app.db.engine() == flexportal_store::Engine::Postgres {
+            assert_eq!(reads.reads(), answers.len() as u64);
+            assert!(
+                reads.statements() < reads.reads(),
+                "{} statements for {} reads",
+                reads.statements(),
+                reads.reads()
+            );
+        } else {
+            assert_eq!(reads.reads(), 0, "SQLite reads directly");
+        }
+    }
+);
