@@ -49,3 +49,17 @@ pub use wal_stamp::WriteStamp;
 
 /// Result of every storage call.
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A SQLite store at a new file in a directory of its own under the system's temporary
+/// directory: (directory, database file, store). For the crate's unit tests.
+#[cfg(test)]
+pub(crate) async fn temp_sqlite(name: &str) -> (std::path::PathBuf, std::path::PathBuf, Db) {
+    let dir = std::env::temp_dir().join(format!(
+        "flexportal-{name}-{}-{}",
+        std::process::id(),
+        flexportal_domain::ids::random_token(8)
+    ));
+    let path = dir.join(format!("{name}.db"));
+    let db = Db::connect(path.to_str().unwrap()).await.unwrap();
+    (dir, path, db)
+}

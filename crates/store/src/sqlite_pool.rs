@@ -321,13 +321,7 @@ mod tests {
 
     /// A SQLite store in a directory of its own, with one table of one row: (directory, file, store).
     async fn store() -> (std::path::PathBuf, std::path::PathBuf, Db) {
-        let dir = std::env::temp_dir().join(format!(
-            "flexportal-readers-{}-{}",
-            std::process::id(),
-            flexportal_domain::ids::random_token(8)
-        ));
-        let path = dir.join("readers.db");
-        let db = Db::connect(path.to_str().unwrap()).await.unwrap();
+        let (dir, path, db) = crate::temp_sqlite("readers").await;
         let mut w = db.begin().await.unwrap();
         w.batch("CREATE TABLE probe (x INTEGER); INSERT INTO probe VALUES (1)")
             .await

@@ -119,13 +119,7 @@ mod tests {
 
     /// A migrated SQLite store in a directory of its own: (directory, database file, store).
     async fn migrated_store() -> (std::path::PathBuf, std::path::PathBuf, Db) {
-        let dir = std::env::temp_dir().join(format!(
-            "flexportal-stamp-{}-{}",
-            std::process::id(),
-            flexportal_domain::ids::random_token(8)
-        ));
-        let path = dir.join("stamp.db");
-        let db = Db::connect(path.to_str().unwrap()).await.unwrap();
+        let (dir, path, db) = crate::temp_sqlite("stamp").await;
         db.migrate().await.unwrap();
         (dir, path, db)
     }
