@@ -175,10 +175,11 @@ impl Db {
     /// A connection for reads outside a transaction. On PostgreSQL it is shared with other
     /// concurrent reads (their statements are pipelined, see [`crate::pg_shared`]): run only
     /// self-contained statements on it, never transaction control or session settings (take
-    /// [`Db::exclusive`] for those). On SQLite each statement reads the latest committed state,
-    /// in a read transaction the reader keeps while nothing commits (see
-    /// [`crate::sqlite_pool`]); two statements may see different states, as outside a
-    /// transaction.
+    /// [`Db::exclusive`] for those). On SQLite the connection reads in a read transaction that
+    /// the reader keeps across checkouts while nothing commits (see [`crate::sqlite_pool`]): its
+    /// first statement sees the latest committed state, and its later statements see the same
+    /// state, so a use case that must see its own later commit takes a new connection after it
+    /// (as every use case does: reads end before writes begin).
     pub async fn read(&self) -> Result<Conn> {
         let kind = match &*self.inner {
             Inner::Sqlite(pool) => Kind::SqliteRead(pool.read().await?),
