@@ -189,6 +189,11 @@ pub async fn get_coalesced(
             let found: Vec<AssetRecord> = match serials.as_slice() {
                 [one] => get(&mut c, &tenant, one).await?.into_iter().collect(),
                 _ => {
+                    // Padded to a power of two with the last serial again (harmless in `IN`), so
+                    // the statement has one of a few texts and stays prepared.
+                    let mut serials = serials;
+                    let last = serials[serials.len() - 1].clone();
+                    serials.resize(serials.len().next_power_of_two(), last);
                     let mut q = Scoped::select(Assets::Table, &tenant);
                     q.columns(COLUMNS.iter().copied())
                         .and_where(Expr::col(Assets::SerialNumber).is_in(serials));

@@ -19,6 +19,10 @@ use tokio::sync::oneshot;
 
 use crate::{Result, StoreError};
 
+/// Reads answered by one statement at most (its own and those it takes from the queue); the
+/// rest wait for the next statement.
+pub const MAX_KEYS: usize = 1024;
+
 /// Coalesces point reads of values `V` by `(business unit, key)`.
 pub struct Coalescer<V> {
     state: Mutex<State<V>>,
@@ -152,7 +156,11 @@ impl<V: Clone> Coalescer<V> {
                 }
             },
         };
-        let waiting = std::mem::take(&mut self.lock().queue);
+        let waiting: VecDeque<Waiter<V>> = {
+            let mut state = self.lock();
+            let n = state.queue.len().min(MAX_KEYS - 1);
+            state.queue.drain(..n).collect()
+        };
         let mine = self.lead(tenant_id, key, waiting, &run).await;
         drop(token);
         mine
@@ -421,5 +429,27 @@ mod tests {
         .unwrap();
         assert_eq!(got.as_deref(), Some("bu_a/k2"));
         assert_eq!(c.lock().in_flight, 0);
+    }
+
+    #[tokio::test]
+    async fn a_statement_takes_at_most_max_keys_reads() {
+        let c = Coalescer::new(1);
+        let r = Reading::new(false);
+        let keys: Vec<String> = (0..1_500).map(|i| format!("k{i}")).collect();
+        let pairs: Vec<(&str, &str)> = keys.iter().map(|k| ("bu_a", k.as_str())).collect();
+        let mut handles = spawn_reads(&c, &r, &pairs[..1], 1).await;
+        handles.extend(spawn_reads(&c, &r, &pairs[1..], pairs.len()).await);
+        r.gate.add_permits(10_000);
+        for (h, k) in handles.into_iter().zip(&keys) {
+            assert_eq!(h.await.unwrap().unwrap(), Some(format!("bu_a/{k}")));
+        }
+        let sizes: Vec<usize> = r
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, k)| k.len())
+            .collect();
+        assert_eq!(sizes, vec![1, super::MAX_KEYS, 1_500 - 1 - super::MAX_KEYS]);
     }
 }
