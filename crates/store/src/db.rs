@@ -340,20 +340,25 @@ impl Conn {
             let mut st = conn.prepare_cached(&sql)?;
             // Column names read once per statement, not once per column of every row.
             let names: Vec<String> = st.column_names().into_iter().map(String::from).collect();
-            let mut rows = st.query(&*values.as_params())?;
-            let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
-                out.push(T::from_row(&crate::row::Named { row, names: &names })?);
-            }
-            Ok(out)
+            sqlite_rows(&mut st, &*values.as_params(), &names)
         });
         if let Some(result) = sqlite {
             return result;
         }
-        let obj = self.pg().ok_or_else(closed)?;
         let (sql, values) = stmt.build_postgres(PostgresQueryBuilder);
-        let st = obj.prepare_cached(&sql).await?;
-        let rows = obj.query(&st, &values.as_params()).await?;
+        self.pg_rows(&sql, &values.as_params()).await
+    }
+
+    /// PostgreSQL: runs `sql` (prepared once per connection) with `params` and decodes every
+    /// row. Errors: [`StoreError::Pool`] on a released or SQLite connection.
+    pub(crate) async fn pg_rows<T: FromRow>(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<T>> {
+        let obj = self.pg().ok_or_else(closed)?;
+        let st = obj.prepare_cached(sql).await?;
+        let rows = obj.query(&st, params).await?;
         rows.iter().map(|r| T::from_row(r)).collect()
     }
 
@@ -549,6 +554,21 @@ fn off_the_workers<T>(f: impl FnOnce() -> T) -> T {
         }
         _ => f(),
     }
+}
+
+/// Decodes every row of a SQLite statement run with `params`, reading columns by the
+/// statement's `names` (read once per statement, not once per column of every row).
+pub(crate) fn sqlite_rows<T: FromRow>(
+    st: &mut rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+    names: &[String],
+) -> Result<Vec<T>> {
+    let mut rows = st.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(T::from_row(&crate::row::Named { row, names })?);
+    }
+    Ok(out)
 }
 
 fn closed() -> StoreError {

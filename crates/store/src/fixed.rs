@@ -13,10 +13,10 @@ use sea_query::{PostgresQueryBuilder, SelectStatement, SqliteQueryBuilder, Value
 use sea_query_postgres::PostgresBinder;
 use sea_query_rusqlite::RusqliteBinder;
 
+use crate::Result;
 use crate::db::Conn;
 use crate::row::FromRow;
 use crate::scoped::Scoped;
-use crate::{Result, StoreError};
 
 /// A select statement of fixed text over a tenant and `N` text parameters (see the module).
 pub struct FixedQuery<const N: usize> {
@@ -64,6 +64,7 @@ impl<const N: usize> FixedQuery<N> {
             let (postgres, pg_values) = stmt.build_postgres(PostgresQueryBuilder);
             let sqlite_values: Vec<&Value> = values.0.iter().map(|v| &v.0).collect();
             let pg_values: Vec<&Value> = pg_values.0.iter().map(|v| &v.0).collect();
+            let wanted: Vec<Option<&str>> = expected.iter().map(|s| Some(s.as_str())).collect();
             for found in [sqlite_values, pg_values] {
                 let found: Vec<Option<&str>> = found
                     .into_iter()
@@ -72,7 +73,6 @@ impl<const N: usize> FixedQuery<N> {
                         _ => None,
                     })
                     .collect();
-                let wanted: Vec<Option<&str>> = expected.iter().map(|s| Some(s.as_str())).collect();
                 assert_eq!(
                     found, wanted,
                     "a fixed query must take the tenant, then its parameters, in order: {sqlite}"
@@ -101,27 +101,17 @@ impl Conn {
                     .names
                     .get_or_init(|| st.column_names().into_iter().map(String::from).collect()),
             };
-            let mut rows = st.query(rusqlite::params_from_iter(values.clone()))?;
-            let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
-                out.push(T::from_row(&crate::row::Named { row, names })?);
-            }
-            Ok(out)
+            crate::db::sqlite_rows(&mut st, rusqlite::params_from_iter(values.clone()), names)
         });
         if let Some(result) = sqlite {
             return result;
         }
-        let obj = self
-            .pg()
-            .ok_or_else(|| StoreError::Pool("connection already released".into()))?;
-        let st = obj.prepare_cached(&texts.postgres).await?;
         let values: Vec<&str> = values.collect();
         let args: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = values
             .iter()
             .map(|v| v as &(dyn tokio_postgres::types::ToSql + Sync))
             .collect();
-        let rows = obj.query(&st, &args).await?;
-        rows.iter().map(|r| T::from_row(r)).collect()
+        self.pg_rows(&texts.postgres, &args).await
     }
 
     /// Runs a fixed query and decodes its first row, if any.
