@@ -126,27 +126,27 @@ impl<V: Clone> Coalescer<V> {
         F: Fn(String, Vec<String>) -> Fut,
         Fut: Future<Output = Result<HashMap<String, V>>>,
     {
-        let (tx, rx) = oneshot::channel();
-        let lead = {
+        let queued = {
             let mut state = self.lock();
             if state.in_flight < self.max_in_flight {
                 state.in_flight += 1;
-                Some(Leadership {
-                    of: self.clone(),
-                    armed: true,
-                })
+                None
             } else {
+                let (tx, rx) = oneshot::channel();
                 state.queue.push_back(Waiter {
                     tenant_id: tenant_id.to_string(),
                     key: key.to_string(),
                     tx,
                 });
-                None
+                Some(rx)
             }
         };
-        let token = match lead {
-            Some(token) => token,
-            None => match rx.await {
+        let token = match queued {
+            None => Leadership {
+                of: self.clone(),
+                armed: true,
+            },
+            Some(rx) => match rx.await {
                 Ok(Msg::Done(r)) => return r.map_err(StoreError::Pool),
                 Ok(Msg::Lead(token)) => token,
                 // The statement that was to answer was dropped halfway: read alone.
@@ -185,10 +185,14 @@ impl<V: Clone> Coalescer<V> {
             .or_default()
             .push(key.to_string());
         for w in &waiting {
-            let keys = units.entry(w.tenant_id.clone()).or_default();
-            if !keys.contains(&w.key) {
-                keys.push(w.key.clone());
-            }
+            units
+                .entry(w.tenant_id.clone())
+                .or_default()
+                .push(w.key.clone());
+        }
+        for keys in units.values_mut() {
+            keys.sort_unstable();
+            keys.dedup();
         }
         let mut mine = Ok(None);
         let mut found: HashMap<String, std::result::Result<HashMap<String, V>, String>> =
@@ -247,9 +251,10 @@ mod tests {
     }
 
     impl Reading {
-        fn new(open: bool) -> Self {
+        /// A reading whose gate is closed until the test adds permits.
+        fn new() -> Self {
             Reading {
-                gate: Arc::new(tokio::sync::Semaphore::new(if open { 1_000 } else { 0 })),
+                gate: Arc::new(tokio::sync::Semaphore::new(0)),
                 calls: Arc::default(),
                 fail: Arc::default(),
             }
@@ -316,7 +321,7 @@ mod tests {
     #[tokio::test]
     async fn reads_that_arrive_during_a_statement_share_the_next_one() {
         let c = Coalescer::new(1);
-        let r = Reading::new(false);
+        let r = Reading::new();
         let keys: Vec<(&str, &str)> = vec![
             ("bu_a", "k0"),
             ("bu_a", "k1"),
@@ -350,7 +355,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_statement_fails_the_reads_it_answers_and_no_others() {
         let c = Coalescer::new(1);
-        let r = Reading::new(false);
+        let r = Reading::new();
         r.fail.store(1, Ordering::SeqCst);
         let mut handles = spawn_reads(&c, &r, &[("bu_a", "k0")], 1).await;
         handles.extend(spawn_reads(&c, &r, &[("bu_a", "k1"), ("bu_a", "k2")], 3).await);
@@ -369,7 +374,7 @@ mod tests {
     #[tokio::test]
     async fn reads_go_on_when_the_read_leading_them_is_dropped() {
         let c = Coalescer::new(1);
-        let r = Reading::new(false);
+        let r = Reading::new();
         let leader = spawn_reads(&c, &r, &[("bu_a", "k0")], 1).await;
         let queued = spawn_reads(&c, &r, &[("bu_a", "k1"), ("bu_a", "k2")], 3).await;
         // The leader's client goes away while its statement waits.
@@ -389,7 +394,7 @@ mod tests {
     #[tokio::test]
     async fn reads_of_a_statement_dropped_halfway_read_alone() {
         let c = Coalescer::new(1);
-        let r = Reading::new(false);
+        let r = Reading::new();
         let first = spawn_reads(&c, &r, &[("bu_a", "k0")], 1).await;
         let second = spawn_reads(&c, &r, &[("bu_a", "k1")], 2).await;
         let third = spawn_reads(&c, &r, &[("bu_a", "k2")], 3).await;
@@ -434,7 +439,7 @@ mod tests {
     #[tokio::test]
     async fn a_statement_takes_at_most_max_keys_reads() {
         let c = Coalescer::new(1);
-        let r = Reading::new(false);
+        let r = Reading::new();
         let keys: Vec<String> = (0..1_500).map(|i| format!("k{i}")).collect();
         let pairs: Vec<(&str, &str)> = keys.iter().map(|k| ("bu_a", k.as_str())).collect();
         let mut handles = spawn_reads(&c, &r, &pairs[..1], 1).await;
