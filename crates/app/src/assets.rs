@@ -217,17 +217,9 @@ pub async fn create(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<A
 
 /// getAsset. Errors: 404 `NOT_FOUND`.
 pub async fn get(app: &App, ctx: &TenantContext, serial: &str) -> AppResult<AssetRecord> {
-    let found = match app.db.engine() {
-        // An embedded read costs less than gathering reads.
-        flexportal_store::Engine::Sqlite => {
-            let mut c = app.db.read().await?;
-            assets::get(&mut c, &ctx.tenant_id, serial).await?
-        }
-        flexportal_store::Engine::Postgres => {
-            assets::get_coalesced(&app.db, &app.asset_reads, &ctx.tenant_id, serial).await?
-        }
-    };
-    found.ok_or_else(|| AppError::not_found("Asset"))
+    assets::get_coalesced(&app.db, &app.asset_reads, &ctx.tenant_id, serial)
+        .await?
+        .ok_or_else(|| AppError::not_found("Asset"))
 }
 
 /// Whether the asset is held by a subscription that is still active. A cancelled subscription

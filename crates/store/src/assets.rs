@@ -174,15 +174,20 @@ pub async fn get(
         .await
 }
 
-/// One asset by serial number (exact match), read together with the other serials of the
-/// business unit that concurrent callers of `reads` ask for (see [`crate::coalesce`]): one
-/// statement for many reads under load, a read of its own otherwise.
+/// One asset by serial number (exact match), outside a transaction. On PostgreSQL it is read
+/// together with the other serials of the business unit that concurrent callers of `reads` ask
+/// for (see [`crate::coalesce`]): one statement for many reads under load, a read of its own
+/// otherwise. On SQLite it is read directly: an embedded read costs less than gathering reads.
 pub async fn get_coalesced(
     db: &crate::Db,
     reads: &std::sync::Arc<crate::coalesce::Coalescer<AssetRecord>>,
     tenant_id: &str,
     serial_number: &str,
 ) -> Result<Option<AssetRecord>> {
+    if db.engine() == crate::Engine::Sqlite {
+        let mut c = db.read().await?;
+        return get(&mut c, tenant_id, serial_number).await;
+    }
     reads
         .get(tenant_id, serial_number, |tenant, serials| async move {
             let mut c = db.read().await?;
