@@ -122,13 +122,7 @@ pub fn load_average() -> String {
 
 fn main() {
     // As `flexportal serve`: request spans exist; nothing per request is logged at `info`.
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("FLEXPORTAL_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    flexportal_api::logging::init_logging();
     match Cli::parse().scenario {
         Scenario::Import(args) => {
             let rt = tokio::runtime::Builder::new_multi_thread()
