@@ -25,7 +25,12 @@ pub struct IssuedKey {
 
 /// The hex SHA-256 of a key secret, as stored and looked up.
 pub fn hash_key(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    hex::encode(key_digest(secret))
+}
+
+/// The SHA-256 of a key secret, which keys the process's key cache.
+pub fn key_digest(secret: &str) -> crate::keycache::KeyDigest {
+    Sha256::digest(secret.as_bytes()).into()
 }
 
 /// Creates an `active` business unit with a currency (ISO 4217) and an IANA time zone
@@ -228,11 +233,11 @@ pub async fn revoke_key(app: &App, tenant_id: &str, key_id: &str) -> AppResult<(
 /// [`crate::keycache`]). `None` when no key has this secret. Errors: 500 when the key's business
 /// unit has a stored currency or settings document that cannot be decoded.
 pub async fn find_key(app: &App, secret: &str) -> AppResult<Option<Arc<Credentials>>> {
-    let hash = hash_key(secret);
+    let digest = key_digest(secret);
     let cache = &app.keys;
     let mode = cache.mode();
     if mode == Mode::Notified
-        && let (Some(hit), _) = cache.get(&hash, None)
+        && let (Some(hit), _) = cache.get(&digest, None)
     {
         return Ok(Some(hit));
     }
@@ -240,7 +245,7 @@ pub async fn find_key(app: &App, secret: &str) -> AppResult<Option<Arc<Credentia
     let stamp = app.db.write_stamp();
     if mode == Mode::Epoch
         && let Some(at) = stamp
-        && let Some(hit) = cache.get_unchanged(&hash, at)
+        && let Some(hit) = cache.get_unchanged(&digest, at)
     {
         return Ok(Some(hit));
     }
@@ -253,18 +258,18 @@ pub async fn find_key(app: &App, secret: &str) -> AppResult<Option<Arc<Credentia
         }
         _ => None,
     };
-    let (hit, generation) = cache.get(&hash, epoch);
+    let (hit, generation) = cache.get(&digest, epoch);
     if mode == Mode::Epoch
         && let Some(hit) = hit
     {
         return Ok(Some(hit));
     }
-    let Some(key) = api_keys::find_for_auth(&mut c, &hash).await? else {
+    let Some(key) = api_keys::find_for_auth(&mut c, &hex::encode(digest)).await? else {
         return Ok(None);
     };
     let creds = Arc::new(Credentials::resolve(key)?);
     if mode != Mode::Off {
-        cache.insert(generation, epoch, hash, creds.clone());
+        cache.insert(generation, epoch, digest, creds.clone());
     }
     Ok(Some(creds))
 }

@@ -73,7 +73,7 @@ struct Entries {
     /// A write stamp taken before `epoch` was read (epoch mode): while the database's stamp
     /// still equals it, nothing committed since, so the epoch has not moved.
     stamp: Option<WriteStamp>,
-    keys: HashMap<String, Arc<Credentials>>,
+    keys: HashMap<KeyDigest, Arc<Credentials>>,
 }
 
 impl Entries {
@@ -93,7 +93,10 @@ impl Entries {
     }
 }
 
-/// The cache, keyed by the hash of the secret.
+/// The SHA-256 of a key secret (its hex form is what the store keeps).
+pub type KeyDigest = [u8; 32];
+
+/// The cache, keyed by the SHA-256 of the secret.
 #[derive(Default)]
 pub struct KeyCache {
     mode: AtomicU8,
@@ -155,14 +158,14 @@ impl KeyCache {
 
     /// A cached key, if it is valid at `epoch` (epoch mode) or at all (notified mode), with the
     /// generation to pass to [`KeyCache::insert`] on a miss.
-    pub fn get(&self, hash: &str, epoch: Option<i64>) -> (Option<Arc<Credentials>>, u64) {
+    pub fn get(&self, hash: &KeyDigest, epoch: Option<i64>) -> (Option<Arc<Credentials>>, u64) {
         let e = self.entries.read().unwrap_or_else(|p| p.into_inner());
         let valid = epoch.is_none_or(|at| at == e.epoch);
         (self.lookup(&e, hash, valid), e.generation)
     }
 
     /// The entry of `hash` when the entries are `valid`, counted as a hit when there is one.
-    fn lookup(&self, e: &Entries, hash: &str, valid: bool) -> Option<Arc<Credentials>> {
+    fn lookup(&self, e: &Entries, hash: &KeyDigest, valid: bool) -> Option<Arc<Credentials>> {
         let hit = valid.then(|| e.keys.get(hash).cloned()).flatten();
         if hit.is_some() {
             self.hits.fetch_add(1, Ordering::Relaxed);
@@ -173,7 +176,7 @@ impl KeyCache {
     /// Epoch mode: a cached key, if the database's write stamp is still `stamp`, the one taken
     /// before the entries' epoch was last read (nothing committed since, so the epoch has not
     /// moved).
-    pub fn get_unchanged(&self, hash: &str, stamp: WriteStamp) -> Option<Arc<Credentials>> {
+    pub fn get_unchanged(&self, hash: &KeyDigest, stamp: WriteStamp) -> Option<Arc<Credentials>> {
         let e = self.entries.read().unwrap_or_else(|p| p.into_inner());
         self.lookup(&e, hash, e.stamp == Some(stamp))
     }
@@ -192,7 +195,13 @@ impl KeyCache {
     /// invalidation happened since: a key read before a revocation is never cached after it.
     /// The epoch only moves forward: a key read at an earlier epoch than the entries' is not
     /// cached.
-    pub fn insert(&self, generation: u64, epoch: Option<i64>, hash: String, c: Arc<Credentials>) {
+    pub fn insert(
+        &self,
+        generation: u64,
+        epoch: Option<i64>,
+        hash: KeyDigest,
+        c: Arc<Credentials>,
+    ) {
         let mut e = self.entries.write().unwrap_or_else(|p| p.into_inner());
         if e.generation != generation || self.mode() == Mode::Off {
             return;
@@ -212,6 +221,8 @@ impl KeyCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const H: KeyDigest = [7; 32];
 
     fn creds() -> Arc<Credentials> {
         Arc::new(
@@ -233,22 +244,22 @@ mod tests {
     #[test]
     fn a_lookup_that_started_before_an_invalidation_does_not_fill_the_cache() {
         let c = KeyCache::new(Mode::Notified);
-        let (_, generation) = c.get("h", None);
+        let (_, generation) = c.get(&H, None);
         c.on_listen_event(ListenEvent::Notified);
-        c.insert(generation, None, "h".into(), creds());
-        assert!(c.get("h", None).0.is_none());
-        let (_, generation) = c.get("h", None);
-        c.insert(generation, None, "h".into(), creds());
-        assert!(c.get("h", None).0.is_some());
+        c.insert(generation, None, H, creds());
+        assert!(c.get(&H, None).0.is_none());
+        let (_, generation) = c.get(&H, None);
+        c.insert(generation, None, H, creds());
+        assert!(c.get(&H, None).0.is_some());
     }
 
     #[test]
     fn epoch_entries_are_valid_only_at_their_epoch() {
         let c = KeyCache::new(Mode::Epoch);
-        let (_, generation) = c.get("h", Some(3));
-        c.insert(generation, Some(3), "h".into(), creds());
-        assert!(c.get("h", Some(3)).0.is_some());
-        assert!(c.get("h", Some(4)).0.is_none());
+        let (_, generation) = c.get(&H, Some(3));
+        c.insert(generation, Some(3), H, creds());
+        assert!(c.get(&H, Some(3)).0.is_some());
+        assert!(c.get(&H, Some(4)).0.is_none());
     }
 
     #[test]
@@ -257,17 +268,14 @@ mod tests {
         let s1 = WriteStamp::from_words([1, 10, 7, 8]);
         let s2 = WriteStamp::from_words([2, 11, 7, 8]);
         c.confirm(Some(s1), 3);
-        let (_, generation) = c.get("h", Some(3));
-        c.insert(generation, Some(3), "h".into(), creds());
-        assert!(c.get_unchanged("h", s1).is_some());
-        assert!(
-            c.get_unchanged("h", s2).is_none(),
-            "a commit happened since"
-        );
+        let (_, generation) = c.get(&H, Some(3));
+        c.insert(generation, Some(3), H, creds());
+        assert!(c.get_unchanged(&H, s1).is_some());
+        assert!(c.get_unchanged(&H, s2).is_none(), "a commit happened since");
         // The epoch read after s2 moved: the entries of epoch 3 are gone.
         c.confirm(Some(s2), 4);
-        assert!(c.get_unchanged("h", s2).is_none());
-        assert!(c.get("h", Some(4)).0.is_none());
+        assert!(c.get_unchanged(&H, s2).is_none());
+        assert!(c.get(&H, Some(4)).0.is_none());
     }
 
     #[test]
@@ -276,28 +284,28 @@ mod tests {
         let s1 = WriteStamp::from_words([1, 10, 7, 8]);
         let s2 = WriteStamp::from_words([2, 11, 7, 8]);
         // A lookup reads epoch 3, then a revocation moves it to 4 and another lookup sees that.
-        let (_, generation) = c.get("h", Some(3));
+        let (_, generation) = c.get(&H, Some(3));
         c.confirm(Some(s2), 4);
         // The first lookup finishes late with what it read at epoch 3.
         c.confirm(Some(s1), 3);
-        c.insert(generation, Some(3), "h".into(), creds());
-        assert!(c.get("h", Some(4)).0.is_none());
-        assert!(c.get_unchanged("h", s2).is_none());
-        assert!(c.get_unchanged("h", s1).is_none());
+        c.insert(generation, Some(3), H, creds());
+        assert!(c.get(&H, Some(4)).0.is_none());
+        assert!(c.get_unchanged(&H, s2).is_none());
+        assert!(c.get_unchanged(&H, s1).is_none());
     }
 
     #[test]
     fn a_lost_listener_stops_caching() {
         let c = KeyCache::new(Mode::Off);
         c.on_listen_event(ListenEvent::Listening);
-        let (_, generation) = c.get("h", None);
-        c.insert(generation, None, "h".into(), creds());
-        assert!(c.get("h", None).0.is_some());
+        let (_, generation) = c.get(&H, None);
+        c.insert(generation, None, H, creds());
+        assert!(c.get(&H, None).0.is_some());
         c.on_listen_event(ListenEvent::Lost);
         assert_eq!(c.mode(), Mode::Off);
-        assert!(c.get("h", None).0.is_none());
-        let (_, generation) = c.get("h", None);
-        c.insert(generation, None, "h".into(), creds());
-        assert!(c.get("h", None).0.is_none());
+        assert!(c.get(&H, None).0.is_none());
+        let (_, generation) = c.get(&H, None);
+        c.insert(generation, None, H, creds());
+        assert!(c.get(&H, None).0.is_none());
     }
 }
