@@ -23,8 +23,6 @@ pub mod subscriptions_actions;
 pub mod subscriptions_lifecycle;
 pub mod webhooks;
 
-use std::fmt::Write as _;
-
 use flexportal_app::AppError;
 use flexportal_domain::money::div_round_half_away;
 use serde::{Serialize, Serializer};
@@ -88,28 +86,60 @@ impl Decimal {
 
     /// The decimal text, e.g. `89.00`.
     pub fn text(self) -> String {
-        let mut out = String::with_capacity(24);
-        if self.units < 0 {
-            out.push('-');
+        let mut buf = [0u8; TEXT_MAX];
+        self.write(&mut buf).to_string()
+    }
+
+    /// Writes the decimal text into `buf` and returns it: a sign for a negative value, the
+    /// integer digits, and `scale` fractional digits (without trailing zeros when trimmed).
+    fn write(self, buf: &mut [u8; TEXT_MAX]) -> &str {
+        // The digits of |units|, left-padded with zeros to at least `scale + 1` of them.
+        let mut digits = [b'0'; TEXT_MAX];
+        let mut n = self.units.unsigned_abs();
+        let mut end = TEXT_MAX;
+        while n > 0 {
+            end -= 1;
+            digits[end] = b'0' + (n % 10) as u8;
+            n /= 10;
         }
-        let abs = self.units.unsigned_abs();
-        let scale = 10u64.pow(self.scale);
-        let _ = write!(out, "{}", abs / scale);
-        if self.scale > 0 {
-            let _ = write!(out, ".{:0width$}", abs % scale, width = self.scale as usize);
-            if self.trim {
-                let kept = out.trim_end_matches('0').trim_end_matches('.').len();
-                out.truncate(kept);
+        let scale = (self.scale as usize).min(MAX_SCALE);
+        let start = end.min(TEXT_MAX - scale - 1);
+        let (int, mut frac) = digits[start..].split_at(TEXT_MAX - start - scale);
+        if self.trim {
+            while let [rest @ .., b'0'] = frac {
+                frac = rest;
             }
         }
-        out
+        let mut len = 0;
+        let mut push = |bytes: &[u8]| {
+            buf[len..len + bytes.len()].copy_from_slice(bytes);
+            len += bytes.len();
+        };
+        if self.units < 0 {
+            push(b"-");
+        }
+        push(int);
+        if !frac.is_empty() {
+            push(b".");
+            push(frac);
+        }
+        std::str::from_utf8(&buf[..len]).unwrap_or("0")
     }
 }
+
+/// Largest number of fractional digits written (an `i64` has at most 19 digits).
+const MAX_SCALE: usize = 19;
+/// Room for a sign, 20 digits and a point.
+const TEXT_MAX: usize = 24;
 
 impl Serialize for Decimal {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         // With serde_json's `arbitrary_precision`, a `Number` keeps the digits as written.
-        let n: serde_json::Number = self.text().parse().map_err(serde::ser::Error::custom)?;
+        let mut buf = [0u8; TEXT_MAX];
+        let n: serde_json::Number = self
+            .write(&mut buf)
+            .parse()
+            .map_err(serde::ser::Error::custom)?;
         n.serialize(s)
     }
 }
@@ -295,4 +325,41 @@ pub struct TenantHeader {
     /// (403 `NO_TENANT_ACCESS` otherwise).
     #[param(rename = "Tenant-ID")]
     pub tenant_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Decimal;
+
+    #[test]
+    fn decimals_are_written_with_the_scale_of_their_currency() {
+        assert_eq!(Decimal::money(8900, 2).text(), "89.00");
+        assert_eq!(Decimal::money(5, 2).text(), "0.05");
+        assert_eq!(Decimal::money(-5, 2).text(), "-0.05");
+        assert_eq!(Decimal::money(-12345, 2).text(), "-123.45");
+        assert_eq!(Decimal::money(0, 2).text(), "0.00");
+        assert_eq!(Decimal::money(1500, 0).text(), "1500");
+        assert_eq!(Decimal::money(0, 0).text(), "0");
+        assert_eq!(Decimal::money(1234, 3).text(), "1.234");
+        assert_eq!(Decimal::tenths(1000).text(), "100.0");
+        assert_eq!(Decimal::money(i64::MAX, 2).text(), "92233720368547758.07");
+        assert_eq!(Decimal::money(i64::MIN, 2).text(), "-92233720368547758.08");
+        assert_eq!(Decimal::money(i64::MIN, 0).text(), "-9223372036854775808");
+        assert_eq!(Decimal::money(1, 19).text(), "0.0000000000000000001");
+    }
+
+    #[test]
+    fn trimmed_decimals_drop_trailing_fractional_zeros() {
+        assert_eq!(Decimal::trimmed(100_000, 4).text(), "10");
+        assert_eq!(Decimal::trimmed(195_000, 4).text(), "19.5");
+        assert_eq!(Decimal::trimmed(0, 4).text(), "0");
+        assert_eq!(Decimal::trimmed(-2_500, 4).text(), "-0.25");
+        assert_eq!(Decimal::trimmed(7, 0).text(), "7");
+    }
+
+    #[test]
+    fn decimals_serialize_as_json_numbers_with_their_digits() {
+        let v = serde_json::to_string(&[Decimal::money(8900, 2), Decimal::money(-5, 3)]).unwrap();
+        assert_eq!(v, "[89.00,-0.005]");
+    }
 }

@@ -1,6 +1,6 @@
 //! `/v1/assets` (SPEC §2.3).
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::patch;

@@ -1,6 +1,6 @@
 //! `/v1/billing-groups` (SPEC §2.8).
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use flexportal_app::billing_groups as uc;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use flexportal_app::customers as uc;
 use utoipa_axum::router::OpenApiRouter;

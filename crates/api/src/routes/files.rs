@@ -1,6 +1,6 @@
 //! `/v1/files` (SPEC §2.9) and the signed content URLs `/files/{fileId}/content`.
 
-use axum::Json;
+use crate::json::Json;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};

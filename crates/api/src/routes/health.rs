@@ -1,6 +1,6 @@
 //! Liveness, readiness and the OpenAPI document.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};

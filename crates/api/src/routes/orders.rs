@@ -1,6 +1,6 @@
 //! `/v1/orders` (SPEC §2.5).
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use flexportal_app::orders as uc;

@@ -1,6 +1,6 @@
 //! `/v1/payments` (SPEC §2.7).
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use flexportal_app::payments as uc;
 use utoipa_axum::router::OpenApiRouter;

@@ -1,6 +1,6 @@
 //! `/v1/products` (SPEC §2.2).
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use flexportal_app::products as uc;

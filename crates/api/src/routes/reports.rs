@@ -1,6 +1,6 @@
 //! `/v1/reports` (additive; SPEC §2.13 "Portfolio / reports").
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::State;
 use flexportal_app::reports as uc;
 use utoipa_axum::router::OpenApiRouter;

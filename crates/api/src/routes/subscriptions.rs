@@ -1,6 +1,6 @@
 //! `/v1/subscriptions` (SPEC §2.6).
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use flexportal_app::subscriptions as uc;

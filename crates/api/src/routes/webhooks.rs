@@ -1,7 +1,7 @@
 //! `/v1/webhook-endpoints` (SPEC §2.11; additive: the official document has no webhook
 //! operations).
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use flexportal_app::webhooks as uc;

@@ -1,0 +1,33 @@
+//! JSON answers.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use bytes::{BufMut, BytesMut};
+use serde::Serialize;
+
+/// Bytes reserved for an answer before it is written: one resource (an asset is about 600
+/// bytes) fits without growing the buffer; a page grows it a few times.
+const FIRST_CAPACITY: usize = 1024;
+
+/// A `200 application/json` answer of `T` (wrap it in `(StatusCode, Json(..))` for another
+/// status). A value that cannot be serialized is answered 500 `INTERNAL_ERROR` with the error
+/// envelope (SPEC §1.4) and logged.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        let mut buf = BytesMut::with_capacity(FIRST_CAPACITY).writer();
+        if let Err(e) = serde_json::to_writer(&mut buf, &self.0) {
+            tracing::error!(error = %e, "answer could not be serialized");
+            return crate::ApiError(flexportal_domain::DomainError::internal()).into_response();
+        }
+        let mut resp = Response::new(Body::from(buf.into_inner().freeze()));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        resp
+    }
+}
