@@ -5,11 +5,14 @@
 //! (`flexportal_api::router` served by axum on 127.0.0.1:0, with the key-usage flusher) runs on
 //! its own multi-thread runtime; the load generator runs on another.
 //!
-//! Measured, each for `--seconds` after a warm-up: `GET /healthz` (no store), two bare axum
-//! handlers on the same server that answer a fixed body of the size of a real page and of a real
-//! asset (the baselines of the two asset reads: HTTP, routing and the body's bytes, nothing of
-//! the application), `GET /v1/assets?limit=50&status=available` and `GET /v1/assets/{serialNumber}`
-//! with random existing serials. Then the first page and the page at depth 0.9 × rows of
+//! Measured, each for `--seconds` after a warm-up: `GET /healthz` (no store), then `--rounds`
+//! rounds of four runs: a bare axum handler on the same server that answers a fixed body of the
+//! size of a real page, `GET /v1/assets?limit=50&status=available`, a bare handler answering a
+//! body of the size of a real asset, and `GET /v1/assets/{serialNumber}` with random existing
+//! serials. The bare handlers are the baselines of the two asset reads (HTTP, routing and the
+//! body's bytes, nothing of the application); each round's ratios compare runs made one after
+//! the other, and their medians are reported, so that a machine whose speed drifts weighs on
+//! both sides of a ratio alike. Then the first page and the page at depth 0.9 × rows of
 //! `GET /v1/assets?limit=50`, sequentially on one connection.
 
 use std::net::SocketAddr;
@@ -26,7 +29,7 @@ use serde_json::Value;
 
 use crate::dataset::{self, BenchTenant};
 use crate::loadgen::{self, Connection, Paths, Target};
-use crate::stats::{Summary, ms, ratio};
+use crate::stats::{Summary, median, ms, ratio};
 use crate::store::{FreshStore, TempDir};
 use crate::{Engine, import, plan};
 use flexportal_store::Engine as StoreEngine;
@@ -46,6 +49,10 @@ pub struct HttpArgs {
     /// Measured seconds of each load run.
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
+    /// Rounds of the four compared runs (bare page, list, bare asset, get), one after the other,
+    /// so that each ratio compares runs made under the same conditions; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
     /// Unmeasured warm-up seconds before each load run.
     #[arg(long, default_value_t = 1)]
     pub warmup_seconds: u64,
@@ -391,28 +398,31 @@ async fn load(args: &HttpArgs, setup: &Setup, target: Arc<Target>, bare: &BareBo
     *bare.page.write().expect("bare page") = page.into();
     *bare.asset.write().expect("bare asset") = asset.into();
 
-    let runs = vec![
-        ("GET /healthz".to_string(), Paths::Fixed("/healthz".into())),
-        (
-            "GET /bench/bare/page (bare, page-size body)".to_string(),
-            Paths::Fixed("/bench/bare/page".into()),
-        ),
-        (
-            "GET /bench/bare/asset (bare, asset-size body)".to_string(),
-            Paths::Fixed("/bench/bare/asset".into()),
-        ),
-        (
-            "GET /v1/assets?limit=50&status=available".to_string(),
-            Paths::Fixed(list_path.into()),
-        ),
-        (
-            "GET /v1/assets/{serialNumber}".to_string(),
-            Paths::RandomSuffix {
-                prefix: "/v1/assets/".into(),
-                suffixes: setup.serials.clone(),
-            },
-        ),
-    ];
+    let mut runs = vec![("GET /healthz".to_string(), Paths::Fixed("/healthz".into()))];
+    let rounds = args.rounds.max(1);
+    for r in 1..=rounds {
+        runs.extend([
+            (
+                format!("[{r}] GET /bench/bare/page (bare, page-size body)"),
+                Paths::Fixed("/bench/bare/page".into()),
+            ),
+            (
+                format!("[{r}] GET /v1/assets?limit=50&status=available"),
+                Paths::Fixed(list_path.into()),
+            ),
+            (
+                format!("[{r}] GET /bench/bare/asset (bare, asset-size body)"),
+                Paths::Fixed("/bench/bare/asset".into()),
+            ),
+            (
+                format!("[{r}] GET /v1/assets/{{serialNumber}}"),
+                Paths::RandomSuffix {
+                    prefix: "/v1/assets/".into(),
+                    suffixes: setup.serials.clone(),
+                },
+            ),
+        ]);
+    }
     let s = closed_loop_table(
         &target,
         runs,
@@ -421,10 +431,24 @@ async fn load(args: &HttpArgs, setup: &Setup, target: Arc<Target>, bare: &BareBo
         args.warmup_seconds,
     )
     .await;
+    let (mut lists, mut gets) = (Vec::new(), Vec::new());
+    for round in s[1..].chunks(4) {
+        lists.push(ratio(round[1].rps(), round[0].rps()));
+        gets.push(ratio(round[3].rps(), round[2].rps()));
+    }
+    let show = |v: &[f64]| {
+        v.iter()
+            .map(|r| format!("{r:.3}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     println!(
-        "list/bare page {:.3}   get/bare asset {:.3}   (req/s ratios)",
-        ratio(s[3].rps(), s[1].rps()),
-        ratio(s[4].rps(), s[2].rps())
+        "list/bare page median {:.3} (rounds {})   get/bare asset median {:.3} (rounds {})   \
+         (req/s ratios)",
+        median(&lists),
+        show(&lists),
+        median(&gets),
+        show(&gets)
     );
     if let Some(d) = &setup.deep {
         deep_page(args, &target, d).await;

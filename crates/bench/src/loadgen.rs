@@ -62,14 +62,17 @@ pub enum Paths {
 }
 
 impl Paths {
-    fn next(&self, rng: &mut StdRng) -> String {
+    /// The next path, written into `buf` (both kinds cost the load generator the same copy).
+    fn next<'a>(&self, rng: &mut StdRng, buf: &'a mut String) -> &'a str {
+        buf.clear();
         match self {
-            Paths::Fixed(p) => p.clone(),
+            Paths::Fixed(p) => buf.push_str(p),
             Paths::RandomSuffix { prefix, suffixes } => {
-                let s = &suffixes[rng.random_range(0..suffixes.len())];
-                format!("{prefix}{s}")
+                buf.push_str(prefix);
+                buf.push_str(&suffixes[rng.random_range(0..suffixes.len())]);
             }
         }
+        buf
     }
 }
 
@@ -197,6 +200,7 @@ async fn drive(
     let mut rng = StdRng::seed_from_u64(seed);
     let mut tally = Tally::default();
     let mut conn: Option<Connection> = None;
+    let mut path = String::new();
     while until.running() {
         let c = match conn.as_mut() {
             Some(c) => c,
@@ -209,7 +213,7 @@ async fn drive(
                 }
             },
         };
-        match c.get(&paths.next(&mut rng)).await {
+        match c.get(paths.next(&mut rng, &mut path)).await {
             Ok(a) => {
                 let at = started.elapsed();
                 if a.status != StatusCode::OK {

@@ -88,6 +88,7 @@ pub(super) fn run(
         last = Some(with);
     }
     rt.server.block_on(base.destroy());
+    let median = crate::stats::median;
     let (without, with, r) = (median(&withouts), median(&withs), median(&ratios));
     println!(
         "fulfilments/s with/without endpoint, median of {} rounds: {with:.0} / {without:.0}; \
@@ -123,17 +124,6 @@ pub(super) fn run(
         throughput: last.throughput,
         deferred,
         ok,
-    }
-}
-
-/// The median of a non-empty list (the mean of the middle two for an even count).
-pub(super) fn median(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
     }
 }
 

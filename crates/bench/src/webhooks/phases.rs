@@ -595,7 +595,7 @@ pub(super) fn key_phase(args: &WebhooksArgs, rt: &Runtimes, dir: &TempDir) -> Ke
         ratios.push(r);
     }
     rt.server.block_on(base.destroy());
-    let median = super::phase_one::median;
+    let median = crate::stats::median;
     let (without, with, r) = (median(&withouts), median(&withs), median(&ratios));
     let listed: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
     println!(
