@@ -4,14 +4,16 @@
 use axum::extract::FromRequestParts;
 use axum::http::Method;
 use axum::http::request::Parts;
-use flexportal_app::{Actor, TenantContext};
+use std::sync::Arc;
+
+use flexportal_app::TenantContext;
 use flexportal_domain::status::KeyScope;
 
 use crate::AppState;
 use crate::error::ApiError;
 
 /// The authenticated business unit of a `/v1` request.
-pub(crate) struct Ctx(pub TenantContext);
+pub(crate) struct Ctx(pub Arc<TenantContext>);
 
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = ApiError;
@@ -21,7 +23,7 @@ impl FromRequestParts<AppState> for Ctx {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         // Resolved once by the gate of every `/v1` operation, for the handler's one `Ctx`.
-        if let Some(ctx) = parts.extensions.remove::<TenantContext>() {
+        if let Some(ctx) = parts.extensions.remove::<Arc<TenantContext>>() {
             return Ok(Ctx(ctx));
         }
         authenticate(parts, state).await.map(Ctx)
@@ -34,7 +36,7 @@ impl FromRequestParts<AppState> for Ctx {
 pub(crate) async fn authenticate(
     parts: &mut Parts,
     state: &AppState,
-) -> Result<TenantContext, ApiError> {
+) -> Result<Arc<TenantContext>, ApiError> {
     let token = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)
@@ -82,14 +84,5 @@ pub(crate) async fn authenticate(
     state
         .usage
         .record(&key.tenant_id, &key.key_id, state.app.now());
-    Ok(TenantContext {
-        tenant_id: key.tenant_id.clone(),
-        currency: creds.currency.clone(),
-        time_zone: key.time_zone.clone(),
-        settings: creds.settings.clone(),
-        actor: Actor {
-            user_id: format!("apikey:{}", key.key_id),
-            display_name: key.name.clone(),
-        },
-    })
+    Ok(creds.context.clone())
 }

@@ -155,7 +155,7 @@ fn replay(r: IdempotencyRecord) -> Response {
 
 async fn idempotent(
     s: AppState,
-    ctx: TenantContext,
+    ctx: Arc<TenantContext>,
     key: HeaderValue,
     parts: axum::http::request::Parts,
     body: Body,
@@ -218,7 +218,7 @@ async fn idempotent(
 /// A write request with a valid key, its body read and hashed, holding the key in this process.
 struct Keyed {
     s: AppState,
-    ctx: TenantContext,
+    ctx: Arc<TenantContext>,
     key: String,
     hash: String,
     parts: axum::http::request::Parts,

@@ -36,19 +36,34 @@ pub struct Credentials {
     pub currency: Currency,
     /// The unit's settings document (SPEC §2.1).
     pub settings: Arc<flexportal_domain::settings::UnitSettings>,
+    /// The context of the requests this key authenticates, built once.
+    pub context: Arc<crate::TenantContext>,
 }
 
 impl Credentials {
-    /// Parses the stored currency and settings. Errors: 500 when either cannot be decoded.
+    /// Parses the stored currency and settings and builds the key's request context. Errors:
+    /// 500 when the currency or the settings cannot be decoded.
     pub fn resolve(key: KeyAuth) -> Result<Self, AppError> {
         let currency = Currency::parse(&key.currency)
             .ok_or_else(|| AppError::corrupt(format!("currency {:?}", key.currency)))?;
         let settings = flexportal_domain::settings::UnitSettings::from_stored(&key.settings)
             .map_err(AppError::corrupt)?;
+        let settings = Arc::new(settings);
+        let context = Arc::new(crate::TenantContext {
+            tenant_id: key.tenant_id.clone(),
+            currency: currency.clone(),
+            time_zone: key.time_zone.clone(),
+            settings: settings.clone(),
+            actor: crate::Actor {
+                user_id: format!("apikey:{}", key.key_id),
+                display_name: key.name.clone(),
+            },
+        });
         Ok(Credentials {
             key,
             currency,
-            settings: Arc::new(settings),
+            settings,
+            context,
         })
     }
 }
