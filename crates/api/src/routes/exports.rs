@@ -101,8 +101,11 @@ pub(crate) async fn rentals(
         Rows(Export, T),
         Done,
     }
+    // The body streams after the request's span has closed; a failure is logged in it still.
+    let span = tracing::Span::current();
     let stream = futures_util::stream::unfold(State::Head(export, tail), move |state| {
         let prefix = prefix.clone();
+        let span = span.clone();
         async move {
             match state {
                 State::Head(export, tail) => {
@@ -120,7 +123,7 @@ pub(crate) async fn rentals(
                         Some((end.map(Bytes::from), State::Done))
                     }
                     Err(e) => {
-                        tracing::error!(error = %e, "rentals export failed while streaming");
+                        tracing::error!(parent: &span, error = %e, "rentals export failed while streaming");
                         Some((Err(std::io::Error::other(e.to_string())), State::Done))
                     }
                 },
