@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Response};
 use bytes::{BufMut, BytesMut};
 use serde::Serialize;
 
+use crate::model::write::WriteJson;
+
 /// Bytes reserved for an answer before it is written: one resource (an asset is about 600
 /// bytes) fits without growing the buffer; a page grows it a few times.
 const FIRST_CAPACITY: usize = 1024;
@@ -24,6 +26,27 @@ impl<T: Serialize> IntoResponse for Json<T> {
             return crate::ApiError(flexportal_domain::DomainError::internal()).into_response();
         }
         let mut resp = Response::new(Body::from(buf.into_inner().freeze()));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        resp
+    }
+}
+
+/// A `200 application/json` answer written by the value's hand-written [`WriteJson`] (the
+/// same bytes as [`Json`] would write, faster); errors as for [`Json`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Written<T>(pub T);
+
+impl<T: WriteJson> IntoResponse for Written<T> {
+    fn into_response(self) -> Response {
+        let mut buf = Vec::with_capacity(self.0.size_hint());
+        if let Err(e) = self.0.write_json(&mut buf) {
+            tracing::error!(error = %e, "answer could not be serialized");
+            return crate::ApiError(flexportal_domain::DomainError::internal()).into_response();
+        }
+        let mut resp = Response::new(Body::from(buf));
         resp.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),

@@ -7,6 +7,7 @@ use flexportal_store::assets::AssetRecord;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::write::{Obj, WriteJson};
 use super::{Decimal, Instant, SortDirection, list_envelope, stored_enum};
 
 /// An asset: one physical unit identified by its serial number.
@@ -115,6 +116,55 @@ list_envelope!(
     "assets",
     Asset
 );
+
+impl WriteJson for Asset {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), String> {
+        let mut o = Obj::new(out);
+        o.str("serialNumber", &self.serial_number);
+        o.str("tenantId", &self.tenant_id);
+        o.str("productId", &self.product_id);
+        o.opt_str("productImageUrl", self.product_image_url.as_deref());
+        o.str("variantId", &self.variant_id);
+        o.str("sku", &self.sku);
+        o.str("productName", &self.product_name);
+        o.str("status", self.status.as_str());
+        o.opt_str("location", self.location.as_deref());
+        o.opt_str("customerId", self.customer_id.as_deref());
+        o.opt_str("rentalId", self.rental_id.as_deref());
+        o.opt_str("notes", self.notes.as_deref());
+        o.opt_str("condition", self.condition.as_deref());
+        o.opt_decimal("acquisitionCost", self.acquisition_cost);
+        o.str("acquisitionDate", &self.acquisition_date);
+        o.decimal("lifetimeCollected", self.lifetime_collected);
+        o.opt_decimal("costRecoveryPercent", self.cost_recovery_percent);
+        o.opt_decimal("lifetimeValue", self.lifetime_value);
+        o.instant("createdAt", self.created_at)?;
+        o.instant("updatedAt", self.updated_at)?;
+        o.end();
+        Ok(())
+    }
+
+    fn size_hint(&self) -> usize {
+        768
+    }
+}
+
+impl WriteJson for AssetList {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), String> {
+        let mut o = Obj::new(out);
+        o.array("assets", &self.items)?;
+        o.uint("count", self.count as u64);
+        o.uint("limit", self.limit);
+        o.bool("hasMore", self.has_more);
+        o.nullable_str("nextCursor", self.next_cursor.as_deref());
+        o.end();
+        Ok(())
+    }
+
+    fn size_hint(&self) -> usize {
+        256 + 640 * self.items.len()
+    }
+}
 
 /// createAsset and updateAsset: `{success, message, asset}`.
 #[derive(Debug, Serialize, ToSchema)]

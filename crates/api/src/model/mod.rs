@@ -22,6 +22,7 @@ pub mod subscriptions;
 pub mod subscriptions_actions;
 pub mod subscriptions_lifecycle;
 pub mod webhooks;
+pub mod write;
 
 use flexportal_app::AppError;
 use flexportal_domain::money::div_round_half_away;
@@ -167,6 +168,12 @@ impl Instant {
     /// An optional instant.
     pub fn opt(millis: Option<i64>) -> Option<Self> {
         millis.map(Instant)
+    }
+
+    /// Appends the ISO 8601 text (without quotes). Errors: an instant out of range.
+    fn write(self, out: &mut Vec<u8>) -> Result<(), String> {
+        let ts = jiff::Timestamp::from_millisecond(self.0).map_err(|e| e.to_string())?;
+        PRINTER.print_timestamp(&ts, out).map_err(|e| e.to_string())
     }
 }
 

@@ -1,6 +1,6 @@
 //! `/v1/assets` (SPEC §2.3).
 
-use crate::json::Json;
+use crate::json::{Json, Written};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::patch;
@@ -72,9 +72,9 @@ pub(crate) async fn list(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
     Params(q): Params,
-) -> Result<Json<AssetList>, ApiError> {
+) -> Result<Written<AssetList>, ApiError> {
     let (page, limit) = uc::list(&s.app, &ctx, &q).await?;
-    Ok(Json(AssetList::from_owned_page(
+    Ok(Written(AssetList::from_owned_page(
         page,
         limit,
         |a| a.serial_number.clone(),
@@ -97,9 +97,9 @@ pub(crate) async fn get(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
     Path(serial): Path<String>,
-) -> Result<Json<Asset>, ApiError> {
+) -> Result<Written<Asset>, ApiError> {
     let a = uc::get(&s.app, &ctx, &serial).await?;
-    Ok(Json(Asset::new(&ctx, a)?))
+    Ok(Written(Asset::new(&ctx, a)?))
 }
 
 /// updateAsset (PUT, with PATCH as an alias).
