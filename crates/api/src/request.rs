@@ -80,7 +80,7 @@ where
             "request",
             method = %req.method(),
             path = %req.uri().path(),
-            request_id = id.to_str().unwrap_or("-"),
+            request_id = %id.to_str().unwrap_or("-"),
         );
         let called = {
             let _entered = span.enter();
