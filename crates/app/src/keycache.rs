@@ -32,11 +32,8 @@ pub const CHANNEL: &str = "flexportal_auth";
 pub struct Credentials {
     /// The key and its business unit as stored.
     pub key: KeyAuth,
-    /// The unit's currency.
-    pub currency: Currency,
-    /// The unit's settings document (SPEC §2.1).
-    pub settings: Arc<flexportal_domain::settings::UnitSettings>,
-    /// The context of the requests this key authenticates, built once.
+    /// The context of the requests this key authenticates, built once: the unit's currency and
+    /// parsed settings document (SPEC §2.1), its time zone, and the key as the actor.
     pub context: Arc<crate::TenantContext>,
 }
 
@@ -48,23 +45,17 @@ impl Credentials {
             .ok_or_else(|| AppError::corrupt(format!("currency {:?}", key.currency)))?;
         let settings = flexportal_domain::settings::UnitSettings::from_stored(&key.settings)
             .map_err(AppError::corrupt)?;
-        let settings = Arc::new(settings);
         let context = Arc::new(crate::TenantContext {
             tenant_id: key.tenant_id.clone(),
-            currency: currency.clone(),
+            currency,
             time_zone: key.time_zone.clone(),
-            settings: settings.clone(),
+            settings: Arc::new(settings),
             actor: crate::Actor {
                 user_id: format!("apikey:{}", key.key_id),
                 display_name: key.name.clone(),
             },
         });
-        Ok(Credentials {
-            key,
-            currency,
-            settings,
-            context,
-        })
+        Ok(Credentials { key, context })
     }
 }
 
