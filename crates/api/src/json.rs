@@ -21,16 +21,27 @@ pub struct Json<T>(pub T);
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         let mut buf = BytesMut::with_capacity(FIRST_CAPACITY).writer();
-        if let Err(e) = serde_json::to_writer(&mut buf, &self.0) {
-            tracing::error!(error = %e, "answer could not be serialized");
-            return crate::ApiError(flexportal_domain::DomainError::internal()).into_response();
+        let written = serde_json::to_writer(&mut buf, &self.0);
+        answer(written.map(|()| Body::from(buf.into_inner().freeze())))
+    }
+}
+
+/// `body` as a `200 application/json` answer; a value that could not be written as the 500
+/// envelope, logged.
+fn answer<E: std::fmt::Display>(body: Result<Body, E>) -> Response {
+    match body {
+        Ok(body) => {
+            let mut resp = Response::new(body);
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            resp
         }
-        let mut resp = Response::new(Body::from(buf.into_inner().freeze()));
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        resp
+        Err(e) => {
+            tracing::error!(error = %e, "answer could not be serialized");
+            crate::ApiError(flexportal_domain::DomainError::internal()).into_response()
+        }
     }
 }
 
@@ -42,15 +53,7 @@ pub struct Written<T>(pub T);
 impl<T: WriteJson> IntoResponse for Written<T> {
     fn into_response(self) -> Response {
         let mut buf = Vec::with_capacity(self.0.size_hint());
-        if let Err(e) = self.0.write_json(&mut buf) {
-            tracing::error!(error = %e, "answer could not be serialized");
-            return crate::ApiError(flexportal_domain::DomainError::internal()).into_response();
-        }
-        let mut resp = Response::new(Body::from(buf));
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        resp
+        let written = self.0.write_json(&mut buf);
+        answer(written.map(|()| Body::from(buf)))
     }
 }
