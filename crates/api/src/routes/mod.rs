@@ -75,10 +75,7 @@ pub(crate) fn typed() -> OpenApiRouter<AppState> {
 pub(crate) fn router(state: &AppState) -> Router<AppState> {
     let (typed, _) = typed().split_for_parts();
     typed
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::gate::gate,
-        ))
+        .route_layer(crate::gate::GateLayer::new(state.clone()))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(health::openapi))
