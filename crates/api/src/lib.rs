@@ -55,6 +55,21 @@ pub fn layered(routes: Router) -> Router {
     routes.layer(request::RequestLayer)
 }
 
+/// The listener to serve [`router`] on: every accepted connection gets `TCP_NODELAY`, so an
+/// answer written in parts (a streamed export, a body after its headers) goes out at once
+/// instead of waiting, by Nagle's algorithm, for the client to acknowledge the previous part.
+pub fn listener(
+    listener: tokio::net::TcpListener,
+) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
+    use axum::serve::ListenerExt;
+    fn no_delay(stream: &mut tokio::net::TcpStream) {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set on a connection");
+        }
+    }
+    listener.tap_io(no_delay as fn(&mut tokio::net::TcpStream))
+}
+
 /// Spawns the task that writes buffered key usage to the store every `every`.
 pub fn spawn_usage_flusher(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -64,4 +79,20 @@ pub fn spawn_usage_flusher(state: AppState, every: Duration) -> tokio::task::Joi
             state.usage.flush(&state.app).await;
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::serve::Listener;
+
+    #[tokio::test]
+    async fn accepted_connections_have_no_delay() {
+        let bound = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = bound.local_addr().unwrap();
+        let mut listener = super::listener(bound);
+        let client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (stream, _) = listener.accept().await;
+        assert!(stream.nodelay().unwrap(), "TCP_NODELAY on the server side");
+        drop(client);
+    }
 }

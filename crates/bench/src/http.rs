@@ -357,7 +357,7 @@ pub(crate) async fn start(app: App) -> Server {
             .route("/bench/bare/asset", bare_route(bare.asset.clone())),
     );
     let server = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
+        if let Err(e) = axum::serve(flexportal_api::listener(listener), router).await {
             eprintln!("server error: {e}");
         }
     });

@@ -347,12 +347,15 @@ async fn serve(url: &str, addr: &str, jobs_interval: u64) -> AnyResult {
     });
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, engine = ?app.db.engine(), "listening");
-    axum::serve(listener, flexportal_api::router(state.clone()))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-            tracing::info!("shutting down; finishing in-flight requests");
-        })
-        .await?;
+    axum::serve(
+        flexportal_api::listener(listener),
+        flexportal_api::router(state.clone()),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down; finishing in-flight requests");
+    })
+    .await?;
     flusher.abort();
     deliveries.abort();
     if let Some(j) = jobs {
