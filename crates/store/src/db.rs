@@ -359,7 +359,13 @@ impl Conn {
         let obj = self.pg().ok_or_else(closed)?;
         let st = obj.prepare_cached(sql).await?;
         let rows = obj.query(&st, params).await?;
-        rows.iter().map(|r| T::from_row(r)).collect()
+        if crate::row::in_order::<T>(st.columns().iter().map(|c| c.name())) {
+            rows.iter()
+                .map(|r| T::from_row(&crate::row::InOrder(r)))
+                .collect()
+        } else {
+            rows.iter().map(|r| T::from_row(r)).collect()
+        }
     }
 
     /// Runs a query and decodes the first row, if any.
@@ -563,10 +569,16 @@ pub(crate) fn sqlite_rows<T: FromRow>(
     params: impl rusqlite::Params,
     names: &[String],
 ) -> Result<Vec<T>> {
+    let in_order = crate::row::in_order::<T>(names.iter().map(String::as_str));
     let mut rows = st.query(params)?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
-        out.push(T::from_row(&crate::row::Named { row, names })?);
+        let named = crate::row::Named { row, names };
+        out.push(if in_order {
+            T::from_row(&crate::row::InOrder(&named))?
+        } else {
+            T::from_row(&named)?
+        });
     }
     Ok(out)
 }

@@ -164,6 +164,9 @@ macro_rules! record {
         }
 
         impl $crate::row::FromRow for $name {
+            const COLUMNS_READ: &'static [&'static str] =
+                &[ $( $crate::record!(@col $field $($col)?) ),+ ];
+
             #[allow(unused_assignments)]
             fn from_row(row: &dyn $crate::row::Row) -> $crate::Result<Self> {
                 let mut at = 0usize;
@@ -269,5 +272,37 @@ mod tests {
             TenantRecord::from_row(&missing),
             Err(StoreError::Decode(_))
         ));
+    }
+
+    #[test]
+    fn rows_in_record_order_decode_by_position_and_others_by_name() {
+        use crate::row::{InOrder, in_order};
+        let columns = TenantRecord::COLUMNS;
+        assert_eq!(TenantRecord::COLUMNS_READ, columns);
+        let in_table_order = MemRow(vec![
+            text("tenant_id", "bu_1"),
+            text("name", "Unit"),
+            text("currency", "EUR"),
+            text("time_zone", "UTC"),
+            text("status", "active"),
+            ("id_prefix", None, None),
+            text("settings", "{}"),
+            ("created_at", None, Some(1)),
+            ("updated_at", None, Some(2)),
+            text("extra", "after the record's columns"),
+        ]);
+        let names = || in_table_order.0.iter().map(|c| c.0);
+        assert!(in_order::<TenantRecord>(names()));
+        assert_eq!(
+            TenantRecord::from_row(&InOrder(&in_table_order)).unwrap(),
+            tenant()
+        );
+        // Two columns swapped, one missing, or none: looked up by name as before.
+        let swapped = ["name", "tenant_id"].into_iter().chain(names().skip(2));
+        assert!(!in_order::<TenantRecord>(swapped));
+        assert!(!in_order::<TenantRecord>(names().take(columns.len() - 1)));
+        assert!(!in_order::<TenantRecord>(std::iter::empty()));
+        // A type that decodes otherwise never qualifies.
+        assert!(!in_order::<i64>(["tenant_id"]));
     }
 }

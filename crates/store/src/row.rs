@@ -34,8 +34,52 @@ pub trait Row {
 
 /// A record decoded from a row.
 pub trait FromRow: Sized {
+    /// The columns `from_row` looks up, in the order it looks them up, when it asks
+    /// [`Row::index_of`] for each with the position after the previous one as the hint (as the
+    /// records of [`crate::record!`] do); empty when it decodes otherwise. A query whose
+    /// columns begin with exactly these is decoded by position, without a lookup per column
+    /// ([`in_order`]).
+    const COLUMNS_READ: &'static [&'static str] = &[];
+
     /// Decodes the record from the columns in the order its query selected them.
     fn from_row(row: &dyn Row) -> Result<Self>;
+}
+
+/// Whether a statement with columns `names` can be decoded into `T` by position: its columns
+/// begin with [`FromRow::COLUMNS_READ`], so every lookup would find its hint. Checked once per
+/// statement run instead of once per column of every row.
+pub(crate) fn in_order<'n, T: FromRow>(names: impl IntoIterator<Item = &'n str>) -> bool {
+    let wanted = T::COLUMNS_READ;
+    let mut names = names.into_iter();
+    !wanted.is_empty() && wanted.iter().all(|w| names.next() == Some(*w))
+}
+
+/// A row whose columns [`in_order`] found in the order its record reads them: a lookup is its
+/// hint.
+pub(crate) struct InOrder<'a, R: Row + ?Sized>(pub &'a R);
+
+impl<R: Row + ?Sized> Row for InOrder<'_, R> {
+    fn text(&self, i: usize) -> Result<String> {
+        self.0.text(i)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        self.0.opt_text(i)
+    }
+    fn int(&self, i: usize) -> Result<i64> {
+        self.0.int(i)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        self.0.opt_int(i)
+    }
+    fn boolean(&self, i: usize) -> Result<bool> {
+        self.0.boolean(i)
+    }
+    fn column_name(&self, i: usize) -> Option<&str> {
+        self.0.column_name(i)
+    }
+    fn index_of(&self, _name: &str, hint: usize) -> Result<usize> {
+        Ok(hint)
+    }
 }
 
 fn dec<E: std::fmt::Display>(i: usize) -> impl FnOnce(E) -> StoreError {
