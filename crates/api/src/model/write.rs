@@ -122,37 +122,63 @@ impl<'a> Obj<'a> {
 
 /// Appends `s` as a JSON string, escaped as `serde_json` escapes it: `"` and `\` with a
 /// backslash, backspace, tab, line feed, form feed and carriage return by their letters, other
-/// control characters below U+0020 as `\u00xx` (lowercase hex); everything else as is.
+/// control characters below U+0020 as `\u00xx` (lowercase hex); everything else as is. Runs
+/// of eight bytes with nothing to escape are copied without looking at each byte.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
     let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let short: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0x00..=0x1f => &[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(b >> 4) as usize],
-                HEX[(b & 0xf) as usize],
-            ],
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        out.extend_from_slice(short);
-        start = i + 1;
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(chunk) = bytes.get(i..i + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            if !any_to_escape(u64::from_le_bytes(word)) {
+                i += 8;
+                continue;
+            }
+        }
+        for (j, &b) in bytes.iter().enumerate().skip(i).take(8) {
+            if let Some(esc) = escape(b) {
+                out.extend_from_slice(&bytes[start..j]);
+                out.extend_from_slice(esc.as_bytes());
+                start = j + 1;
+            }
+        }
+        i += 8;
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// Whether any of the eight bytes of `w` must be escaped: below 0x20, `"` or `\`. Exact: the
+/// expressions flag a byte below 0x20 (or equal to zero after the exclusive or) only in a word
+/// that holds one, and never a byte of 0x80 or more.
+fn any_to_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
+    let quote = w ^ (ONES * u64::from(b'"'));
+    let backslash = w ^ (ONES * u64::from(b'\\'));
+    (below(w, 0x20) | below(quote, 1) | below(backslash, 1)) != 0
+}
+
+/// The escape of byte `b` in a JSON string, if it needs one (see [`write_str`]).
+fn escape(b: u8) -> Option<&'static str> {
+    /// `\u00xx` for each control character below U+0020.
+    const CONTROL: [&str; 32] = [
+        "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005", "\\u0006", "\\u0007",
+        "\\b", "\\t", "\\n", "\\u000b", "\\f", "\\r", "\\u000e", "\\u000f", "\\u0010", "\\u0011",
+        "\\u0012", "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017", "\\u0018", "\\u0019",
+        "\\u001a", "\\u001b", "\\u001c", "\\u001d", "\\u001e", "\\u001f",
+    ];
+    match b {
+        b'"' => Some("\\\""),
+        b'\\' => Some("\\\\"),
+        0x00..=0x1f => Some(CONTROL[usize::from(b)]),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -247,14 +273,58 @@ mod tests {
             ]
             .map(String::from),
         );
+        // Every ASCII character at every position of strings of 1 to 19 bytes (runs of eight
+        // bytes checked at once, then the rest), between letters and next to the bytes one
+        // above and below the escaped ones, and after characters of two, three and four bytes.
+        for len in 1..20 {
+            for at in 0..len {
+                for b in 0u8..0x80 {
+                    let mut chars: Vec<char> = "a#!][]~é東🚲".chars().cycle().take(len).collect();
+                    chars[at] = b as char;
+                    samples.push(chars.into_iter().collect());
+                }
+            }
+        }
         for s in samples {
-            let mut out = Vec::new();
+            let mut out = b"prefix".to_vec();
             write_str(&mut out, &s);
+            assert_eq!(out.drain(..6).as_slice(), b"prefix");
             assert_eq!(
                 String::from_utf8(out).unwrap(),
                 serde_json::to_string(&s).unwrap(),
                 "{s:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_word_needs_escaping_exactly_when_one_of_its_bytes_does() {
+        let naive = |w: u64| {
+            w.to_le_bytes()
+                .iter()
+                .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        };
+        // Each byte value at each position, among fillers that border the escaped values.
+        let fillers = [
+            0x20u8, 0x21, 0x23, 0x5b, 0x5d, 0x61, 0x7f, 0x80, 0xa2, 0xdc, 0xff,
+        ];
+        for filler in fillers {
+            for at in 0..8 {
+                for b in 0..=255u8 {
+                    let mut bytes = [filler; 8];
+                    bytes[at] = b;
+                    let w = u64::from_le_bytes(bytes);
+                    assert_eq!(any_to_escape(w), naive(w), "{bytes:?}");
+                }
+            }
+        }
+        // And words of random bytes (a fixed xorshift sequence).
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            assert_eq!(any_to_escape(x), naive(x), "{:?}", x.to_le_bytes());
         }
     }
 }
