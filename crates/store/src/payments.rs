@@ -150,6 +150,9 @@ async fn of_rental(
     // the subquery is evaluated once): most have none, and then the payments are the answer.
     struct Flagged(PaymentRecord, bool);
     impl crate::row::FromRow for Flagged {
+        // The payment's columns come first, as the payment reads them; the flag after them.
+        const COLUMNS_READ: &'static [&'static str] = PaymentRecord::COLUMNS_READ;
+
         fn from_row(r: &dyn crate::row::Row) -> Result<Self> {
             Ok(Flagged(
                 PaymentRecord::from_row(r)?,
