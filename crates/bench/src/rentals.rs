@@ -289,6 +289,7 @@ async fn print_plans(app: &App, tenant_id: &str, rental: &str, customer: &str) {
             rental_id: Some(rental.to_string()),
             ..PaymentFilter::default()
         },
+        &[],
         PaymentSort::CreatedAt,
         SortDir::Desc,
         None,

@@ -80,6 +80,23 @@ pub async fn of_payments(
     conn.fetch_all(&q).await
 }
 
+/// The consolidated payments that carry a line (not removed) of a subscription: what
+/// listPayments shows of it besides its own payments (SPEC §2.7). Read through
+/// `payment_lines_rental`; empty for a subscription outside billing groups.
+pub async fn payments_of_rental(
+    conn: &mut Conn,
+    tenant_id: &str,
+    rental_id: &str,
+) -> Result<Vec<String>> {
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.column("payment_id")
+        .distinct()
+        .and_where(Expr::col("rental_id").eq(rental_id))
+        .and_where(Expr::col("removed_at").is_null())
+        .order_by("payment_id", sea_query::Order::Asc);
+    conn.fetch_all(&q).await
+}
+
 /// Every line of a subscription, removed ones included, by billing date.
 pub async fn of_rental(
     conn: &mut Conn,

@@ -620,10 +620,13 @@ pub async fn cursor(
     page::resolve_cursor(conn, keyed, tenant_id, payment_id, col, is_int).await
 }
 
-/// The statement of [`list`] (exposed for query-plan checks).
+/// The statement of [`list`] (exposed for query-plan checks). With a subscription filter,
+/// `consolidated` are the consolidated payments with a line of it
+/// ([`crate::payment_lines::payments_of_rental`]), listed with its own payments.
 pub fn list_query(
     tenant_id: &str,
     f: &PaymentFilter,
+    consolidated: &[String],
     sort: PaymentSort,
     dir: SortDir,
     after: Option<After>,
@@ -641,20 +644,18 @@ pub fn list_query(
         }
     }
     // A subscription's payments: its individual ones and the consolidated ones with a line for
-    // it (SPEC §2.7 listPayments).
+    // it (SPEC §2.7 listPayments). The consolidated ones are named by id, not by a subquery:
+    // neither engine can estimate `rental_id = ? OR payment_id IN (SELECT …)`, and PostgreSQL
+    // then walks every payment of the unit in the sort's order to fill the page.
     if let Some(r) = &f.rental_id {
-        let lines = sea_query::Query::select()
-            .column("payment_id")
-            .from(crate::payment_lines::TABLE)
-            .and_where(Expr::col("tenant_id").eq(tenant_id))
-            .and_where(Expr::col("rental_id").eq(r.as_str()))
-            .and_where(Expr::col("removed_at").is_null())
-            .to_owned();
-        q.and_where(
-            Expr::col("rental_id")
-                .eq(r.as_str())
-                .or(Expr::col("payment_id").in_subquery(lines)),
-        );
+        let own = Expr::col("rental_id").eq(r.as_str());
+        if consolidated.is_empty() {
+            q.and_where(own);
+        } else {
+            q.and_where(
+                own.or(Expr::col("payment_id").is_in(consolidated.iter().map(String::as_str))),
+            );
+        }
     }
     if let Some(d) = &f.due_date_from {
         q.and_where(Expr::col("due_date").gte(d.as_str()));
@@ -677,7 +678,11 @@ pub async fn list(
     after: Option<After>,
     limit: u64,
 ) -> Result<Page<PaymentRecord>> {
-    let q = list_query(tenant_id, f, sort, dir, after, limit);
+    let consolidated = match &f.rental_id {
+        Some(r) => crate::payment_lines::payments_of_rental(conn, tenant_id, r).await?,
+        None => Vec::new(),
+    };
+    let q = list_query(tenant_id, f, &consolidated, sort, dir, after, limit);
     let rows = conn.fetch_all(&q).await?;
     Ok(page::into_page(rows, limit))
 }
