@@ -359,13 +359,10 @@ impl Conn {
         let obj = self.pg().ok_or_else(closed)?;
         let st = obj.prepare_cached(sql).await?;
         let rows = obj.query(&st, params).await?;
-        if crate::row::in_order::<T>(st.columns().iter().map(|c| c.name())) {
-            rows.iter()
-                .map(|r| T::from_row(&crate::row::InOrder(r)))
-                .collect()
-        } else {
-            rows.iter().map(|r| T::from_row(r)).collect()
-        }
+        let in_order = crate::row::in_order::<T>(st.columns().iter().map(|c| c.name()));
+        rows.iter()
+            .map(|r| crate::row::decode(r, in_order))
+            .collect()
     }
 
     /// Runs a query and decodes the first row, if any.
@@ -573,12 +570,10 @@ pub(crate) fn sqlite_rows<T: FromRow>(
     let mut rows = st.query(params)?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
-        let named = crate::row::Named { row, names };
-        out.push(if in_order {
-            T::from_row(&crate::row::InOrder(&named))?
-        } else {
-            T::from_row(&named)?
-        });
+        out.push(crate::row::decode(
+            &crate::row::Named { row, names },
+            in_order,
+        )?);
     }
     Ok(out)
 }

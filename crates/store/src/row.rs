@@ -54,6 +54,16 @@ pub(crate) fn in_order<'n, T: FromRow>(names: impl IntoIterator<Item = &'n str>)
     !wanted.is_empty() && wanted.iter().all(|w| names.next() == Some(*w))
 }
 
+/// Decodes `row` into `T`: by position when [`in_order`] found its statement's columns in the
+/// record's order, by name otherwise.
+pub(crate) fn decode<T: FromRow, R: Row>(row: &R, in_order: bool) -> Result<T> {
+    if in_order {
+        T::from_row(&InOrder(row))
+    } else {
+        T::from_row(row)
+    }
+}
+
 /// A row whose columns [`in_order`] found in the order its record reads them: a lookup is its
 /// hint.
 pub(crate) struct InOrder<'a, R: Row + ?Sized>(pub &'a R);
