@@ -366,7 +366,12 @@ pub async fn load(app: &App, ctx: &TenantContext, size: DemoSize) -> AppResult<D
             )
             .await?;
             summary.subscriptions += 1;
-            for p in &sub.payments {
+            let payments = {
+                let mut c = demo.db.read().await?;
+                flexportal_store::payments::for_rental(&mut c, &ctx.tenant_id, &sub.sub.rental_id)
+                    .await?
+            };
+            for p in &payments {
                 if p.status == "pending" {
                     let due = p
                         .due_date

@@ -12,7 +12,7 @@ use flexportal_store::assets;
 use flexportal_store::customers;
 use flexportal_store::orders;
 use flexportal_store::page::Page;
-use flexportal_store::payments::{self, PaymentRecord};
+use flexportal_store::payments::{self, ChargeRow};
 use flexportal_store::subscription_events::{self, SubscriptionEvent};
 use flexportal_store::subscriptions::{
     self, SubscriptionFilter, SubscriptionRecord, SubscriptionSort,
@@ -32,8 +32,9 @@ use crate::{App, AppResult, TenantContext};
 pub struct SubscriptionView {
     /// The subscription.
     pub sub: SubscriptionRecord,
-    /// Its payments, by billing date.
-    pub payments: Vec<PaymentRecord>,
+    /// Its charges (its payments, and the lines of consolidated payments in place of the payments
+    /// they absorbed), by billing date: what the computed fields read of them.
+    pub payments: Vec<ChargeRow>,
     /// "Today" in the business unit.
     pub today: Date,
     /// Its history, oldest first.
@@ -431,9 +432,9 @@ pub async fn create_in(
     }
     crate::events::subscription_created(tx, ctx, &plan.sub, now);
     let payments = if group.is_some() {
-        payments::for_rental(tx, &ctx.tenant_id, &plan.sub.rental_id).await?
+        payments::charges_of_rental(tx, &ctx.tenant_id, &plan.sub.rental_id).await?
     } else {
-        individual
+        individual.iter().map(ChargeRow::from).collect()
     };
     Ok(SubscriptionView {
         sub: plan.sub,
@@ -449,12 +450,7 @@ async fn load(
     sub: SubscriptionRecord,
     today: Date,
 ) -> AppResult<SubscriptionView> {
-    let mut payments = payments::for_rental(c, &ctx.tenant_id, &sub.rental_id).await?;
-    payments.sort_by(|a, b| {
-        a.billing_date
-            .cmp(&b.billing_date)
-            .then(a.payment_id.cmp(&b.payment_id))
-    });
+    let payments = payments::charges_of_rental(c, &ctx.tenant_id, &sub.rental_id).await?;
     let events = subscription_events::for_rental(c, &ctx.tenant_id, &sub.rental_id).await?;
     Ok(SubscriptionView {
         sub,
@@ -572,10 +568,9 @@ pub async fn list(
     let today = today_in(&ctx.time_zone, app.now());
     // One query for the payments of the whole page, not one per subscription.
     let ids: Vec<String> = page.items.iter().map(|s| s.rental_id.clone()).collect();
-    let mut by_rental: std::collections::HashMap<String, Vec<PaymentRecord>> =
+    let mut by_rental: std::collections::HashMap<String, Vec<ChargeRow>> =
         std::collections::HashMap::with_capacity(ids.len());
-    for p in payments::for_rentals(&mut c, &ctx.tenant_id, &ids).await? {
-        let rental = p.rental_id.clone().unwrap_or_default();
+    for (rental, p) in payments::charges_of_rentals(&mut c, &ctx.tenant_id, &ids).await? {
         by_rental.entry(rental).or_default().push(p);
     }
     let mut events_by_rental: std::collections::HashMap<String, Vec<SubscriptionEvent>> =

@@ -22,14 +22,13 @@ use flexportal_app::{App, TenantContext};
 use flexportal_store::orders::OrderRecord;
 use flexportal_store::page::SortDir;
 use flexportal_store::payments::{self, PaymentFilter, PaymentSort};
-use flexportal_store::sea_query::{Expr, ExprTrait, Order, Query};
 use flexportal_store::subscriptions::{self, SubscriptionFilter, SubscriptionSort};
 use flexportal_store::{assets, customers, orders};
 
 use crate::fulfil::{self, CONTRACT_MONTHS, Units};
 use crate::http::{self, auth_headers, check};
 use crate::loadgen::{Paths, Target};
-use crate::raw_fulfil::{self, PAYMENT_COLUMNS};
+use crate::raw_fulfil;
 use crate::stats::{rate, ratio};
 use crate::store::{FreshStore, TempDir, count_rows};
 use crate::{Engine, plan};
@@ -313,22 +312,39 @@ async fn print_plans(app: &App, tenant_id: &str, rental: &str, customer: &str) {
         &q,
     )
     .await;
-    // The subscription list then loads each subscription's payments (payments::for_rental):
-    // the same statement, built here as that function builds it.
-    let q = Query::select()
-        .columns(PAYMENT_COLUMNS.iter().copied())
-        .from("payments")
-        .and_where(Expr::col("tenant_id").eq(tenant_id))
-        .and_where(Expr::col("rental_id").eq(rental))
-        .order_by("billing_date", Order::Asc)
-        .order_by("payment_id", Order::Asc)
-        .to_owned();
+    // The subscription list then reads the charges of the page's subscriptions in one statement
+    // (here for one customer's subscriptions, as the list's page of them would).
+    let rentals = customer_rentals(app, tenant_id, customer).await;
+    let q = payments::charges_of_rentals_query(tenant_id, &rentals);
     plan::print(
         app,
-        "payments of one subscription (payments::for_rental, once per listed subscription)",
+        &format!(
+            "charges of the listed subscriptions (payments::charges_of_rentals, {} rentals)",
+            rentals.len()
+        ),
         &q,
     )
     .await;
+}
+
+/// The subscriptions of a customer, as listSubscriptions?customerId pages them (first page).
+async fn customer_rentals(app: &App, tenant_id: &str, customer: &str) -> Vec<String> {
+    let mut c = app.db.read().await.expect("read connection");
+    let page = subscriptions::list(
+        &mut c,
+        tenant_id,
+        &SubscriptionFilter {
+            customer_id: Some(customer.to_string()),
+            ..SubscriptionFilter::default()
+        },
+        SubscriptionSort::CreatedAt,
+        SortDir::Desc,
+        None,
+        50,
+    )
+    .await
+    .expect("subscriptions of the customer");
+    page.items.into_iter().map(|s| s.rental_id).collect()
 }
 
 /// Runs the scenario: setup and server on one runtime, load on another.

@@ -13,6 +13,9 @@ const TABLE: &str = "payments";
 /// The payments columns in table order (the columns of [`PaymentRecord`]).
 pub const COLUMNS: &[&str] = PaymentRecord::COLUMNS;
 
+mod charges;
+pub use charges::{ChargeRow, charges_of_rental, charges_of_rentals, charges_of_rentals_query};
+
 crate::record! {
     /// A payment as stored (money in minor units, dates `YYYY-MM-DD`).
     #[derive(Debug, Clone, PartialEq, Default)]
@@ -200,86 +203,6 @@ fn has_lines(tenant_id: &str, rental_id: &str) -> SimpleExpr {
             .and_where(Expr::col("rental_id").eq(rental_id))
             .to_owned(),
     )
-}
-
-/// What a quote reads of a payment (SPEC §2.6.4): what it charges, the first day of its service
-/// period, whether it is a stub, its amounts (minor units) and its status.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChargeRow {
-    /// A contract month, a setup fee, a buyout, …
-    pub kind: PaymentKind,
-    /// `YYYY-MM-DD`.
-    pub service_start: String,
-    /// Pro-rated stub.
-    pub stub: bool,
-    /// Net amount, minor units.
-    pub subtotal: i64,
-    /// Tax, minor units.
-    pub tax_amount: i64,
-    /// `pending`, `processing`, `paid`, `failed`, `cancelled`.
-    pub status: String,
-}
-
-impl From<&PaymentRecord> for ChargeRow {
-    fn from(p: &PaymentRecord) -> Self {
-        ChargeRow {
-            kind: p.kind,
-            service_start: p.service_start.clone(),
-            stub: p.stub,
-            subtotal: p.subtotal,
-            tax_amount: p.tax_amount,
-            status: p.status.clone(),
-        }
-    }
-}
-
-/// The charges of a subscription as a quote reads them, by billing date and id: the same rows as
-/// [`for_rental`], read with one statement of six columns (a subscription with billing-group
-/// lines is read whole and narrowed).
-pub async fn charges_of_rental(
-    conn: &mut Conn,
-    tenant_id: &str,
-    rental_id: &str,
-) -> Result<Vec<ChargeRow>> {
-    struct Flagged(ChargeRow, bool);
-    impl crate::row::FromRow for Flagged {
-        fn from_row(r: &dyn crate::row::Row) -> Result<Self> {
-            use crate::record::Column;
-            Ok(Flagged(
-                ChargeRow {
-                    kind: PaymentKind::decode(r, 0)?,
-                    service_start: String::decode(r, 1)?,
-                    stub: bool::decode(r, 2)?,
-                    subtotal: i64::decode(r, 3)?,
-                    tax_amount: i64::decode(r, 4)?,
-                    status: String::decode(r, 5)?,
-                },
-                r.boolean(6)?,
-            ))
-        }
-    }
-    let mut q = Scoped::select(TABLE, tenant_id);
-    q.columns([
-        "kind",
-        "service_start",
-        "stub",
-        "subtotal",
-        "tax_amount",
-        "status",
-    ])
-    .expr(has_lines(tenant_id, rental_id))
-    .and_where(Expr::col("rental_id").eq(rental_id))
-    .order_by("billing_date", sea_query::Order::Asc)
-    .order_by("payment_id", sea_query::Order::Asc);
-    let flagged: Vec<Flagged> = conn.fetch_all(&q).await?;
-    if flagged.first().is_some_and(|f| !f.1) {
-        return Ok(flagged.into_iter().map(|f| f.0).collect());
-    }
-    Ok(for_rental(conn, tenant_id, rental_id)
-        .await?
-        .iter()
-        .map(ChargeRow::from)
-        .collect())
 }
 
 /// Replaces in `rows` (individual payments, by billing date) the payments the lines absorbed with
@@ -528,30 +451,6 @@ pub async fn cancel_open(
         changed.extend(conn.fetch_all::<PaymentRecord, _>(&q).await?);
     }
     Ok(changed)
-}
-
-/// The payments of several subscriptions in one query (a page of subscriptions), by rental id,
-/// then billing date and id.
-pub async fn for_rentals(
-    conn: &mut Conn,
-    tenant_id: &str,
-    rental_ids: &[String],
-) -> Result<Vec<PaymentRecord>> {
-    if rental_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut q = Scoped::select(TABLE, tenant_id);
-    q.columns(COLUMNS.iter().copied())
-        .and_where(Expr::col("rental_id").is_in(rental_ids.iter().map(String::as_str)))
-        .order_by("rental_id", sea_query::Order::Asc)
-        .order_by("billing_date", sea_query::Order::Asc)
-        .order_by("payment_id", sea_query::Order::Asc);
-    let rows = conn.fetch_all(&q).await?;
-    let lines = crate::payment_lines::of_rentals(conn, tenant_id, rental_ids).await?;
-    if lines.is_empty() {
-        return Ok(rows);
-    }
-    with_lines(conn, tenant_id, rows, lines, false).await
 }
 
 /// Sort fields of listPayments (SPEC §2.7).

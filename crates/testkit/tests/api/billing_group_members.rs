@@ -432,3 +432,75 @@ both_engines!(business_units_are_isolated, |app: TestApp| async move {
     let (_, g) = app.get(&format!("/v1/billing-groups/{gid}")).await;
     assert_eq!(g["billingGroup"]["groupName"], "Acme");
 });
+
+both_engines!(
+    the_list_shows_each_subscription_as_getsubscription_does,
+    |app: TestApp| async move {
+        vat_21_exclusive(&app).await;
+        catalog(&app).await;
+        let (customer, r) = business(
+            &app,
+            "l@acme.test",
+            &[
+                ("G-129", "2025-01-01"),
+                ("G-89", "2025-01-10"),
+                ("G-159", "2025-01-20"),
+            ],
+        )
+        .await;
+        app.set_date("2025-03-05", 9);
+        // Two members whose future months become lines; the third stays billed on its own.
+        group(&app, &customer, &r[..2]).await;
+        app.set_date("2025-05-20", 9);
+        for p in payments(&app, &format!("customerId={customer}")).await {
+            if p["status"] == "pending" && p["dueDate"].as_str().unwrap() < "2025-04-01" {
+                let (s, b) = app
+                    .post(
+                        &format!(
+                            "/v1/payments/{}/mark-paid",
+                            p["paymentId"].as_str().unwrap()
+                        ),
+                        json!({}),
+                    )
+                    .await;
+                assert_eq!(s, 200, "{b}");
+            }
+        }
+        let (s, l) = app
+            .get(&format!(
+                "/v1/subscriptions?customerId={customer}&limit=100"
+            ))
+            .await;
+        assert_eq!(s, 200, "{l}");
+        let items = l["rentals"].as_array().unwrap();
+        assert_eq!(items.len(), 3, "{l}");
+        for item in items {
+            let one = sub(&app, item["rentalId"].as_str().unwrap()).await;
+            assert_eq!(item, &one);
+            // Each bills on its own day (a member's lines keep their billing dates); January to
+            // March are paid.
+            let (next, collected, projected) = match item["sku"].as_str().unwrap() {
+                "G-129" => ("2025-06-01", "387.00", "1548.00"),
+                "G-89" => ("2025-06-10", "267.00", "1068.00"),
+                _ => ("2025-06-20", "477.00", "1908.00"),
+            };
+            assert_eq!(item["nextBillingDate"], next, "{item}");
+            assert_eq!(money(&item["totalCollected"]), collected, "{item}");
+            assert_eq!(
+                money(&item["costRecovery"]["projectedTotalCollection"]),
+                projected,
+                "{item}"
+            );
+            assert_eq!(item["actualMonthsRented"], 5, "{item}");
+        }
+        // A page without members: its charges are read without the lines.
+        let (s, l) = app
+            .get(&format!(
+                "/v1/subscriptions?customerId={customer}&sku=G-159"
+            ))
+            .await;
+        assert_eq!(s, 200, "{l}");
+        assert_eq!(l["rentals"].as_array().unwrap().len(), 1, "{l}");
+        assert_eq!(l["rentals"][0], sub(&app, &r[2]).await);
+    }
+);
