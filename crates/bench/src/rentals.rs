@@ -312,9 +312,16 @@ async fn print_plans(app: &App, tenant_id: &str, rental: &str, customer: &str) {
         &q,
     )
     .await;
-    // The subscription list then reads the charges of the page's subscriptions in one statement
-    // (here for one customer's subscriptions, as the list's page of them would).
-    let rentals = customer_rentals(app, tenant_id, customer).await;
+    // The subscription list then reads the charges of the page's subscriptions in one statement.
+    let rentals: Vec<String> = {
+        let mut c = app.db.read().await.expect("read connection");
+        c.fetch_all::<subscriptions::SubscriptionRecord, _>(&q)
+            .await
+            .expect("subscriptions of the customer")
+            .into_iter()
+            .map(|s| s.rental_id)
+            .collect()
+    };
     let q = payments::charges_of_rentals_query(tenant_id, &rentals);
     plan::print(
         app,
@@ -325,26 +332,6 @@ async fn print_plans(app: &App, tenant_id: &str, rental: &str, customer: &str) {
         &q,
     )
     .await;
-}
-
-/// The subscriptions of a customer, as listSubscriptions?customerId pages them (first page).
-async fn customer_rentals(app: &App, tenant_id: &str, customer: &str) -> Vec<String> {
-    let mut c = app.db.read().await.expect("read connection");
-    let page = subscriptions::list(
-        &mut c,
-        tenant_id,
-        &SubscriptionFilter {
-            customer_id: Some(customer.to_string()),
-            ..SubscriptionFilter::default()
-        },
-        SubscriptionSort::CreatedAt,
-        SortDir::Desc,
-        None,
-        50,
-    )
-    .await
-    .expect("subscriptions of the customer");
-    page.items.into_iter().map(|s| s.rental_id).collect()
 }
 
 /// Runs the scenario: setup and server on one runtime, load on another.
