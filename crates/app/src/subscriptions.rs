@@ -34,7 +34,7 @@ pub struct SubscriptionView {
     pub sub: SubscriptionRecord,
     /// Its charges (its payments, and the lines of consolidated payments in place of the payments
     /// they absorbed), by billing date: what the computed fields read of them.
-    pub payments: Vec<ChargeRow>,
+    pub charges: Vec<ChargeRow>,
     /// "Today" in the business unit.
     pub today: Date,
     /// Its history, oldest first.
@@ -70,11 +70,11 @@ impl SubscriptionView {
     /// [`flexportal_domain::money::MAX_AMOUNT`]).
     pub fn computed(&self) -> AppResult<Computed> {
         // Counts only: the base amounts do not matter here.
-        let charges = crate::lifecycle::charge_states(&self.payments, false)?;
+        let states = crate::lifecycle::charge_states(&self.charges, false)?;
         let active = self.sub.status == "active";
         let as_of = self.today;
         let open: Vec<(Date, bool)> = self
-            .payments
+            .charges
             .iter()
             .map(|p| {
                 Ok((
@@ -86,7 +86,7 @@ impl SubscriptionView {
         // An ending freezes the months rented at its effective date (SPEC §2.6.2).
         let months_elapsed = match self.sub.months_rented {
             Some(frozen) => frozen,
-            None => schedule::months_elapsed(&charges, as_of).min(self.sub.contract_length),
+            None => schedule::months_elapsed(&states, as_of).min(self.sub.contract_length),
         };
         Ok(Computed {
             next_billing_date: if active {
@@ -96,13 +96,13 @@ impl SubscriptionView {
             },
             months_elapsed,
             months_remaining: if active {
-                schedule::remaining_months(&charges, as_of)
+                schedule::remaining_months(&states, as_of)
             } else {
                 0
             },
             months_saved: self.sub.months_saved.unwrap_or(0),
             open_value: checked_sum(
-                self.payments
+                self.charges
                     .iter()
                     .filter(|p| !matches!(p.status.as_str(), "paid" | "cancelled"))
                     .map(|p| p.subtotal),
@@ -431,14 +431,14 @@ pub async fn create_in(
         crate::upgrades::finish(tx, ctx, &order, &mut plan.sub, now).await?;
     }
     crate::events::subscription_created(tx, ctx, &plan.sub, now);
-    let payments = if group.is_some() {
+    let charges = if group.is_some() {
         payments::charges_of_rental(tx, &ctx.tenant_id, &plan.sub.rental_id).await?
     } else {
         individual.iter().map(ChargeRow::from).collect()
     };
     Ok(SubscriptionView {
         sub: plan.sub,
-        payments,
+        charges,
         today,
         events: vec![plan.event],
     })
@@ -450,11 +450,11 @@ async fn load(
     sub: SubscriptionRecord,
     today: Date,
 ) -> AppResult<SubscriptionView> {
-    let payments = payments::charges_of_rental(c, &ctx.tenant_id, &sub.rental_id).await?;
+    let charges = payments::charges_of_rental(c, &ctx.tenant_id, &sub.rental_id).await?;
     let events = subscription_events::for_rental(c, &ctx.tenant_id, &sub.rental_id).await?;
     Ok(SubscriptionView {
         sub,
-        payments,
+        charges,
         today,
         events,
     })
@@ -566,7 +566,7 @@ pub async fn list(
     )
     .await?;
     let today = today_in(&ctx.time_zone, app.now());
-    // One query for the payments of the whole page, not one per subscription.
+    // One query for the charges of the whole page, not one per subscription.
     let ids: Vec<String> = page.items.iter().map(|s| s.rental_id.clone()).collect();
     let mut by_rental: std::collections::HashMap<String, Vec<ChargeRow>> =
         std::collections::HashMap::with_capacity(ids.len());
@@ -585,7 +585,7 @@ pub async fn list(
         .items
         .into_iter()
         .map(|sub| SubscriptionView {
-            payments: by_rental.remove(&sub.rental_id).unwrap_or_default(),
+            charges: by_rental.remove(&sub.rental_id).unwrap_or_default(),
             events: events_by_rental.remove(&sub.rental_id).unwrap_or_default(),
             sub,
             today,
