@@ -106,9 +106,26 @@ pub async fn extend_in(
         now,
     )
     .await?;
-    if ctx.settings.subscriptions.extensions.create_tracking_order {
-        tracking_order(tx, ctx, &locked.sub, &record, now).await?;
-    }
+    let order_id = if ctx.settings.subscriptions.extensions.create_tracking_order {
+        tracking_order(tx, ctx, &locked.sub, &record, now).await?
+    } else {
+        locked.sub.order_id.clone()
+    };
+    // The unit's automatic extension contract (SPEC §2.9): of the tracking order when there is
+    // one, else of the subscription's order; one per extension.
+    crate::auto_contracts::enqueue(
+        tx,
+        ctx,
+        &order_id,
+        &locked.sub.rental_id,
+        "extension",
+        format!(
+            "extension:{}:{}",
+            locked.sub.rental_id, record.new_contract_length
+        ),
+        now,
+    )
+    .await?;
     Ok(Extended {
         sub: locked.sub,
         record,
@@ -117,14 +134,14 @@ pub async fn extend_in(
 
 /// The tracking order of an extension (SPEC §2.6.5, the unit's "create order for extensions"):
 /// `orderType: "extension"`, `fulfilled`, one unit of the subscription's SKU at the new amount
-/// for the extension's months, listing the subscription.
+/// for the extension's months, listing the subscription. Returns its id.
 async fn tracking_order(
     tx: &mut Conn,
     ctx: &TenantContext,
     sub: &SubscriptionRecord,
     record: &ExtensionRecord,
     now: i64,
-) -> AppResult<()> {
+) -> AppResult<String> {
     let original = orders::get(tx, &ctx.tenant_id, &sub.order_id, false)
         .await?
         .ok_or_else(|| AppError::corrupt(format!("order {} of {}", sub.order_id, sub.rental_id)))?;
@@ -156,7 +173,7 @@ async fn tracking_order(
     if !record.reason.is_empty() {
         details["reason"] = json!(record.reason);
     }
-    crate::orders::insert_for_rental(
+    let order = crate::orders::insert_for_rental(
         tx,
         ctx,
         &original,
@@ -166,7 +183,7 @@ async fn tracking_order(
         now,
     )
     .await?;
-    Ok(())
+    Ok(order.order_id)
 }
 
 /// The unit's extension rules (SPEC §2.1 Extensions; only those configured apply).

@@ -11,6 +11,8 @@ use std::collections::HashMap;
 
 use flexportal_domain::money::format_amount;
 use flexportal_domain::time::today_in;
+use flexportal_store::Conn;
+use flexportal_store::contract_jobs::{self, ContractJobRecord};
 use flexportal_store::contract_templates::{self, TemplateRecord};
 use flexportal_store::orders::{self, OrderRecord};
 use object_store::ObjectStore;
@@ -297,51 +299,107 @@ pub async fn generate(app: &App, ctx: &TenantContext, body: &Value) -> AppResult
     let order = orders::get(&mut c, &ctx.tenant_id, &order_id, false)
         .await?
         .ok_or_else(|| AppError::bad_request("ORDER_NOT_FOUND", "Order not found"))?;
-    let contract_type = contract_type.unwrap_or_else(|| match order.order_type.as_str() {
-        "extension" => "extension".to_string(),
-        "upgrade" => "upgrade".to_string(),
-        _ => "order".to_string(),
-    });
-    let template = match &template_id {
+    let contract_type = contract_type.unwrap_or_else(|| default_type(&order).to_string());
+    let pdf = render(
+        &mut c,
+        app,
+        ctx,
+        &order,
+        &contract_type,
+        template_id.as_deref(),
+    )
+    .await?;
+    drop(c);
+    let mut metadata = Map::new();
+    if let Some(t) = &template_id {
+        metadata.insert("templateId".into(), Value::from(t.clone()));
+    }
+    let file = store(app, ctx, &order, &contract_type, metadata, None, pdf).await?;
+    files::signed_url(app, file, Action::Download, 60).await
+}
+
+/// The contract type an order calls for: `extension` and `upgrade` orders their own, every
+/// other order `order`.
+pub fn default_type(order: &OrderRecord) -> &'static str {
+    match order.order_type.as_str() {
+        "extension" => "extension",
+        "upgrade" => "upgrade",
+        _ => "order",
+    }
+}
+
+/// The PDF of `order`'s contract of `contract_type`: with the unit's template `template_id`,
+/// else the unit's template named after the type, else the built-in one. Errors: 400
+/// `TEMPLATE_NOT_FOUND` for an unknown `template_id`; 500 when the PDF cannot be made.
+pub async fn render(
+    c: &mut Conn,
+    app: &App,
+    ctx: &TenantContext,
+    order: &OrderRecord,
+    contract_type: &str,
+    template_id: Option<&str>,
+) -> AppResult<Vec<u8>> {
+    let template = match template_id {
         Some(id) => {
-            contract_templates::get(&mut c, &ctx.tenant_id, id)
+            contract_templates::get(c, &ctx.tenant_id, id)
                 .await?
                 .ok_or_else(|| {
                     AppError::bad_request("TEMPLATE_NOT_FOUND", format!("No template {id}"))
                 })?
                 .body
         }
-        None => contract_templates::get(&mut c, &ctx.tenant_id, &contract_type)
+        None => contract_templates::get(c, &ctx.tenant_id, contract_type)
             .await?
             .map(|t| t.body)
-            .unwrap_or_else(|| default_template(&contract_type)),
+            .unwrap_or_else(|| default_template(contract_type)),
     };
-    let text = contract_text(&mut c, app, ctx, &order, &contract_type, &template).await?;
-    drop(c);
-    let pdf = crate::contract_pdf::render(&format!("Contract {}", order.order_id), &text)
-        .map_err(|e| AppError::Internal(format!("contract PDF: {e}")))?;
-    let mut metadata = Map::new();
+    let text = contract_text(c, app, ctx, order, contract_type, &template).await?;
+    crate::contract_pdf::render(&format!("Contract {}", order.order_id), &text)
+        .map_err(|e| AppError::Internal(format!("contract PDF: {e}")))
+}
+
+/// Stores a contract PDF of `order` and records it as a generated `contract` file
+/// `contract-<orderId>.pdf` linked to the order, with `metadata` plus `customerId` and
+/// `contractType`; under a new file id, or for an automatic contract's `job` (taken by this
+/// worker) under the job's file id, its job marked done in the same transaction (a retry
+/// writes the same object again). The record commits after the object is written. Errors:
+/// 409 `CONFLICT` when the job's lease was lost to another worker; storage failures.
+pub async fn store(
+    app: &App,
+    ctx: &TenantContext,
+    order: &OrderRecord,
+    contract_type: &str,
+    mut metadata: Map<String, Value>,
+    job: Option<&ContractJobRecord>,
+    pdf: Vec<u8>,
+) -> AppResult<flexportal_store::files::FileRecord> {
     metadata.insert("customerId".into(), Value::from(order.customer_id.clone()));
-    metadata.insert("contractType".into(), Value::from(contract_type.clone()));
-    if let Some(t) = &template_id {
-        metadata.insert("templateId".into(), Value::from(t.clone()));
-    }
+    metadata.insert("contractType".into(), Value::from(contract_type));
     let mut tx = app.begin().await?;
     let file = files::create_record(
         &mut tx,
         app,
         ctx,
         files::NewFile {
-            order: Some(&order),
+            order: Some(order),
             file_type: "contract",
             category: "generated",
             filename: &format!("contract-{}.pdf", order.order_id),
             content_type: "application/pdf",
             metadata,
             file_size: pdf.len() as i64,
+            file_id: job.map(|j| j.file_id.as_str()),
         },
     )
     .await?;
+    if let Some(j) = job
+        && !contract_jobs::finish(&mut tx, j, app.now()).await?
+    {
+        return Err(AppError::conflict(
+            "CONFLICT",
+            "The contract job was taken by another worker",
+        ));
+    }
     app.files
         .store()
         .put(
@@ -351,7 +409,7 @@ pub async fn generate(app: &App, ctx: &TenantContext, body: &Value) -> AppResult
         .await
         .map_err(crate::files::storage_error)?;
     tx.commit().await?;
-    files::signed_url(app, file, Action::Download, 60).await
+    Ok(file)
 }
 
 /// Sets the unit's template `template_id` for `contract_type` (as `flexportal tenants templates

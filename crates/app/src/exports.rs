@@ -422,6 +422,7 @@ impl Export {
                 metadata,
                 // Recorded when the last chunk is written.
                 file_size: 0,
+                file_id: None,
             },
         )
         .await?;

@@ -571,6 +571,9 @@ pub struct NewFile<'a> {
     pub metadata: Map<String, Value>,
     /// Bytes of content already known (a generated file); 0 for content to follow.
     pub file_size: i64,
+    /// An id chosen beforehand (an automatic contract's, so that every attempt writes the same
+    /// object); `None` for a new one.
+    pub file_id: Option<&'a str>,
 }
 
 /// Creates a file record for the caller's unit: the order links it (and its customer), the object
@@ -589,9 +592,10 @@ pub async fn create_record(
         content_type,
         metadata,
         file_size,
+        file_id,
     } = new;
     let now = app.now();
-    let file_id = new_id("file", now);
+    let file_id = file_id.map_or_else(|| new_id("file", now), String::from);
     let filename = safe_filename(filename);
     let customer_id = order.map(|o| o.customer_id.clone()).or_else(|| {
         metadata
@@ -716,6 +720,7 @@ pub async fn url(app: &App, ctx: &TenantContext, body: &Value) -> AppResult<Sign
                 .unwrap_or("application/octet-stream"),
             metadata: Map::new(),
             file_size: 0,
+            file_id: None,
         },
     )
     .await?;

@@ -8,6 +8,7 @@ pub mod amendments;
 pub mod asset_history;
 pub mod assets;
 pub mod assets_import;
+pub mod auto_contracts;
 pub mod billing_groups;
 pub mod consolidation;
 pub mod contract_pdf;

@@ -431,6 +431,18 @@ pub async fn create_in(
         crate::upgrades::finish(tx, ctx, &order, &mut plan.sub, now).await?;
     }
     crate::events::subscription_created(tx, ctx, &plan.sub, now);
+    // The unit's automatic contract (SPEC §2.9): one per order, of the order's type.
+    let contract_type = crate::contracts::default_type(&order);
+    crate::auto_contracts::enqueue(
+        tx,
+        ctx,
+        &order.order_id,
+        &plan.sub.rental_id,
+        contract_type,
+        format!("{contract_type}:{}", order.order_id),
+        now,
+    )
+    .await?;
     let charges = if group.is_some() {
         payments::charges_of_rental(tx, &ctx.tenant_id, &plan.sub.rental_id).await?
     } else {

@@ -331,6 +331,7 @@ async fn serve(url: &str, addr: &str, jobs_interval: u64) -> AnyResult {
     // PostgreSQL: key revocations by any process reach this one's key cache.
     let _credentials = app.watch_credentials();
     let deliveries = flexportal_app::delivery::spawn_worker(app.clone());
+    let contracts = flexportal_app::auto_contracts::spawn_worker(app.clone());
     let jobs = (jobs_interval > 0).then(|| {
         let app = app.clone();
         tokio::spawn(async move {
@@ -358,6 +359,7 @@ async fn serve(url: &str, addr: &str, jobs_interval: u64) -> AnyResult {
     .await?;
     flusher.abort();
     deliveries.abort();
+    contracts.abort();
     if let Some(j) = jobs {
         j.abort();
     }

@@ -11,6 +11,7 @@ pub mod assets;
 pub mod assignments;
 pub mod billing_groups;
 pub mod coalesce;
+pub mod contract_jobs;
 pub mod contract_templates;
 pub mod customers;
 mod db;

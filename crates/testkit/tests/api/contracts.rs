@@ -40,7 +40,7 @@ async fn order(app: &TestApp) -> String {
 }
 
 /// The bytes behind a signed URL.
-async fn download(app: &TestApp, url: &str) -> Vec<u8> {
+pub async fn download(app: &TestApp, url: &str) -> Vec<u8> {
     let rest = url.split_once("://").unwrap().1;
     let path = &rest[rest.find('/').unwrap()..];
     let resp = app
@@ -93,7 +93,7 @@ fn pdftotext(pdf: &[u8]) -> Option<String> {
 }
 
 /// The text of every page, read with lopdf.
-fn lopdf_text(pdf: &[u8]) -> String {
+pub fn lopdf_text(pdf: &[u8]) -> String {
     let doc = lopdf::Document::load_mem(pdf).expect("a PDF");
     let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
     doc.extract_text(&pages).unwrap()

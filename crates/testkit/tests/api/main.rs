@@ -2,6 +2,7 @@
 
 mod amendments;
 mod assets;
+mod auto_contracts;
 mod billing_group_members;
 mod billing_group_props;
 mod billing_group_simulation;
