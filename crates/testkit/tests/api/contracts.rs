@@ -271,3 +271,39 @@ both_engines!(unit_templates_and_errors, |app: TestApp| async move {
     let (_, l) = app.call_as(&other, "GET", "/v1/files", None).await;
     assert_eq!(l["count"], 0);
 });
+
+both_engines!(
+    names_in_other_scripts_print_as_written,
+    |app: TestApp| async move {
+        order(&app).await;
+        let (s, b) = app
+            .post(
+                "/v1/orders",
+                json!({"customer": {"email": "lukasz@example.com", "firstName": "Łukasz",
+                    "lastName": "Wiśniewski", "company": "Ελληνικά Ενοικιάσεις ΑΕ"},
+                "billingAddress": {"streetAddress": "ul. Świętokrzyska 11", "city": "Łódź",
+                    "postalCode": "90-001", "country": "PL"},
+                "items": [{"sku": "CT-P-1", "quantity": 1, "contractLength": 24}],
+                "notes": "Доставка в офис; 李"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let order_id = b["orderId"].as_str().unwrap().to_string();
+        let (s, b) = app
+            .post("/v1/files/contracts/generate", json!({"orderId": order_id}))
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let pdf = download(&app, b["downloadUrl"].as_str().unwrap()).await;
+        let mut texts = vec![lopdf_text(&pdf)];
+        texts.extend(pdftotext(&pdf));
+        for text in &texts {
+            for want in [
+                "Łukasz Wiśniewski",
+                "Ελληνικά Ενοικιάσεις ΑΕ",
+                "ul. Świętokrzyska 11, 90-001, Łódź, PL",
+            ] {
+                assert!(text.contains(want), "{want:?} missing from:\n{text}");
+            }
+        }
+    }
+);
