@@ -399,6 +399,59 @@ pub async fn upload(
     Ok(stored)
 }
 
+/// How long a file may stay without content before the daily job removes it, in milliseconds:
+/// the longest-lived upload URL (1,440 minutes) and an hour more. An export's copy is written
+/// within its request, so one still empty by then was never finished either.
+pub const EMPTY_FILE_TTL_MS: i64 = 25 * 3_600_000;
+
+/// Files removed per transaction by [`remove_empty`].
+const EMPTY_BATCH: u64 = 100;
+
+/// Removes the files of a business unit that are still empty [`EMPTY_FILE_TTL_MS`] after they
+/// were created (an upload URL never used, an export that never finished), with whatever part of
+/// their content reached the storage; returns how many. A record whose stored object cannot be
+/// removed is kept for the next run (logged), as deleteFile keeps it (SPEC §2.9).
+pub async fn remove_empty(app: &App, ctx: &TenantContext) -> AppResult<u64> {
+    let before = app.now() - EMPTY_FILE_TTL_MS;
+    let mut removed = 0;
+    let mut kept = std::collections::HashSet::new();
+    loop {
+        let batch = {
+            let mut c = app.db.read().await?;
+            files::empty_before(
+                &mut c,
+                &ctx.tenant_id,
+                before,
+                EMPTY_BATCH + kept.len() as u64,
+            )
+            .await?
+        };
+        let batch: Vec<FileRecord> = batch
+            .into_iter()
+            .filter(|f| !kept.contains(&f.file_id))
+            .collect();
+        if batch.is_empty() {
+            return Ok(removed);
+        }
+        for f in batch {
+            let path = ObjectPath::from(f.storage_path.as_str());
+            match app.files.store.delete(&path).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => {
+                    tracing::warn!(tenant = %f.tenant_id, file = %f.file_id, error = %e, "an empty file's content not removed; kept for the next run");
+                    kept.insert(f.file_id);
+                    continue;
+                }
+            }
+            let mut tx = app.db.begin().await?;
+            if files::delete_empty(&mut tx, &f.tenant_id, &f.file_id).await? {
+                removed += 1;
+            }
+            tx.commit().await?;
+        }
+    }
+}
+
 /// A failure of the file storage: 500, logged with its cause at the edge.
 pub fn storage_error(e: object_store::Error) -> AppError {
     AppError::Internal(format!("file storage: {e}"))

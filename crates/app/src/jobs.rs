@@ -47,6 +47,9 @@ pub struct JobReport {
     pub late_fees: u64,
     /// Idempotency keys purged (older than 24 hours).
     pub idempotency_keys_purged: u64,
+    /// Files removed that were still empty a day after they were created (upload URLs never
+    /// used, exports never finished).
+    pub empty_files_removed: u64,
     /// Business units or subscriptions the run could not process (logged with their cause;
     /// the next run tries them again).
     pub failures: u64,
@@ -61,6 +64,7 @@ impl JobReport {
         self.renewals += o.renewals;
         self.late_fees += o.late_fees;
         self.idempotency_keys_purged += o.idempotency_keys_purged;
+        self.empty_files_removed += o.empty_files_removed;
         self.failures += o.failures;
     }
 }
@@ -132,6 +136,7 @@ pub async fn run_unit(app: &App, ctx: &TenantContext, today: Date) -> AppResult<
     report.idempotency_keys_purged = crate::transact!(app, |tx| async {
         AppResult::Ok(flexportal_store::idempotency::purge(tx, &ctx.tenant_id, before).await?)
     })?;
+    report.empty_files_removed = crate::files::remove_empty(app, ctx).await?;
     Ok(report)
 }
 

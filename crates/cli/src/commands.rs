@@ -209,7 +209,8 @@ pub async fn run(url: String, cmd: Command) -> AnyResult {
                     json,
                 },
         } => {
-            let app = open(&url).await?;
+            // The files' storage of `serve`: the job removes the content of abandoned files.
+            let app = open(&url).await?.with_files(file_storage()?);
             let as_of = match as_of {
                 Some(d) => Some(
                     d.parse::<jiff::civil::Date>()
@@ -236,7 +237,8 @@ pub async fn run(url: String, cmd: Command) -> AnyResult {
                     json,
                 },
         } => {
-            let app = open(&url).await?;
+            // The files' storage of `serve`: the job removes the content of abandoned files.
+            let app = open(&url).await?.with_files(file_storage()?);
             let as_of = match as_of {
                 Some(d) => Some(
                     d.parse::<jiff::civil::Date>()
@@ -252,7 +254,7 @@ pub async fn run(url: String, cmd: Command) -> AnyResult {
                 println!("{}", serde_json::to_string(&r)?);
             } else {
                 println!(
-                    "Daily jobs done in {:.1}s for {} business units: {} contracts past their end, {} holdover charges, {} completed, {} renewals, {} late fees, {} failures (see the log)",
+                    "Daily jobs done in {:.1}s for {} business units: {} contracts past their end, {} holdover charges, {} completed, {} renewals, {} late fees, {} empty files removed, {} failures (see the log)",
                     started.elapsed().as_secs_f64(),
                     r.business_units,
                     r.contracts_ended,
@@ -260,6 +262,7 @@ pub async fn run(url: String, cmd: Command) -> AnyResult {
                     r.completed,
                     r.renewals,
                     r.late_fees,
+                    r.empty_files_removed,
                     r.failures
                 );
             }

@@ -10,6 +10,12 @@ fn flexportal(url: &str, args: &[&str]) -> (bool, String, String) {
         .args(args)
         .env("FLEXPORTAL_DATABASE_URL", url)
         .env("FLEXPORTAL_LOG", "warn")
+        // Commands that reach the file storage (jobs, serve) use a scratch directory, not
+        // ./data/files under the crate.
+        .env(
+            "FLEXPORTAL_FILES_URL",
+            std::env::temp_dir().join("flexportal-cli-test-files"),
+        )
         .output()
         .expect("run flexportal");
     (
@@ -287,6 +293,10 @@ fn serve_first_start(url: &str, expect_bootstrap: bool) {
         .args(["serve", "--addr", &addr])
         .env("FLEXPORTAL_DATABASE_URL", url)
         .env("FLEXPORTAL_LOG", "warn")
+        .env(
+            "FLEXPORTAL_FILES_URL",
+            std::env::temp_dir().join("flexportal-cli-test-files"),
+        )
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("start serve");

@@ -121,6 +121,32 @@ pub async fn complete_upload(
     Ok(conn.execute(&q).await? == 1)
 }
 
+/// Up to `limit` files of a business unit still without content (size 0) created before `before`
+/// (epoch ms), oldest first (`files_empty`).
+pub async fn empty_before(
+    conn: &mut Conn,
+    tenant_id: &str,
+    before: i64,
+    limit: u64,
+) -> Result<Vec<FileRecord>> {
+    let mut q = Scoped::select(TABLE, tenant_id);
+    q.columns(FileRecord::COLUMNS.iter().copied())
+        .and_where(Expr::col("file_size").eq(0i64))
+        .and_where(Expr::col("created_at").lt(before))
+        .order_by("created_at", Order::Asc)
+        .order_by("file_id", Order::Asc)
+        .limit(limit);
+    conn.fetch_all(&q).await
+}
+
+/// Deletes a file record if it is still without content; returns whether it did.
+pub async fn delete_empty(conn: &mut Conn, tenant_id: &str, file_id: &str) -> Result<bool> {
+    let mut q = Scoped::delete(TABLE, tenant_id);
+    q.and_where(Expr::col("file_id").eq(file_id))
+        .and_where(Expr::col("file_size").eq(0i64));
+    Ok(conn.execute(&q).await? > 0)
+}
+
 /// Deletes a file record.
 pub async fn delete(conn: &mut Conn, tenant_id: &str, file_id: &str) -> Result<u64> {
     let mut q = Scoped::delete(TABLE, tenant_id);

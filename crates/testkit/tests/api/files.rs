@@ -10,13 +10,13 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 /// The path and query of a signed URL (what follows the server's base URL).
-fn local(url: &str) -> String {
+pub fn local(url: &str) -> String {
     let rest = url.split_once("://").expect("absolute URL").1;
     rest[rest.find('/').expect("a path")..].to_string()
 }
 
 /// Sends a request without API key to a signed path; returns status, headers and body bytes.
-async fn fetch(
+pub async fn fetch(
     app: &TestApp,
     method: &str,
     path: &str,
@@ -76,7 +76,7 @@ async fn order(app: &TestApp, email: &str) -> (String, String) {
 }
 
 /// Uploads `bytes` as a new PDF through a signed URL; returns the file id.
-async fn upload(app: &TestApp, body: Value, bytes: &[u8]) -> String {
+pub async fn upload(app: &TestApp, body: Value, bytes: &[u8]) -> String {
     let (s, b) = app.post("/v1/files/url", body).await;
     assert_eq!(s, 200, "{b}");
     let id = b["fileId"].as_str().unwrap().to_string();

@@ -14,6 +14,7 @@ mod contracts;
 mod corrupt;
 mod customers;
 mod demo;
+mod empty_files;
 mod endings;
 mod exports;
 mod files;
