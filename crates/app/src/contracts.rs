@@ -362,7 +362,8 @@ pub async fn render(
 /// `contract-<orderId>.pdf` linked to the order, with `metadata` plus `customerId` and
 /// `contractType`; under a new file id, or for an automatic contract's `job` (taken by this
 /// worker) under the job's file id, its job marked done in the same transaction (a retry
-/// writes the same object again). The record commits after the object is written. Errors:
+/// writes the same object again). The object is written before the transaction that records it
+/// (a slow storage does not hold SQLite's writer). Errors:
 /// 409 `CONFLICT` when the job's lease was lost to another worker; storage failures.
 pub async fn store(
     app: &App,
@@ -375,6 +376,21 @@ pub async fn store(
 ) -> AppResult<flexportal_store::files::FileRecord> {
     metadata.insert("customerId".into(), Value::from(order.customer_id.clone()));
     metadata.insert("contractType".into(), Value::from(contract_type));
+    // The content is written before the transaction that records it, so a slow storage does not
+    // hold SQLite's one writer; the object's key is the file's own, unused until the record
+    // commits.
+    let file_id = match job {
+        Some(j) => j.file_id.clone(),
+        None => flexportal_domain::ids::new_id("file", app.now()),
+    };
+    let filename = files::safe_filename(&format!("contract-{}.pdf", order.order_id));
+    let path = files::storage_path(&ctx.tenant_id, &file_id, &filename);
+    let size = pdf.len() as i64;
+    app.files
+        .store()
+        .put(&object_store::path::Path::from(path.as_str()), pdf.into())
+        .await
+        .map_err(crate::files::storage_error)?;
     let mut tx = app.begin().await?;
     let file = files::create_record(
         &mut tx,
@@ -384,14 +400,15 @@ pub async fn store(
             order: Some(order),
             file_type: "contract",
             category: "generated",
-            filename: &format!("contract-{}.pdf", order.order_id),
+            filename: &filename,
             content_type: "application/pdf",
             metadata,
-            file_size: pdf.len() as i64,
-            file_id: job.map(|j| j.file_id.as_str()),
+            file_size: size,
+            file_id: Some(&file_id),
         },
     )
     .await?;
+    debug_assert_eq!(file.storage_path, path);
     if let Some(j) = job
         && !contract_jobs::finish(&mut tx, j, app.now()).await?
     {
@@ -400,14 +417,6 @@ pub async fn store(
             "The contract job was taken by another worker",
         ));
     }
-    app.files
-        .store()
-        .put(
-            &object_store::path::Path::from(file.storage_path.as_str()),
-            pdf.into(),
-        )
-        .await
-        .map_err(crate::files::storage_error)?;
     tx.commit().await?;
     Ok(file)
 }

@@ -26,6 +26,9 @@ use crate::{App, TenantContext};
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
+mod content;
+pub use content::{EMPTY_FILE_TTL_MS, remove_empty, upload};
+
 /// Content types an upload may declare.
 pub const UPLOAD_TYPES: &[&str] = &[
     "application/pdf",
@@ -52,7 +55,13 @@ pub struct FileStorage {
     /// The URL-signing key: set by [`FileStorage::with_secret`], else read (or created) in the
     /// store on first use.
     secret: Arc<OnceCell<Vec<u8>>>,
+    /// Turns of the uploads of this process on SQLite, by a hash of the file id: two uploads of
+    /// one URL take turns (see [`upload`]).
+    upload_turns: Arc<[tokio::sync::Mutex<()>; UPLOAD_TURNS]>,
 }
+
+/// Stripes of [`FileStorage::upload_turns`].
+const UPLOAD_TURNS: usize = 64;
 
 impl FileStorage {
     /// Content in memory (lost on exit): the default of [`App::new`] until a real storage is set.
@@ -117,6 +126,7 @@ impl FileStorage {
             store,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             secret: Arc::new(OnceCell::new()),
+            upload_turns: Arc::new(std::array::from_fn(|_| tokio::sync::Mutex::new(()))),
         }
     }
 
@@ -349,109 +359,6 @@ pub async fn read(app: &App, file: &FileRecord) -> AppResult<(ContentStream, u64
     }
 }
 
-/// Stores the one upload of `file`: `content_type` must be the declared one and the content not
-/// empty (else 400 `VALIDATION_ERROR`), at most the upload limit (else 413 `PAYLOAD_TOO_LARGE`); a
-/// file that already has content answers 409 `UPLOAD_COMPLETE`, also to the loser of two
-/// concurrent uploads. Records the size.
-pub async fn upload(
-    app: &App,
-    file: &FileRecord,
-    content_type: Option<&str>,
-    body: bytes::Bytes,
-) -> AppResult<FileRecord> {
-    if content_type.map(|c| c.split(';').next().unwrap_or("").trim()) != Some(&file.content_type) {
-        return Err(AppError::field(
-            "Content-Type",
-            "invalid_enum_value",
-            format!("The upload was declared as {}", file.content_type),
-        ));
-    }
-    if body.len() as u64 > app.files.max_upload_bytes {
-        return Err(too_large(app));
-    }
-    if body.is_empty() {
-        return Err(AppError::field("", "too_small", "The upload is empty"));
-    }
-    let size = body.len() as i64;
-    // The row stays locked while the content is written (PostgreSQL `FOR UPDATE`, SQLite's one
-    // writer): a second PUT of the same URL waits, then finds the size and writes nothing.
-    let mut c = app.db.begin().await?;
-    let current = files::get(&mut c, &file.tenant_id, &file.file_id, true)
-        .await?
-        .ok_or_else(|| AppError::not_found("File"))?;
-    if current.file_size > 0 {
-        return Err(AppError::conflict(
-            "UPLOAD_COMPLETE",
-            "The file was already uploaded",
-        ));
-    }
-    let path = ObjectPath::from(file.storage_path.as_str());
-    app.files
-        .store
-        .put(&path, body.into())
-        .await
-        .map_err(storage_error)?;
-    files::complete_upload(&mut c, &file.tenant_id, &file.file_id, size, app.now()).await?;
-    let stored = files::get(&mut c, &file.tenant_id, &file.file_id, false)
-        .await?
-        .ok_or_else(|| AppError::not_found("File"))?;
-    c.commit().await?;
-    Ok(stored)
-}
-
-/// How long a file may stay without content before the daily job removes it, in milliseconds:
-/// the longest-lived upload URL (1,440 minutes) and an hour more. An export's copy is written
-/// within its request, so one still empty by then was never finished either.
-pub const EMPTY_FILE_TTL_MS: i64 = 25 * 3_600_000;
-
-/// Files removed per transaction by [`remove_empty`].
-const EMPTY_BATCH: u64 = 100;
-
-/// Removes the files of a business unit that are still empty [`EMPTY_FILE_TTL_MS`] after they
-/// were created (an upload URL never used, an export that never finished), with whatever part of
-/// their content reached the storage; returns how many. A record whose stored object cannot be
-/// removed is kept for the next run (logged), as deleteFile keeps it (SPEC §2.9).
-pub async fn remove_empty(app: &App, ctx: &TenantContext) -> AppResult<u64> {
-    let before = app.now() - EMPTY_FILE_TTL_MS;
-    let mut removed = 0;
-    let mut kept = std::collections::HashSet::new();
-    loop {
-        let batch = {
-            let mut c = app.db.read().await?;
-            files::empty_before(
-                &mut c,
-                &ctx.tenant_id,
-                before,
-                EMPTY_BATCH + kept.len() as u64,
-            )
-            .await?
-        };
-        let batch: Vec<FileRecord> = batch
-            .into_iter()
-            .filter(|f| !kept.contains(&f.file_id))
-            .collect();
-        if batch.is_empty() {
-            return Ok(removed);
-        }
-        for f in batch {
-            let path = ObjectPath::from(f.storage_path.as_str());
-            match app.files.store.delete(&path).await {
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => {
-                    tracing::warn!(tenant = %f.tenant_id, file = %f.file_id, error = %e, "an empty file's content not removed; kept for the next run");
-                    kept.insert(f.file_id);
-                    continue;
-                }
-            }
-            let mut tx = app.db.begin().await?;
-            if files::delete_empty(&mut tx, &f.tenant_id, &f.file_id).await? {
-                removed += 1;
-            }
-            tx.commit().await?;
-        }
-    }
-}
-
 /// A failure of the file storage: 500, logged with its cause at the edge.
 pub fn storage_error(e: object_store::Error) -> AppError {
     AppError::Internal(format!("file storage: {e}"))
@@ -629,6 +536,12 @@ pub struct NewFile<'a> {
     pub file_id: Option<&'a str>,
 }
 
+/// The object key of a file: `tenants/<tenantId>/files/<fileId>/<filename>` (SPEC §2.9,
+/// Recommended), `filename` as [`safe_filename`] made it.
+pub fn storage_path(tenant_id: &str, file_id: &str, filename: &str) -> String {
+    format!("tenants/{tenant_id}/files/{file_id}/{filename}")
+}
+
 /// Creates a file record for the caller's unit: the order links it (and its customer), the object
 /// key is `tenants/<tenantId>/files/<fileId>/<filename>`.
 pub async fn create_record(
@@ -650,6 +563,7 @@ pub async fn create_record(
     let now = app.now();
     let file_id = file_id.map_or_else(|| new_id("file", now), String::from);
     let filename = safe_filename(filename);
+    let storage_path = storage_path(&ctx.tenant_id, &file_id, &filename);
     let customer_id = order.map(|o| o.customer_id.clone()).or_else(|| {
         metadata
             .get("customerId")
@@ -658,7 +572,7 @@ pub async fn create_record(
     });
     let f = FileRecord {
         tenant_id: ctx.tenant_id.clone(),
-        storage_path: format!("tenants/{}/files/{file_id}/{filename}", ctx.tenant_id),
+        storage_path,
         file_id,
         order_id: order.map(|o| o.order_id.clone()).unwrap_or_default(),
         customer_id,

@@ -8,6 +8,7 @@
 
 pub mod contract;
 pub mod receiver;
+pub mod storage;
 
 use std::sync::{Arc, OnceLock};
 

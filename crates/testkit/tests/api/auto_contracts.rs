@@ -4,11 +4,11 @@
 //! storage fails, given up after the last attempt, one file per contract with concurrent workers.
 //! Every run here is of the test's own business unit: tests share the PostgreSQL database.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use flexportal_app::auto_contracts::{ContractRun, MAX_ATTEMPTS, run_due};
 use flexportal_store::contract_jobs;
+use flexportal_testkit::storage::TestStore;
 use flexportal_testkit::{TestApp, both_engines};
 use serde_json::{Value, json};
 
@@ -201,91 +201,12 @@ both_engines!(
     }
 );
 
-/// File storage whose writes fail while `refuse` is set.
-#[derive(Debug)]
-struct Flaky {
-    inner: object_store::memory::InMemory,
-    refuse: Arc<AtomicBool>,
-}
-
-impl std::fmt::Display for Flaky {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Flaky")
-    }
-}
-
-mod flaky_store {
-    use super::Flaky;
-    use object_store::path::Path;
-    use object_store::{
-        GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
-        PutMultipartOptions, PutOptions, PutPayload, PutResult,
-    };
-    use std::sync::atomic::Ordering;
-
-    #[async_trait::async_trait]
-    impl ObjectStore for Flaky {
-        async fn put_opts(
-            &self,
-            location: &Path,
-            payload: PutPayload,
-            opts: PutOptions,
-        ) -> object_store::Result<PutResult> {
-            if self.refuse.load(Ordering::SeqCst) {
-                return Err(object_store::Error::Generic {
-                    store: "test",
-                    source: "storage unavailable".into(),
-                });
-            }
-            self.inner.put_opts(location, payload, opts).await
-        }
-        async fn put_multipart_opts(
-            &self,
-            location: &Path,
-            opts: PutMultipartOptions,
-        ) -> object_store::Result<Box<dyn MultipartUpload>> {
-            self.inner.put_multipart_opts(location, opts).await
-        }
-        async fn get_opts(
-            &self,
-            location: &Path,
-            options: GetOptions,
-        ) -> object_store::Result<GetResult> {
-            self.inner.get_opts(location, options).await
-        }
-        async fn delete(&self, location: &Path) -> object_store::Result<()> {
-            self.inner.delete(location).await
-        }
-        fn list(
-            &self,
-            prefix: Option<&Path>,
-        ) -> futures_util::stream::BoxStream<'static, object_store::Result<ObjectMeta>> {
-            self.inner.list(prefix)
-        }
-        async fn list_with_delimiter(
-            &self,
-            prefix: Option<&Path>,
-        ) -> object_store::Result<ListResult> {
-            self.inner.list_with_delimiter(prefix).await
-        }
-        async fn copy(&self, from: &Path, to: &Path) -> object_store::Result<()> {
-            self.inner.copy(from, to).await
-        }
-        async fn copy_if_not_exists(&self, from: &Path, to: &Path) -> object_store::Result<()> {
-            self.inner.copy_if_not_exists(from, to).await
-        }
-    }
-}
-
 mod storage_failures {
     use super::*;
 
     async fn run(engine: flexportal_testkit::EngineKind) {
-        let refuse = Arc::new(AtomicBool::new(true));
-        let storage = flexportal_app::files::FileStorage::over(Arc::new(Flaky {
-            inner: object_store::memory::InMemory::new(),
-            refuse: refuse.clone(),
-        }));
+        let (storage, knobs) = TestStore::storage();
+        knobs.refuse_puts.store(true, Ordering::SeqCst);
         let Some(app) = TestApp::with_storage(engine, Some(storage)).await else {
             return;
         };
@@ -325,7 +246,7 @@ mod storage_failures {
         );
 
         // It recovers: the contract is made under the file id chosen when it was queued.
-        refuse.store(false, Ordering::SeqCst);
+        knobs.refuse_puts.store(false, Ordering::SeqCst);
         app.clock.advance(60_000);
         assert_eq!(run_due(a, Some(&tenant)).await.unwrap().generated, 1);
         let files = contracts_of(&app, &order).await;
@@ -336,7 +257,7 @@ mod storage_failures {
         assert!(pdf_text(&app, &job.file_id).await.contains(&order));
 
         // A job that never succeeds is given up after the last attempt.
-        refuse.store(true, Ordering::SeqCst);
+        knobs.refuse_puts.store(true, Ordering::SeqCst);
         let second = rental(&app, "F-2", "2025-01-01").await;
         let order2 = order_of(&app, &second).await;
         let mut runs = ContractRun::default();
@@ -352,7 +273,7 @@ mod storage_failures {
             (job.status.as_str(), job.attempts),
             ("failed", MAX_ATTEMPTS)
         );
-        refuse.store(false, Ordering::SeqCst);
+        knobs.refuse_puts.store(false, Ordering::SeqCst);
         app.clock.advance(3_600_000);
         assert_eq!(
             run_due(a, Some(&app.tenant.tenant_id)).await.unwrap(),

@@ -633,75 +633,12 @@ mod on_s3 {
 /// the file can still be found and deleted again; without `deleteFromStorage` it goes.
 mod refused_delete {
     use super::*;
-    use object_store::path::Path;
-    use object_store::{
-        GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
-        PutMultipartOptions, PutOptions, PutPayload, PutResult,
-    };
-
-    #[derive(Debug)]
-    struct RefusesDeletes(object_store::memory::InMemory);
-
-    impl std::fmt::Display for RefusesDeletes {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(f, "RefusesDeletes")
-        }
-    }
-
-    #[async_trait::async_trait]
-    impl ObjectStore for RefusesDeletes {
-        async fn put_opts(
-            &self,
-            location: &Path,
-            payload: PutPayload,
-            opts: PutOptions,
-        ) -> object_store::Result<PutResult> {
-            self.0.put_opts(location, payload, opts).await
-        }
-        async fn put_multipart_opts(
-            &self,
-            location: &Path,
-            opts: PutMultipartOptions,
-        ) -> object_store::Result<Box<dyn MultipartUpload>> {
-            self.0.put_multipart_opts(location, opts).await
-        }
-        async fn get_opts(
-            &self,
-            location: &Path,
-            options: GetOptions,
-        ) -> object_store::Result<GetResult> {
-            self.0.get_opts(location, options).await
-        }
-        async fn delete(&self, _location: &Path) -> object_store::Result<()> {
-            Err(object_store::Error::Generic {
-                store: "test",
-                source: "deletes are refused".into(),
-            })
-        }
-        fn list(
-            &self,
-            prefix: Option<&Path>,
-        ) -> futures_util::stream::BoxStream<'static, object_store::Result<ObjectMeta>> {
-            self.0.list(prefix)
-        }
-        async fn list_with_delimiter(
-            &self,
-            prefix: Option<&Path>,
-        ) -> object_store::Result<ListResult> {
-            self.0.list_with_delimiter(prefix).await
-        }
-        async fn copy(&self, from: &Path, to: &Path) -> object_store::Result<()> {
-            self.0.copy(from, to).await
-        }
-        async fn copy_if_not_exists(&self, from: &Path, to: &Path) -> object_store::Result<()> {
-            self.0.copy_if_not_exists(from, to).await
-        }
-    }
 
     async fn run(engine: flexportal_testkit::EngineKind) {
-        let storage = flexportal_app::files::FileStorage::over(std::sync::Arc::new(
-            RefusesDeletes(object_store::memory::InMemory::new()),
-        ));
+        let (storage, knobs) = flexportal_testkit::storage::TestStore::storage();
+        knobs
+            .refuse_deletes
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let Some(app) = TestApp::with_storage(engine, Some(storage)).await else {
             return;
         };

@@ -35,6 +35,7 @@ mod reports;
 mod retries;
 mod schema;
 mod simulations;
+mod slow_storage;
 mod subscriptions;
 mod upgrades;
 mod webhooks;
