@@ -16,6 +16,9 @@ use crate::input::{self, Fields, MAX_LONG, MAX_SHORT, body_object};
 use crate::list::{self, Query};
 use crate::{App, AppResult, TenantContext};
 
+/// A payment and, when it is consolidated, its lines (SPEC §2.8), read together.
+pub type WithLines = (PaymentRecord, Vec<payment_lines::LineRecord>);
+
 /// getPayment. Errors: 404 `NOT_FOUND`.
 pub async fn get(app: &App, ctx: &TenantContext, id: &str) -> AppResult<PaymentRecord> {
     let mut c = app.db.read().await?;
@@ -24,15 +27,35 @@ pub async fn get(app: &App, ctx: &TenantContext, id: &str) -> AppResult<PaymentR
         .ok_or_else(|| AppError::not_found("Payment"))
 }
 
+/// getPayment with the lines of a consolidated payment. Both are read in one snapshot of the
+/// store, so a consolidation committing meanwhile cannot show a total its lines do not add up
+/// to; a payment that is not consolidated takes one read. Errors: 404 `NOT_FOUND`.
+pub async fn get_with_lines(app: &App, ctx: &TenantContext, id: &str) -> AppResult<WithLines> {
+    let p = get(app, ctx, id).await?;
+    if p.payment_type != "consolidated" {
+        return Ok((p, Vec::new()));
+    }
+    let mut c = app.db.read_snapshot().await?;
+    let p = payments::get(&mut c, &ctx.tenant_id, id, false)
+        .await?
+        .ok_or_else(|| AppError::not_found("Payment"))?;
+    let lines = lines_in(&mut c, ctx, std::slice::from_ref(&p)).await?;
+    c.commit().await?;
+    Ok((p, lines))
+}
+
 const STATUSES: [&str; 5] = ["pending", "processing", "paid", "failed", "cancelled"];
 
 /// listPayments (SPEC §2.7): filters `status`, `customerId`, `rentalId`, `billingGroupId`,
-/// `dueDateFrom`/`dueDateTo`; sorts `createdAt`, `dueDate`, `total`, `status`.
+/// `dueDateFrom`/`dueDateTo`; sorts `createdAt`, `dueDate`, `total`, `status`. Returns the page,
+/// its limit, and the lines of its consolidated payments; a page with consolidated payments is
+/// read with their lines in one snapshot of the store (see [`get_with_lines`]). Errors: 400
+/// `VALIDATION_ERROR` naming the bad parameter or cursor.
 pub async fn list(
     app: &App,
     ctx: &TenantContext,
     q: &Query,
-) -> AppResult<(Page<PaymentRecord>, u64)> {
+) -> AppResult<(Page<PaymentRecord>, u64, Vec<payment_lines::LineRecord>)> {
     let params = list::parse(
         q,
         50,
@@ -53,29 +76,48 @@ pub async fn list(
         due_date_from: list::date_filter(q, "dueDateFrom")?,
         due_date_to: list::date_filter(q, "dueDateTo")?,
     };
-    let mut c = app.db.read().await?;
-    let conn = &mut c;
+    let page = {
+        let mut c = app.db.read().await?;
+        page_in(&mut c, ctx, &params, &filter).await?
+    };
+    if !page.items.iter().any(|p| p.payment_type == "consolidated") {
+        return Ok((page, params.limit, Vec::new()));
+    }
+    let mut c = app.db.read_snapshot().await?;
+    let page = page_in(&mut c, ctx, &params, &filter).await?;
+    let lines = lines_in(&mut c, ctx, &page.items).await?;
+    c.commit().await?;
+    Ok((page, params.limit, lines))
+}
+
+/// One page of listPayments on `c`.
+async fn page_in(
+    c: &mut Conn,
+    ctx: &TenantContext,
+    params: &list::ListParams<PaymentSort>,
+    filter: &PaymentFilter,
+) -> AppResult<Page<PaymentRecord>> {
+    let conn = &mut *c;
     let after = list::resolve_cursor(&params.start_after, |id| async move {
         payments::cursor(conn, &ctx.tenant_id, &id, params.sort).await
     })
     .await?;
-    let page = payments::list(
-        &mut c,
+    Ok(payments::list(
+        c,
         &ctx.tenant_id,
-        &filter,
+        filter,
         params.sort,
         params.dir,
         after,
         params.limit,
     )
-    .await?;
-    Ok((page, params.limit))
+    .await?)
 }
 
-/// The lines of the consolidated payments among `payments` (one query; none when there are
-/// none), for rendering their line items.
-pub async fn lines(
-    app: &App,
+/// The lines of the consolidated payments among `payments`, read on `c` (one query; none when
+/// there are none), for rendering their line items.
+pub async fn lines_in(
+    c: &mut Conn,
     ctx: &TenantContext,
     payments: &[PaymentRecord],
 ) -> AppResult<Vec<payment_lines::LineRecord>> {
@@ -87,8 +129,7 @@ pub async fn lines(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut c = app.db.read().await?;
-    Ok(payment_lines::of_payments(&mut c, &ctx.tenant_id, &ids).await?)
+    Ok(payment_lines::of_payments(c, &ctx.tenant_id, &ids).await?)
 }
 
 /// markPaymentPaid (SPEC §2.7): optional `paymentReference` (alias `reference`), `notes`,
@@ -102,6 +143,21 @@ pub async fn mark_paid(
     body: &Value,
 ) -> AppResult<PaymentRecord> {
     crate::transact!(app, |tx| mark_paid_in(tx, ctx, id, body, app.now()))
+}
+
+/// markPaymentPaid with the lines of a consolidated payment, read in its transaction. Errors:
+/// as [`mark_paid`].
+pub async fn mark_paid_with_lines(
+    app: &App,
+    ctx: &TenantContext,
+    id: &str,
+    body: &Value,
+) -> AppResult<WithLines> {
+    crate::transact!(app, |tx| async {
+        let p = mark_paid_in(tx, ctx, id, body, app.now()).await?;
+        let lines = lines_in(tx, ctx, std::slice::from_ref(&p)).await?;
+        AppResult::Ok((p, lines))
+    })
 }
 
 /// markPaymentPaid in an open transaction, the payment locked (one of two concurrent marks wins,
@@ -245,6 +301,21 @@ pub async fn cancel(
     body: &Value,
 ) -> AppResult<PaymentRecord> {
     crate::transact!(app, |tx| cancel_in(tx, ctx, id, body, app.now()))
+}
+
+/// cancelPayment with the lines of a consolidated payment, read in its transaction. Errors: as
+/// [`cancel`].
+pub async fn cancel_with_lines(
+    app: &App,
+    ctx: &TenantContext,
+    id: &str,
+    body: &Value,
+) -> AppResult<WithLines> {
+    crate::transact!(app, |tx| async {
+        let p = cancel_in(tx, ctx, id, body, app.now()).await?;
+        let lines = lines_in(tx, ctx, std::slice::from_ref(&p)).await?;
+        AppResult::Ok((p, lines))
+    })
 }
 
 /// cancelPayment in an open transaction, the payment locked. Errors: as [`cancel`].

@@ -43,8 +43,7 @@ pub(crate) async fn list(
     Ctx(ctx): Ctx,
     Params(q): Params,
 ) -> Result<Json<PaymentList>, ApiError> {
-    let (page, limit) = uc::list(&s.app, &ctx, &q).await?;
-    let lines = uc::lines(&s.app, &ctx, &page.items).await?;
+    let (page, limit, lines) = uc::list(&s.app, &ctx, &q).await?;
     Ok(Json(PaymentList::from_page(&ctx, &page, &lines, limit)?))
 }
 
@@ -64,8 +63,7 @@ pub(crate) async fn get(
     Ctx(ctx): Ctx,
     Path(id): Path<String>,
 ) -> Result<Json<PaymentFound>, ApiError> {
-    let p = uc::get(&s.app, &ctx, &id).await?;
-    let lines = uc::lines(&s.app, &ctx, std::slice::from_ref(&p)).await?;
+    let (p, lines) = uc::get_with_lines(&s.app, &ctx, &id).await?;
     Ok(Json(PaymentFound {
         success: true,
         payment: Payment::new(&ctx, &p, &lines)?,
@@ -96,8 +94,7 @@ pub(crate) async fn mark_paid(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<PaymentSaved>, ApiError> {
-    let p = uc::mark_paid(&s.app, &ctx, &id, &body).await?;
-    let lines = uc::lines(&s.app, &ctx, std::slice::from_ref(&p)).await?;
+    let (p, lines) = uc::mark_paid_with_lines(&s.app, &ctx, &id, &body).await?;
     Ok(Json(PaymentSaved {
         success: true,
         message: "Payment marked as paid",
@@ -129,8 +126,7 @@ pub(crate) async fn cancel(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<PaymentSaved>, ApiError> {
-    let p = uc::cancel(&s.app, &ctx, &id, &body).await?;
-    let lines = uc::lines(&s.app, &ctx, std::slice::from_ref(&p)).await?;
+    let (p, lines) = uc::cancel_with_lines(&s.app, &ctx, &id, &body).await?;
     Ok(Json(PaymentSaved {
         success: true,
         message: "Payment cancelled",

@@ -27,6 +27,7 @@ mod lifecycle_props;
 mod migrations;
 mod orders;
 mod pagination;
+mod payment_reads;
 mod payments;
 mod platform;
 mod products;
