@@ -90,12 +90,13 @@ seed_ends=("require_action|$pct_fee" "auto_terminate|$flat_fee" "auto_renew_mont
 # tenant_id column but api_keys must be in it: a new one fails the check until it is added.
 copied_tables=(tenants products variants assets customers billing_groups orders subscriptions
   payments payment_lines asset_assignments subscription_events files contract_templates
-  contract_jobs webhook_endpoints webhook_deliveries webhook_attempts idempotency_keys)
+  contract_jobs asset_changes webhook_endpoints webhook_deliveries webhook_attempts
+  idempotency_keys)
 # The id a table gives its rows, replaced by a placeholder in the rows the jobs create.
 declare -A own_id=([payments]=payment_id [subscription_events]=event_id [orders]=order_id
   [customers]=customer_id [subscriptions]=rental_id [products]=product_id
   [variants]=variant_id [api_keys]=key_id [billing_groups]=billing_group_id
-  [payment_lines]=line_id [files]=file_id [contract_jobs]=job_id
+  [payment_lines]=line_id [files]=file_id [contract_jobs]=job_id [asset_changes]=change_id
   [webhook_deliveries]=delivery_id)
 
 now_ms() { date +%s%3N; }

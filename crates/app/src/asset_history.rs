@@ -2,13 +2,18 @@
 //! assigned to a rental (at fulfilment or as a replacement), taken back by a replacement, and
 //! how each rental that held it ended (sold by a buyout, returned, upgraded, cancelled), with
 //! the actor, the date and the reason of each step. Derived from the asset assignments and the
-//! subscriptions' histories; nothing is stored twice.
+//! subscriptions' histories; nothing is stored twice. What operators change by hand (status,
+//! location, condition, notes, acquisition cost and date; SPEC §2.3 updateAsset, deleteAsset)
+//! is recorded as it happens ([`record_change`]) and shown as `updated` / `deactivated` steps.
 
+use flexportal_domain::ids::new_id;
 use flexportal_domain::status::SubscriptionEventKind;
 use flexportal_domain::time::format_timestamp;
+use flexportal_store::Conn;
+use flexportal_store::asset_changes::{self, AssetChangeRecord};
 use flexportal_store::assets::AssetRecord;
 use flexportal_store::{assets, assignments, subscription_events, subscriptions};
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
 use crate::lifecycle::HistoryEntry;
 use crate::{App, AppError, AppResult, TenantContext};
@@ -20,15 +25,18 @@ pub struct AssetEvent {
     pub date: String,
     /// Epoch milliseconds it was recorded.
     pub at: i64,
-    /// `registered`, `assigned`, `replaced`, `sold`, `returned`, `upgraded` or
-    /// `rental_cancelled`.
+    /// `registered`, `assigned`, `replaced`, `sold`, `returned`, `upgraded`,
+    /// `rental_cancelled`, or a manual `updated` / `deactivated`.
     pub action: &'static str,
     /// The rental concerned.
     pub rental_id: Option<String>,
     /// Who did it (`apikey:<keyId>`, `system`); absent for the registration.
     pub actor: Option<String>,
-    /// Why, when one was given.
+    /// Why, when one was given; for a manual change, what changed (`status available →
+    /// unavailable; location Berlin → Hamburg`).
     pub reason: Option<String>,
+    /// For a manual change: `{field: {from, to}}` of the fields that changed (API names).
+    pub changes: Option<Map<String, Value>>,
 }
 
 /// The asset and its history, oldest first. Errors: 404 `NOT_FOUND`; 500 for unreadable stored
@@ -49,6 +57,7 @@ pub async fn history(
         rental_id: None,
         actor: None,
         reason: None,
+        changes: None,
     }];
     let held = assignments::for_asset(&mut c, &ctx.tenant_id, serial).await?;
     let mut rentals: Vec<String> = held.iter().map(|(r, _)| r.clone()).collect();
@@ -68,6 +77,7 @@ pub async fn history(
                 rental_id: Some(rental.clone()),
                 actor: Some(e.actor.clone()),
                 reason,
+                changes: None,
             };
             let entry = match (e.kind, HistoryEntry::decode(e)?) {
                 (SubscriptionEventKind::Created, _) => (text("assetSerialNumber").as_deref()
@@ -111,6 +121,23 @@ pub async fn history(
             out.extend(entry);
         }
     }
+    for change in asset_changes::for_asset(&mut c, &ctx.tenant_id, serial).await? {
+        let changes: Map<String, Value> =
+            serde_json::from_str(&change.changes).map_err(crate::corrupt)?;
+        out.push(AssetEvent {
+            date: day_of(change.created_at),
+            at: change.created_at,
+            action: if change.action == "deactivated" {
+                "deactivated"
+            } else {
+                "updated"
+            },
+            rental_id: None,
+            actor: Some(change.actor),
+            reason: Some(summary(&changes)),
+            changes: Some(changes),
+        });
+    }
     // Steps recorded in the same millisecond (one transaction) keep their logical order.
     let rank = |a: &str| match a {
         "registered" => 0,
@@ -119,6 +146,90 @@ pub async fn history(
     };
     out.sort_by_key(|e| (e.at, rank(e.action)));
     Ok((asset, out))
+}
+
+/// Records what an operator changed on an asset (`before` → `after`) as one step of its
+/// history: `updated` (updateAsset) or `deactivated` (deleteAsset). Nothing is recorded when no
+/// field of the history changed: status, location, condition, notes, acquisition cost (in major
+/// units of the unit's currency) and acquisition date.
+pub async fn record_change(
+    tx: &mut Conn,
+    ctx: &TenantContext,
+    before: &AssetRecord,
+    after: &AssetRecord,
+    action: &'static str,
+    now: i64,
+) -> AppResult<()> {
+    let text = |v: &Option<String>| v.as_ref().map_or(Value::Null, |t| Value::from(t.clone()));
+    let money = |v: Option<i64>| v.map_or(Value::Null, |m| ctx.currency.money(m).to_json());
+    let fields = [
+        (
+            "status",
+            Value::from(before.status.clone()),
+            Value::from(after.status.clone()),
+        ),
+        ("location", text(&before.location), text(&after.location)),
+        ("condition", text(&before.condition), text(&after.condition)),
+        ("notes", text(&before.notes), text(&after.notes)),
+        (
+            "acquisitionCost",
+            money(before.acquisition_cost),
+            money(after.acquisition_cost),
+        ),
+        (
+            "acquisitionDate",
+            Value::from(before.acquisition_date.clone()),
+            Value::from(after.acquisition_date.clone()),
+        ),
+    ];
+    let mut changes = Map::new();
+    for (name, from, to) in fields {
+        if from != to {
+            changes.insert(name.into(), json!({"from": from, "to": to}));
+        }
+    }
+    if changes.is_empty() {
+        return Ok(());
+    }
+    asset_changes::insert(
+        tx,
+        &AssetChangeRecord {
+            tenant_id: ctx.tenant_id.clone(),
+            change_id: new_id("achg", now),
+            serial_number: after.serial_number.clone(),
+            action: action.into(),
+            changes: Value::Object(changes).to_string(),
+            actor: ctx.actor.user_id.clone(),
+            created_at: now,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The fields of an asset a manual change is recorded for, in the order its summary names them.
+const CHANGED_FIELDS: [&str; 6] = [
+    "status",
+    "location",
+    "condition",
+    "notes",
+    "acquisitionCost",
+    "acquisitionDate",
+];
+
+/// The text of a recorded change: `field from → to` for each field, `; `-separated.
+fn summary(changes: &Map<String, Value>) -> String {
+    let show = |v: &Value| match v {
+        Value::Null => "(none)".to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    CHANGED_FIELDS
+        .iter()
+        .filter_map(|k| changes.get(*k).map(|c| (k, c)))
+        .map(|(k, c)| format!("{k} {} → {}", show(&c["from"]), show(&c["to"])))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The UTC calendar date of an instant, `YYYY-MM-DD`.

@@ -273,6 +273,7 @@ pub async fn update_in(
     let mut a = assets::get_for_update(tx, &ctx.tenant_id, serial)
         .await?
         .ok_or_else(|| AppError::not_found("Asset"))?;
+    let before = a.clone();
     let obj = body_object(body)?;
     let mut errors = Vec::new();
     let mut f = Fields::new(obj, "", &mut errors);
@@ -347,6 +348,7 @@ pub async fn update_in(
     }
     a.updated_at = now;
     assets::update(tx, &a).await?;
+    crate::asset_history::record_change(tx, ctx, &before, &a, "updated", now).await?;
     Ok(a)
 }
 
@@ -376,11 +378,13 @@ pub async fn delete_in(
         || a.customer_id.is_some()
         || a.rental_id.is_some()
     {
+        let before = a.clone();
         a.status = AssetStatus::Unavailable.as_str().to_string();
         a.customer_id = None;
         a.rental_id = None;
         a.updated_at = now;
         assets::update(tx, &a).await?;
+        crate::asset_history::record_change(tx, ctx, &before, &a, "deactivated", now).await?;
     }
     Ok(a)
 }

@@ -7,6 +7,7 @@
 //! compile.
 
 pub mod api_keys;
+pub mod asset_changes;
 pub mod assets;
 pub mod assignments;
 pub mod billing_groups;

@@ -340,10 +340,15 @@ pub struct AssetHistoryEvent {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub actor: Option<String>,
-    /// Why, when one was given.
+    /// Why, when one was given; for a manual change, what changed in words.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub reason: Option<String>,
+    /// For `updated` and `deactivated`: each field that changed (`status`, `location`,
+    /// `condition`, `notes`, `acquisitionCost`, `acquisitionDate`) with its `from` and `to`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, value_type = Option<Object>)]
+    pub changes: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// What happened to an asset.
@@ -364,6 +369,10 @@ pub enum AssetHistoryAction {
     Upgraded,
     /// Its rental was cancelled; the device is still with the customer.
     RentalCancelled,
+    /// Changed by an operator (updateAsset): status, location, condition, notes, cost or date.
+    Updated,
+    /// Taken out of service by an operator (deleteAsset).
+    Deactivated,
 }
 
 /// `GET /v1/assets/{serialNumber}/history`: `{success, serialNumber, history}`, oldest first.
@@ -396,11 +405,14 @@ impl AssetHistory {
                         "sold" => AssetHistoryAction::Sold,
                         "upgraded" => AssetHistoryAction::Upgraded,
                         "rental_cancelled" => AssetHistoryAction::RentalCancelled,
+                        "updated" => AssetHistoryAction::Updated,
+                        "deactivated" => AssetHistoryAction::Deactivated,
                         _ => AssetHistoryAction::Returned,
                     },
                     rental_id: e.rental_id,
                     actor: e.actor,
                     reason: e.reason,
+                    changes: e.changes,
                 })
                 .collect(),
         }

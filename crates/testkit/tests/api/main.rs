@@ -1,6 +1,7 @@
 //! Integration tests through the real HTTP router, each on SQLite and on PostgreSQL.
 
 mod amendments;
+mod asset_changes;
 mod assets;
 mod auto_contracts;
 mod billing_group_members;
