@@ -37,6 +37,9 @@ pub const MAX_ATTEMPTS: i64 = 8;
 /// Jobs read per probe of the queue.
 const BATCH: u64 = 16;
 
+/// Business units served by one [`run_due`] of the whole store; the others wait for the next.
+const UNITS_PER_RUN: u64 = 1000;
+
 /// How often the worker of `serve` looks for due jobs.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -108,7 +111,14 @@ pub async fn run_due(app: &App, tenant_id: Option<&str>) -> AppResult<ContractRu
                     .await?
                     .ok_or_else(|| AppError::not_found("Business unit"))?,
             ],
-            None => tenants::list(&mut c).await?,
+            // One probe of the pending jobs of the whole store, then only the units with work.
+            None => {
+                let mut units = Vec::new();
+                for id in contract_jobs::due_units(&mut c, app.now(), UNITS_PER_RUN).await? {
+                    units.extend(tenants::get(&mut c, &id).await?);
+                }
+                units
+            }
         }
     };
     let mut run = ContractRun::default();

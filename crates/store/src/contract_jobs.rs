@@ -82,6 +82,23 @@ pub async fn due(
     conn.fetch_all(&q).await
 }
 
+/// Business units with a pending job that may be taken at `now`, up to `limit`: the worker's
+/// probe of the whole store, on `contract_jobs_due` (which holds pending jobs only).
+pub async fn due_units(conn: &mut Conn, now: i64, limit: u64) -> Result<Vec<String>> {
+    let q = Scoped::platform(
+        Query::select()
+            .distinct()
+            .column("tenant_id")
+            .from(TABLE)
+            .and_where(Expr::cust("status = 'pending'"))
+            .and_where(Expr::col("next_attempt_at").lte(now))
+            .and_where(Expr::col("lease_until").lte(now))
+            .limit(limit)
+            .to_owned(),
+    );
+    conn.fetch_all(&q).await
+}
+
 /// Takes a pending job until `until` (epoch ms) and counts the attempt, when its lease ended by
 /// `now` (one atomic statement: of two workers one gets it). Returns the job as taken; `None`
 /// when another worker holds it or it is no longer pending.

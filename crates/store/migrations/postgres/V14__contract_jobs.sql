@@ -3,6 +3,7 @@
 -- exactly when that change committed. A worker renders the PDF, stores it under the file id
 -- chosen here (a retry writes the same object again) and records the file. dedupe_key makes one
 -- job per contract: `order:<orderId>`, `upgrade:<orderId>`, `extension:<rentalId>:<months>`.
+-- contract_jobs_due holds only pending jobs: the worker's probe of every unit reads nothing else.
 CREATE TABLE contract_jobs (
     tenant_id TEXT COLLATE "C" NOT NULL REFERENCES tenants (tenant_id),
     job_id TEXT COLLATE "C" NOT NULL,
@@ -21,5 +22,5 @@ CREATE TABLE contract_jobs (
     PRIMARY KEY (tenant_id, job_id),
     UNIQUE (tenant_id, dedupe_key)
 );
-CREATE INDEX contract_jobs_due ON contract_jobs (tenant_id, status, next_attempt_at);
+CREATE INDEX contract_jobs_due ON contract_jobs (tenant_id, next_attempt_at) WHERE status = 'pending';
 CREATE INDEX contract_jobs_order ON contract_jobs (tenant_id, order_id, created_at, job_id);

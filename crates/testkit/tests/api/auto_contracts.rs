@@ -323,3 +323,39 @@ both_engines!(
         }
     }
 );
+
+both_engines!(
+    the_workers_probe_finds_units_with_due_jobs,
+    |app: TestApp| async move {
+        app.set_settings(
+            &app.tenant,
+            json!({"features": {"contractGeneration": true}}),
+        )
+        .await;
+        let tenant = app.tenant.tenant_id.clone();
+        let probe = |app: &TestApp| {
+            let a = app.app().clone();
+            async move {
+                let mut c = a.db.read().await.unwrap();
+                // Other tests' units may be pending too: a limit above them all.
+                contract_jobs::due_units(&mut c, a.now(), 100_000)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(!probe(&app).await.contains(&tenant), "nothing queued yet");
+        rental(&app, "P-1", "2025-01-01").await;
+        assert!(probe(&app).await.contains(&tenant));
+        // Taken and done: gone from the probe. The worker of `serve` runs for the whole store;
+        // tests share the PostgreSQL database, so only SQLite's own file lets a test run it so.
+        let r = rental(&app, "P-2", "2025-01-01").await;
+        let run = if app.engine == flexportal_testkit::EngineKind::Sqlite {
+            run_due(app.app(), None).await.unwrap()
+        } else {
+            run_due(app.app(), Some(&tenant)).await.unwrap()
+        };
+        assert_eq!(run.generated, 2);
+        assert!(!probe(&app).await.contains(&tenant));
+        assert_eq!(contracts_of(&app, &order_of(&app, &r).await).await.len(), 1);
+    }
+);
