@@ -134,20 +134,10 @@ pub async fn lines_in(
 
 /// markPaymentPaid (SPEC §2.7): optional `paymentReference` (alias `reference`), `notes`,
 /// `paidAt` (not more than one day ahead). Effects: `paid`, and the net amount (`subtotal`)
-/// added to the subscription's, the customer's and the asset's collected totals. Errors: 404
+/// added to the subscription's, the customer's and the asset's collected totals. Returns the
+/// payment with the lines of a consolidated one, read in its transaction. Errors: 404
 /// `NOT_FOUND`, 400 `VALIDATION_ERROR`, 400 `ALREADY_PAID`, 400 `PAYMENT_CANCELLED`.
 pub async fn mark_paid(
-    app: &App,
-    ctx: &TenantContext,
-    id: &str,
-    body: &Value,
-) -> AppResult<PaymentRecord> {
-    crate::transact!(app, |tx| mark_paid_in(tx, ctx, id, body, app.now()))
-}
-
-/// markPaymentPaid with the lines of a consolidated payment, read in its transaction. Errors:
-/// as [`mark_paid`].
-pub async fn mark_paid_with_lines(
     app: &App,
     ctx: &TenantContext,
     id: &str,
@@ -292,20 +282,10 @@ fn parse_paid_at(s: &str) -> Option<i64> {
         .map(|z| z.timestamp().as_millisecond())
 }
 
-/// cancelPayment (SPEC §2.7): `{reason}` required. Errors: 404 `NOT_FOUND`, 400
-/// `VALIDATION_ERROR`, 400 `ALREADY_PAID`, `ALREADY_CANCELLED`, `PAYMENT_PROCESSING`.
+/// cancelPayment (SPEC §2.7): `{reason}` required. Returns the payment with the lines of a
+/// consolidated one, read in its transaction. Errors: 404 `NOT_FOUND`, 400 `VALIDATION_ERROR`,
+/// 400 `ALREADY_PAID`, `ALREADY_CANCELLED`, `PAYMENT_PROCESSING`.
 pub async fn cancel(
-    app: &App,
-    ctx: &TenantContext,
-    id: &str,
-    body: &Value,
-) -> AppResult<PaymentRecord> {
-    crate::transact!(app, |tx| cancel_in(tx, ctx, id, body, app.now()))
-}
-
-/// cancelPayment with the lines of a consolidated payment, read in its transaction. Errors: as
-/// [`cancel`].
-pub async fn cancel_with_lines(
     app: &App,
     ctx: &TenantContext,
     id: &str,

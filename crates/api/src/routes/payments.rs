@@ -94,7 +94,7 @@ pub(crate) async fn mark_paid(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<PaymentSaved>, ApiError> {
-    let (p, lines) = uc::mark_paid_with_lines(&s.app, &ctx, &id, &body).await?;
+    let (p, lines) = uc::mark_paid(&s.app, &ctx, &id, &body).await?;
     Ok(Json(PaymentSaved {
         success: true,
         message: "Payment marked as paid",
@@ -126,7 +126,7 @@ pub(crate) async fn cancel(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<PaymentSaved>, ApiError> {
-    let (p, lines) = uc::cancel_with_lines(&s.app, &ctx, &id, &body).await?;
+    let (p, lines) = uc::cancel(&s.app, &ctx, &id, &body).await?;
     Ok(Json(PaymentSaved {
         success: true,
         message: "Payment cancelled",
