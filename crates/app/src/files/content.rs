@@ -40,60 +40,47 @@ pub async fn upload(
     }
     let size = body.len() as i64;
     let complete = || AppError::conflict("UPLOAD_COMPLETE", "The file was already uploaded");
-    let path = ObjectPath::from(file.storage_path.as_str());
+    let missing = || AppError::not_found("File");
     let (tenant, id) = (file.tenant_id.as_str(), file.file_id.as_str());
-    if app.db.engine() == flexportal_store::Engine::Postgres {
-        let mut c = app.db.begin().await?;
-        let current = files::get(&mut c, tenant, id, true)
-            .await?
-            .ok_or_else(|| AppError::not_found("File"))?;
-        if current.file_size > 0 {
-            return Err(complete());
-        }
-        app.files
-            .store
-            .put(&path, body.into())
-            .await
-            .map_err(storage_error)?;
-        files::complete_upload(&mut c, tenant, id, size, app.now()).await?;
-        let stored = files::get(&mut c, tenant, id, false)
-            .await?
-            .ok_or_else(|| AppError::not_found("File"))?;
-        c.commit().await?;
-        return Ok(stored);
-    }
-    let stripe = {
-        use std::hash::{BuildHasher, BuildHasherDefault};
-        let hash =
-            BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(id);
-        (hash % UPLOAD_TURNS as u64) as usize
+    // PostgreSQL: the row locked in the transaction that records the size. SQLite: this
+    // process's turn for the file, and a plain read.
+    let (mut locked, _turn) = if app.db.engine() == flexportal_store::Engine::Postgres {
+        (Some(app.db.begin().await?), None)
+    } else {
+        let stripe = {
+            use std::hash::{BuildHasher, BuildHasherDefault};
+            let hash = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+                .hash_one(id);
+            (hash % UPLOAD_TURNS as u64) as usize
+        };
+        (None, Some(app.files.upload_turns[stripe].lock().await))
     };
-    let _turn = app.files.upload_turns[stripe].lock().await;
-    let current = {
-        let mut c = app.db.read().await?;
-        files::get(&mut c, tenant, id, false)
-            .await?
-            .ok_or_else(|| AppError::not_found("File"))?
+    let current = match &mut locked {
+        Some(c) => files::get(c, tenant, id, true).await?,
+        None => files::get(&mut app.db.read().await?, tenant, id, false).await?,
     };
-    if current.file_size > 0 {
+    if current.ok_or_else(missing)?.file_size > 0 {
         return Err(complete());
     }
     app.files
         .store
-        .put(&path, body.into())
+        .put(&ObjectPath::from(file.storage_path.as_str()), body.into())
         .await
         .map_err(storage_error)?;
-    let mut c = app.db.begin().await?;
+    let mut c = match locked {
+        Some(c) => c,
+        None => app.db.begin().await?,
+    };
     if !files::complete_upload(&mut c, tenant, id, size, app.now()).await? {
-        // Removed meanwhile (deleteFile) or completed by another process on the same file.
-        return match files::get(&mut c, tenant, id, false).await? {
-            Some(_) => Err(complete()),
-            None => Err(AppError::not_found("File")),
-        };
+        // SQLite: removed meanwhile (deleteFile), or completed by another process.
+        return Err(match files::get(&mut c, tenant, id, false).await? {
+            Some(_) => complete(),
+            None => missing(),
+        });
     }
     let stored = files::get(&mut c, tenant, id, false)
         .await?
-        .ok_or_else(|| AppError::not_found("File"))?;
+        .ok_or_else(missing)?;
     c.commit().await?;
     Ok(stored)
 }
