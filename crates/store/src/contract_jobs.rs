@@ -123,19 +123,14 @@ pub async fn claim(
 /// Marks a job taken until `lease_until` done (in the transaction that records its file).
 /// Returns `false` when the lease was lost (another worker took the job after it ran out).
 pub async fn finish(conn: &mut Conn, job: &ContractJobRecord, now: i64) -> Result<bool> {
-    let mut q = Scoped::update(TABLE, &job.tenant_id);
+    let mut q = release(job, now);
     q.value("status", "done")
-        .value("lease_until", 0i64)
-        .value("last_error", Option::<String>::None)
-        .value("updated_at", now)
-        .and_where(Expr::col("job_id").eq(job.job_id.as_str()))
-        .and_where(Expr::cust("status = 'pending'"))
-        .and_where(Expr::col("lease_until").eq(job.lease_until));
+        .value("last_error", Option::<String>::None);
     Ok(conn.execute(&q).await? > 0)
 }
 
 /// Records a failed attempt of a job taken until `lease_until`: pending again from `next`
-/// (epoch ms), or `failed` when `next` is `None`.
+/// (epoch ms), or `failed` when `next` is `None`. Returns `false` when the lease was lost.
 pub async fn retry(
     conn: &mut Conn,
     job: &ContractJobRecord,
@@ -143,16 +138,22 @@ pub async fn retry(
     next: Option<i64>,
     now: i64,
 ) -> Result<bool> {
-    let mut q = Scoped::update(TABLE, &job.tenant_id);
+    let mut q = release(job, now);
     q.value("status", if next.is_some() { "pending" } else { "failed" })
         .value("next_attempt_at", next.unwrap_or(job.next_attempt_at))
-        .value("lease_until", 0i64)
-        .value("last_error", error)
+        .value("last_error", error);
+    Ok(conn.execute(&q).await? > 0)
+}
+
+/// The update that ends the lease of a pending job still held as `job` was taken.
+fn release(job: &ContractJobRecord, now: i64) -> Scoped<sea_query::UpdateStatement> {
+    let mut q = Scoped::update(TABLE, &job.tenant_id);
+    q.value("lease_until", 0i64)
         .value("updated_at", now)
         .and_where(Expr::col("job_id").eq(job.job_id.as_str()))
         .and_where(Expr::cust("status = 'pending'"))
         .and_where(Expr::col("lease_until").eq(job.lease_until));
-    Ok(conn.execute(&q).await? > 0)
+    q
 }
 
 /// The jobs of an order, oldest first.
