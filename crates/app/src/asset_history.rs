@@ -162,30 +162,28 @@ pub async fn record_change(
 ) -> AppResult<()> {
     let text = |v: &Option<String>| v.as_ref().map_or(Value::Null, |t| Value::from(t.clone()));
     let money = |v: Option<i64>| v.map_or(Value::Null, |m| ctx.currency.money(m).to_json());
-    let fields = [
+    // In the order of CHANGED_FIELDS.
+    let values = [
         (
-            "status",
             Value::from(before.status.clone()),
             Value::from(after.status.clone()),
         ),
-        ("location", text(&before.location), text(&after.location)),
-        ("condition", text(&before.condition), text(&after.condition)),
-        ("notes", text(&before.notes), text(&after.notes)),
+        (text(&before.location), text(&after.location)),
+        (text(&before.condition), text(&after.condition)),
+        (text(&before.notes), text(&after.notes)),
         (
-            "acquisitionCost",
             money(before.acquisition_cost),
             money(after.acquisition_cost),
         ),
         (
-            "acquisitionDate",
             Value::from(before.acquisition_date.clone()),
             Value::from(after.acquisition_date.clone()),
         ),
     ];
     let mut changes = Map::new();
-    for (name, from, to) in fields {
+    for (name, (from, to)) in CHANGED_FIELDS.iter().zip(values) {
         if from != to {
-            changes.insert(name.into(), json!({"from": from, "to": to}));
+            changes.insert((*name).into(), json!({"from": from, "to": to}));
         }
     }
     if changes.is_empty() {
@@ -207,7 +205,8 @@ pub async fn record_change(
     Ok(())
 }
 
-/// The fields of an asset a manual change is recorded for, in the order its summary names them.
+/// The fields of an asset a manual change is recorded for (API names), in the order
+/// [`record_change`] reads them and its summary names them.
 const CHANGED_FIELDS: [&str; 6] = [
     "status",
     "location",
