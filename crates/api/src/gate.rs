@@ -141,7 +141,9 @@ async fn gate(s: AppState, req: Request, next: Next) -> Response {
     let mut resp = match key {
         Some(key) => {
             parts.extensions.insert(ctx.clone());
-            idempotent(s, ctx, key, parts, body, next).await
+            // Boxed: its state (the body's hash, the stored response) is large, and inline it
+            // would make the future of every request as large, allocated and moved whole.
+            Box::pin(idempotent(s, ctx, key, parts, body, next)).await
         }
         None => {
             parts.extensions.insert(ctx);

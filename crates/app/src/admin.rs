@@ -249,6 +249,20 @@ pub async fn find_key(app: &App, secret: &str) -> AppResult<Option<Arc<Credentia
     {
         return Ok(Some(hit));
     }
+    // Boxed: the store is the rare path, and its state inline would enlarge the future of every
+    // request that authenticates.
+    Box::pin(find_stored_key(app, digest, mode, stamp)).await
+}
+
+/// [`find_key`] past the cache's fast paths: the key read from the store (and the credentials
+/// epoch, in [`Mode::Epoch`]), then cached.
+async fn find_stored_key(
+    app: &App,
+    digest: crate::keycache::KeyDigest,
+    mode: Mode,
+    stamp: Option<flexportal_store::WriteStamp>,
+) -> AppResult<Option<Arc<Credentials>>> {
+    let cache = &app.keys;
     let mut c = app.db.read().await?;
     let epoch = match mode {
         Mode::Epoch => {
