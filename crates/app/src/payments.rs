@@ -21,8 +21,12 @@ pub type WithLines = (PaymentRecord, Vec<payment_lines::LineRecord>);
 
 /// getPayment. Errors: 404 `NOT_FOUND`.
 pub async fn get(app: &App, ctx: &TenantContext, id: &str) -> AppResult<PaymentRecord> {
-    let mut c = app.db.read().await?;
-    payments::get(&mut c, &ctx.tenant_id, id, false)
+    get_in(&mut app.db.read().await?, ctx, id).await
+}
+
+/// getPayment on `c`. Errors: 404 `NOT_FOUND`.
+async fn get_in(c: &mut Conn, ctx: &TenantContext, id: &str) -> AppResult<PaymentRecord> {
+    payments::get(c, &ctx.tenant_id, id, false)
         .await?
         .ok_or_else(|| AppError::not_found("Payment"))
 }
@@ -36,12 +40,10 @@ pub async fn get_with_lines(app: &App, ctx: &TenantContext, id: &str) -> AppResu
         return Ok((p, Vec::new()));
     }
     let mut c = app.db.read_snapshot().await?;
-    let p = payments::get(&mut c, &ctx.tenant_id, id, false)
-        .await?
-        .ok_or_else(|| AppError::not_found("Payment"))?;
-    let lines = lines_in(&mut c, ctx, std::slice::from_ref(&p)).await?;
+    let p = get_in(&mut c, ctx, id).await?;
+    let found = with_lines(&mut c, ctx, p).await?;
     c.commit().await?;
-    Ok((p, lines))
+    Ok(found)
 }
 
 const STATUSES: [&str; 5] = ["pending", "processing", "paid", "failed", "cancelled"];
@@ -132,6 +134,12 @@ pub async fn lines_in(
     Ok(payment_lines::of_payments(c, &ctx.tenant_id, &ids).await?)
 }
 
+/// `p` with the lines of a consolidated payment, read on `c`.
+async fn with_lines(c: &mut Conn, ctx: &TenantContext, p: PaymentRecord) -> AppResult<WithLines> {
+    let lines = lines_in(c, ctx, std::slice::from_ref(&p)).await?;
+    Ok((p, lines))
+}
+
 /// markPaymentPaid (SPEC §2.7): optional `paymentReference` (alias `reference`), `notes`,
 /// `paidAt` (not more than one day ahead). Effects: `paid`, and the net amount (`subtotal`)
 /// added to the subscription's, the customer's and the asset's collected totals. Returns the
@@ -145,8 +153,7 @@ pub async fn mark_paid(
 ) -> AppResult<WithLines> {
     crate::transact!(app, |tx| async {
         let p = mark_paid_in(tx, ctx, id, body, app.now()).await?;
-        let lines = lines_in(tx, ctx, std::slice::from_ref(&p)).await?;
-        AppResult::Ok((p, lines))
+        with_lines(tx, ctx, p).await
     })
 }
 
@@ -293,8 +300,7 @@ pub async fn cancel(
 ) -> AppResult<WithLines> {
     crate::transact!(app, |tx| async {
         let p = cancel_in(tx, ctx, id, body, app.now()).await?;
-        let lines = lines_in(tx, ctx, std::slice::from_ref(&p)).await?;
-        AppResult::Ok((p, lines))
+        with_lines(tx, ctx, p).await
     })
 }
 
