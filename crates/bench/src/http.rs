@@ -416,10 +416,7 @@ async fn load(args: &HttpArgs, setup: &Setup, target: Arc<Target>, bare: &BareBo
             ),
             (
                 format!("[{r}] GET /v1/assets/{{serialNumber}}"),
-                Paths::RandomSuffix {
-                    prefix: "/v1/assets/".into(),
-                    suffixes: setup.serials.clone(),
-                },
+                Paths::random_suffix("/v1/assets/", &setup.serials, r as u64),
             ),
         ]);
     }

@@ -98,10 +98,7 @@ pub fn run(args: ImportLoadArgs) {
 
     let client_rt = http::client_runtime(args.client_threads);
     let target = Arc::new(Target::new(server.addr, http::auth_headers(&setup.tenant)));
-    let paths = Paths::RandomSuffix {
-        prefix: "/v1/assets/".into(),
-        suffixes: setup.serials.clone(),
-    };
+    let paths = Paths::random_suffix("/v1/assets/", &setup.serials, 1);
     let idle = client_rt.block_on(async {
         let first = setup.serials.first().expect("at least one preloaded asset");
         http::check(&target, &format!("/v1/assets/{first}")).await;

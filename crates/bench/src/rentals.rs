@@ -377,17 +377,11 @@ pub fn run(args: RentalsArgs) {
             ("GET /healthz".to_string(), Paths::Fixed("/healthz".into())),
             (
                 "GET /v1/payments?rentalId={rentalId}".to_string(),
-                Paths::RandomSuffix {
-                    prefix: payments_prefix.into(),
-                    suffixes: Arc::new(data.rentals.clone()),
-                },
+                Paths::random_suffix(payments_prefix, &data.rentals, 1),
             ),
             (
                 "GET /v1/subscriptions?customerId={customerId}".to_string(),
-                Paths::RandomSuffix {
-                    prefix: subs_prefix.into(),
-                    suffixes: Arc::new(data.customer_ids.clone()),
-                },
+                Paths::random_suffix(subs_prefix, &data.customer_ids, 2),
             ),
         ];
         let s = http::closed_loop_table(
