@@ -188,8 +188,10 @@ pub async fn get_coalesced(
         let mut c = db.read().await?;
         return get(&mut c, tenant_id, serial_number).await;
     }
-    reads
-        .get(tenant_id, serial_number, |tenant, serials| async move {
+    // Boxed: the coalescer's state would otherwise sit, unused, in the future of every SQLite
+    // read, which each request allocates and moves.
+    Box::pin(
+        reads.get(tenant_id, serial_number, |tenant, serials| async move {
             let mut c = db.read().await?;
             let found: Vec<AssetRecord> = match serials.as_slice() {
                 [one] => get(&mut c, &tenant, one).await?.into_iter().collect(),
@@ -209,8 +211,9 @@ pub async fn get_coalesced(
                 .into_iter()
                 .map(|a| (a.serial_number.clone(), a))
                 .collect())
-        })
-        .await
+        }),
+    )
+    .await
 }
 
 /// One asset by serial number, locked until the transaction ends (PostgreSQL `FOR UPDATE`; a
