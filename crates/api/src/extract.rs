@@ -1,5 +1,9 @@
 //! Extractors that answer bad input with the error envelope: JSON bodies (size limit, malformed
 //! JSON, empty body = `{}`), query strings, and raw bodies for uploads.
+//!
+//! Text never carries the NUL character (U+0000): PostgreSQL cannot store it in a text column,
+//! so a store on either engine refuses it at the door, the same way, before any use case runs
+//! (400 `VALIDATION_ERROR`, detail code `invalid_string`, one detail per field holding one).
 
 use std::collections::HashMap;
 
@@ -7,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_LENGTH;
 use axum::http::request::Parts;
-use flexportal_domain::DomainError;
+use flexportal_domain::{Detail, DomainError};
 use serde_json::Value;
 
 use crate::error::ApiError;
@@ -37,7 +41,47 @@ pub(crate) async fn read_limited(req: Request, limit: usize) -> Result<Bytes, Ap
         .map_err(|_| too_large(limit))
 }
 
-/// A JSON body as a value; no body, an empty body and `{}` are the same (SPEC §1.3).
+/// The message of a text holding the NUL character.
+pub(crate) const NUL_MESSAGE: &str = "Text may not contain the NUL character (U+0000)";
+
+fn nul_detail(path: impl Into<String>) -> Detail {
+    Detail::new(path, "invalid_string", NUL_MESSAGE)
+}
+
+/// The paths (SPEC §1.4 detail paths: `a.b[0].c`) of the strings and object keys of `v` that
+/// hold the NUL character, appended to `out`.
+fn nul_paths(v: &Value, path: &mut String, out: &mut Vec<Detail>) {
+    match v {
+        Value::String(s) if s.contains('\0') => out.push(nul_detail(path.clone())),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                nul_paths(item, path, out);
+                path.truncate(len);
+            }
+        }
+        Value::Object(fields) => {
+            for (k, item) in fields {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                if k.contains('\0') {
+                    out.push(nul_detail(path.clone()));
+                } else {
+                    nul_paths(item, path, out);
+                }
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A JSON body as a value; no body, an empty body and `{}` are the same (SPEC §1.3). A string or
+/// key holding the NUL character is refused (see the module).
 pub(crate) struct JsonBody(pub Value);
 
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
@@ -48,18 +92,46 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(JsonBody(Value::Object(Default::default())));
         }
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
             ApiError(DomainError::field(
                 "",
                 "invalid_type",
                 format!("Malformed JSON: {e}"),
             ))
-        })
+        })?;
+        // NUL can only arrive escaped (`\u0000`): a raw control character is malformed JSON.
+        if memchr_escaped_nul(&bytes) {
+            let mut found = Vec::new();
+            nul_paths(&value, &mut String::new(), &mut found);
+            if !found.is_empty() {
+                return Err(ApiError(DomainError::validation(found)));
+            }
+        }
+        Ok(JsonBody(value))
     }
 }
 
-/// A CSV upload: the raw body (`text/csv`) or the `csvFile` part of a multipart form.
+/// Whether `json` may hold an escaped NUL (`\u0000`, any case of the hex digits): a cheap scan
+/// that spares the walk of the parsed value for almost every body.
+fn memchr_escaped_nul(json: &[u8]) -> bool {
+    json.windows(6)
+        .any(|w| w[0] == b'\\' && w[1] == b'u' && &w[2..] == b"0000")
+}
+
+/// A CSV upload: the raw body (`text/csv`) or the `csvFile` part of a multipart form. A file
+/// holding a NUL byte is refused (detail path `csvFile`; see the module).
 pub(crate) struct CsvUpload(pub Bytes);
+
+impl CsvUpload {
+    fn checked(bytes: Bytes) -> Result<CsvUpload, ApiError> {
+        if bytes.contains(&0) {
+            return Err(ApiError(DomainError::validation(vec![nul_detail(
+                "csvFile",
+            )])));
+        }
+        Ok(CsvUpload(bytes))
+    }
+}
 
 impl<S: Send + Sync> FromRequest<S> for CsvUpload {
     type Rejection = ApiError;
@@ -71,7 +143,7 @@ impl<S: Send + Sync> FromRequest<S> for CsvUpload {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("multipart/form-data"));
         if !is_multipart {
-            return read_limited(req, CSV_BODY_LIMIT).await.map(CsvUpload);
+            return CsvUpload::checked(read_limited(req, CSV_BODY_LIMIT).await?);
         }
         let declared = req
             .headers()
@@ -97,7 +169,7 @@ impl<S: Send + Sync> FromRequest<S> for CsvUpload {
                     if bytes.len() > CSV_BODY_LIMIT {
                         return Err(too_large(CSV_BODY_LIMIT));
                     }
-                    return Ok(CsvUpload(bytes));
+                    return CsvUpload::checked(bytes);
                 }
                 Ok(Some(_)) => continue,
                 Ok(None) => {
@@ -120,7 +192,7 @@ impl<S: Send + Sync> FromRequest<S> for CsvUpload {
 }
 
 /// Query parameters as strings; unknown ones are ignored by the handlers (SPEC §1.9), empty ones
-/// are absent.
+/// are absent, and a value holding the NUL character is refused (see the module).
 pub(crate) struct Params(pub HashMap<String, String>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Params {
@@ -136,11 +208,48 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
             ))
         })?;
         // A parameter given empty (`?status=`) is absent, as on the rest of the web.
-        Ok(Params(
-            pairs
-                .into_iter()
-                .filter(|(_, v)| !v.trim().is_empty())
-                .collect(),
-        ))
+        let params: HashMap<String, String> = pairs
+            .into_iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .collect();
+        let mut found: Vec<Detail> = params
+            .iter()
+            .filter(|(_, v)| v.contains('\0'))
+            .map(|(k, _)| nul_detail(k.clone()))
+            .collect();
+        if !found.is_empty() {
+            found.sort_by(|a, b| a.path.cmp(&b.path));
+            return Err(ApiError(DomainError::validation(found)));
+        }
+        Ok(Params(params))
     }
+}
+
+/// The error for a request whose path holds an encoded NUL character (`%00`) in a segment, one
+/// detail per such segment, named after the route's parameter there (`serialNumber`); `None`
+/// for every other path.
+pub(crate) fn path_with_nul(parts: &Parts) -> Option<ApiError> {
+    let raw = parts.uri.path();
+    if !raw.contains("%00") {
+        return None;
+    }
+    let template = parts
+        .extensions
+        .get::<axum::extract::MatchedPath>()
+        .map_or("", |m| m.as_str());
+    let names: Vec<&str> = template.split('/').collect();
+    let found: Vec<Detail> = raw
+        .split('/')
+        .enumerate()
+        .filter(|(_, segment)| segment.contains("%00"))
+        .map(|(i, _)| {
+            let name = names
+                .get(i)
+                .and_then(|n| n.strip_prefix('{'))
+                .and_then(|n| n.strip_suffix('}'))
+                .unwrap_or("");
+            nul_detail(name)
+        })
+        .collect();
+    Some(ApiError(DomainError::validation(found)))
 }

@@ -129,6 +129,13 @@ async fn gate(s: AppState, req: Request, next: Next) -> Response {
         }
         None => None,
     };
+    if let Some(e) = crate::extract::path_with_nul(&parts) {
+        let mut resp = e.into_response();
+        if let Some(a) = allowance {
+            a.apply(resp.headers_mut());
+        }
+        return resp;
+    }
     let write = matches!(
         parts.method,
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE

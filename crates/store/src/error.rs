@@ -77,6 +77,21 @@ impl StoreError {
         matches!(self, StoreError::Unique(_))
     }
 
+    /// Whether the store refused a text for a character it cannot hold: PostgreSQL's
+    /// "character not in repertoire" (22021, the NUL character in a text) or "untranslatable
+    /// character" (22P05). The API refuses such text before it reaches the store; this names
+    /// what would still get through, so that it is answered as bad input and not as a failure.
+    pub fn is_invalid_text(&self) -> bool {
+        use tokio_postgres::error::SqlState;
+        match self {
+            StoreError::Postgres(e) => e.code().is_some_and(|c| {
+                *c == SqlState::CHARACTER_NOT_IN_REPERTOIRE
+                    || *c == SqlState::UNTRANSLATABLE_CHARACTER
+            }),
+            _ => false,
+        }
+    }
+
     /// Whether the transaction lost to a concurrent one and running it again may succeed:
     /// PostgreSQL serialization failure (40001), deadlock (40P01) or lock not available (55P03);
     /// SQLite busy or locked (another process holds the write lock past `busy_timeout`).

@@ -39,6 +39,7 @@ mod schema;
 mod simulations;
 mod slow_storage;
 mod subscriptions;
+mod text_input;
 mod upgrades;
 mod webhooks;
 
