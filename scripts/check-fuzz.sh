@@ -11,6 +11,8 @@
 # Usage: scripts/check-fuzz.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/pg-available.sh
+. scripts/pg-available.sh
 
 seconds="${FLEXPORTAL_FUZZ_SECONDS:-60}"
 seed=88166183080017587273052987876033156646
@@ -78,18 +80,10 @@ fuzz() {
 fuzz "sqlite://$work/fuzz.db" sqlite
 
 pg_base="${FLEXPORTAL_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
-if psql -XAtq -d "$pg_base" -c 'SELECT 1' >/dev/null 2>"$work/pg.err"; then
+if pg_available "$pg_base" "the fuzz check"; then
   pg_admin="$pg_base"
   pg_db="flexportal_test_$$_fuzz"
   psql -XAtq -d "$pg_admin" -c "CREATE DATABASE \"$pg_db\"" >/dev/null
   if [[ "${pg_base#*://}" == */* ]]; then pg_url="${pg_base%/*}/$pg_db"; else pg_url="$pg_base/$pg_db"; fi
   fuzz "$pg_url" postgres
-elif [ "${FLEXPORTAL_TEST_REQUIRE_POSTGRES:-}" = 1 ] || [ "${FLEXPORTAL_TEST_REQUIRE_POSTGRES:-}" = true ]; then
-  echo "FAIL: PostgreSQL is required (FLEXPORTAL_TEST_REQUIRE_POSTGRES) but unreachable at $pg_base: $(cat "$work/pg.err")" >&2
-  exit 1
-else
-  echo >&2
-  echo "!!! PostgreSQL unreachable at $pg_base: $(cat "$work/pg.err")" >&2
-  echo "!!! SKIPPING the PostgreSQL half of the fuzz check" >&2
-  echo >&2
 fi

@@ -34,6 +34,8 @@
 # Needs sqlite3, psql, perl and python3; ~1 GB under $TMPDIR. Usage: scripts/check-jobs-restart.sh
 set -euo pipefail
 shopt -s inherit_errexit
+# shellcheck source=scripts/pg-available.sh
+. "$(dirname "$0")/pg-available.sh"
 cd "$(dirname "$0")/.."
 
 work="$(mktemp -d)"
@@ -379,21 +381,13 @@ pg_base="${FLEXPORTAL_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test
 with_db_name() {
   if [[ "${1#*://}" == */* ]]; then echo "${1%/*}/$2"; else echo "$1/$2"; fi
 }
-if psql -XAtq -d "$pg_base" -c 'SELECT 1' >/dev/null 2>"$work/pg.err"; then
+if pg_available "$pg_base" "the jobs restart check"; then
   pg_admin="$pg_base"
   orig_db="flexportal_test_$$_jobs_original"
   copy_db="flexportal_test_$$_jobs_copy"
   pg_dbs=("$orig_db" "$copy_db")
   sql "$pg_admin" "CREATE DATABASE \"$orig_db\";
     ALTER DATABASE \"$orig_db\" SET synchronous_commit = off;" >/dev/null
-elif [ "${FLEXPORTAL_TEST_REQUIRE_POSTGRES:-}" = 1 ] || [ "${FLEXPORTAL_TEST_REQUIRE_POSTGRES:-}" = true ]; then
-  echo "FAIL: PostgreSQL is required (FLEXPORTAL_TEST_REQUIRE_POSTGRES) but unreachable at $pg_base: $(cat "$work/pg.err")" >&2
-  exit 1
-else
-  echo >&2
-  echo "!!! PostgreSQL unreachable at $pg_base: $(cat "$work/pg.err")" >&2
-  echo "!!! SKIPPING the PostgreSQL half of the jobs restart check" >&2
-  echo >&2
 fi
 
 copy_sqlite() {
