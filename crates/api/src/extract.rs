@@ -41,18 +41,11 @@ pub(crate) async fn read_limited(req: Request, limit: usize) -> Result<Bytes, Ap
         .map_err(|_| too_large(limit))
 }
 
-/// The message of a text holding the NUL character.
-pub(crate) const NUL_MESSAGE: &str = "Text may not contain the NUL character (U+0000)";
-
-fn nul_detail(path: impl Into<String>) -> Detail {
-    Detail::new(path, "invalid_string", NUL_MESSAGE)
-}
-
 /// The paths (SPEC §1.4 detail paths: `a.b[0].c`) of the strings and object keys of `v` that
 /// hold the NUL character, appended to `out`.
 fn nul_paths(v: &Value, path: &mut String, out: &mut Vec<Detail>) {
     match v {
-        Value::String(s) if s.contains('\0') => out.push(nul_detail(path.clone())),
+        Value::String(s) if s.contains('\0') => out.push(Detail::nul_in_text(path.clone())),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 let len = path.len();
@@ -69,7 +62,7 @@ fn nul_paths(v: &Value, path: &mut String, out: &mut Vec<Detail>) {
                 }
                 path.push_str(k);
                 if k.contains('\0') {
-                    out.push(nul_detail(path.clone()));
+                    out.push(Detail::nul_in_text(path.clone()));
                 } else {
                     nul_paths(item, path, out);
                 }
@@ -100,7 +93,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             ))
         })?;
         // NUL can only arrive escaped (`\u0000`): a raw control character is malformed JSON.
-        if memchr_escaped_nul(&bytes) {
+        if may_hold_escaped_nul(&bytes) {
             let mut found = Vec::new();
             nul_paths(&value, &mut String::new(), &mut found);
             if !found.is_empty() {
@@ -111,9 +104,10 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
-/// Whether `json` may hold an escaped NUL (`\u0000`, any case of the hex digits): a cheap scan
-/// that spares the walk of the parsed value for almost every body.
-fn memchr_escaped_nul(json: &[u8]) -> bool {
+/// Whether `json` may hold an escaped NUL (`\u0000`; it may also be an escaped backslash
+/// followed by `u0000`): a cheap scan that spares the walk of the parsed value for almost every
+/// body.
+fn may_hold_escaped_nul(json: &[u8]) -> bool {
     json.windows(6)
         .any(|w| w[0] == b'\\' && w[1] == b'u' && &w[2..] == b"0000")
 }
@@ -125,9 +119,9 @@ pub(crate) struct CsvUpload(pub Bytes);
 impl CsvUpload {
     fn checked(bytes: Bytes) -> Result<CsvUpload, ApiError> {
         if bytes.contains(&0) {
-            return Err(ApiError(DomainError::validation(vec![nul_detail(
-                "csvFile",
-            )])));
+            return Err(ApiError(DomainError::validation(vec![
+                Detail::nul_in_text("csvFile"),
+            ])));
         }
         Ok(CsvUpload(bytes))
     }
@@ -215,7 +209,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
         let mut found: Vec<Detail> = params
             .iter()
             .filter(|(_, v)| v.contains('\0'))
-            .map(|(k, _)| nul_detail(k.clone()))
+            .map(|(k, _)| Detail::nul_in_text(k.clone()))
             .collect();
         if !found.is_empty() {
             found.sort_by(|a, b| a.path.cmp(&b.path));
@@ -248,7 +242,7 @@ pub(crate) fn path_with_nul(parts: &Parts) -> Option<ApiError> {
                 .and_then(|n| n.strip_prefix('{'))
                 .and_then(|n| n.strip_suffix('}'))
                 .unwrap_or("");
-            nul_detail(name)
+            Detail::nul_in_text(name)
         })
         .collect();
     Some(ApiError(DomainError::validation(found)))

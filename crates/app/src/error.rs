@@ -119,11 +119,9 @@ impl From<DomainError> for AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         if e.is_invalid_text() {
-            return AppError::Rejected(DomainError::field(
-                "",
-                "invalid_string",
-                "Text may not contain the NUL character (U+0000)",
-            ));
+            return AppError::Rejected(DomainError::validation(vec![
+                flexportal_domain::Detail::nul_in_text(""),
+            ]));
         }
         if e.is_retryable() {
             AppError::Retryable(e)

@@ -25,6 +25,16 @@ impl Detail {
             code,
         }
     }
+
+    /// `invalid_string` for a text at `path` holding the NUL character (U+0000), which no store
+    /// accepts (PostgreSQL cannot hold it in a text column; both engines refuse it alike).
+    pub fn nul_in_text(path: impl Into<String>) -> Self {
+        Self::new(
+            path,
+            "invalid_string",
+            "Text may not contain the NUL character (U+0000)",
+        )
+    }
 }
 
 /// An error returned to the client: HTTP `status`, `code` (e.g. `ASSET_EXISTS`), `message`, and
