@@ -6,6 +6,7 @@
 
 use flexportal_domain::money::{AmountError, parse_amount};
 use flexportal_domain::quote::{self, BuyoutQuote, EarlyReturnQuote, QuoteInput};
+use flexportal_domain::schedule;
 use flexportal_domain::status::{PaymentKind, SubscriptionEventKind, SubscriptionStatus};
 use flexportal_domain::tax::apply_tax;
 use flexportal_domain::time::today_in;
@@ -44,7 +45,10 @@ fn amount_input(f: &Fields<'_>, key: &str, exponent: u32) -> AmountInput {
     }
 }
 
-/// The effective date of an ending: the sent date, or today; never before the start date.
+/// The effective date of an ending: the sent date, or today; never before the start date
+/// (SPEC §2.6.5) and, as for a start date, at most 12 months after today: a later date is a typo,
+/// and one near the end of the calendar would leave a subscription whose ending cannot be
+/// rendered as an instant. Errors: 400 `VALIDATION_ERROR` on `key`.
 fn effective_date(
     sent: Option<String>,
     key: &str,
@@ -60,6 +64,14 @@ fn effective_date(
             key,
             "too_small",
             format!("Must not be before the start date {}", sub.start_date),
+        ));
+    }
+    let latest = schedule::add_months(today, 12);
+    if x > latest {
+        return Err(AppError::field(
+            key,
+            "too_big",
+            format!("Must not be after {latest}, a year from today"),
         ));
     }
     Ok(x)

@@ -1,6 +1,6 @@
 //! Edge cases of the lifecycle rules: 30-day cycles past the end, cancelled and backdated
-//! holdover months, VAT-inclusive quotes, check order and start-date bounds (SPEC §2.6.4–§2.6.6,
-//! §2.7, §2.13).
+//! holdover months, VAT-inclusive quotes, check order, start-date and effective-date bounds
+//! (SPEC §2.6.4–§2.6.6, §2.7, §2.13).
 
 use std::collections::HashSet;
 
@@ -165,3 +165,46 @@ both_engines!(check_order_and_bounds, |app: TestApp| async move {
         );
     }
 });
+
+both_engines!(
+    an_ending_dated_more_than_a_year_ahead_is_refused,
+    |app: TestApp| async move {
+        let r = rental(&app, "FE-1", "2025-01-01").await;
+        app.set_date("2025-06-15", 9);
+        // 9999-12-31 has no midnight instant: accepted, it left a subscription that no read could
+        // render. A day past a year from today is refused the same way.
+        for date in ["9999-12-31", "2026-06-16"] {
+            for (action, body) in [
+                ("early-return", json!({"effectiveDate": date})),
+                ("early-return", json!({"returnDate": date})),
+                ("buyout", json!({"effectiveDate": date})),
+                (
+                    "cancel",
+                    json!({"reason": "customer_request", "effectiveDate": date}),
+                ),
+            ] {
+                let (s, e) = app
+                    .post(&format!("/v1/subscriptions/{r}/{action}"), body)
+                    .await;
+                assert_eq!(s, 400, "{action} {date}: {e}");
+                assert_eq!(e["error"]["code"], "VALIDATION_ERROR");
+                assert_eq!(e["error"]["details"][0]["code"], "too_big", "{e}");
+            }
+        }
+        let (s, sub) = app.get(&format!("/v1/subscriptions/{r}")).await;
+        assert_eq!((s.as_u16(), sub["status"].as_str()), (200, Some("active")));
+        // A year from today is the last date accepted, and the ended subscription reads back.
+        let (s, b) = app
+            .post(
+                &format!("/v1/subscriptions/{r}/early-return"),
+                json!({"effectiveDate": "2026-06-15"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["returnDate"], "2026-06-15");
+        let (s, sub) = app.get(&format!("/v1/subscriptions/{r}")).await;
+        assert_eq!(s, 200, "{sub}");
+        let (s, list) = app.get("/v1/subscriptions?limit=100").await;
+        assert_eq!(s, 200, "{list}");
+    }
+);
