@@ -53,18 +53,32 @@ pub fn new_id(prefix: &str, now_millis: i64) -> String {
     out
 }
 
-/// `n` new ids created together (a payment schedule) that sort in the order generated: the same
-/// time and random part followed by a 3-character base-36 sequence (up to 46 656 ids).
+/// `n` new ids created together (a payment schedule, the webhook events of one transaction) that
+/// sort in the order generated: the same time and random part followed by a base-36 sequence of
+/// 3 characters, up to 46 656 ids. A larger batch takes as many more characters of the random
+/// part as its sequence needs, so every id of a batch stays distinct and of the same length.
 pub fn new_ids(prefix: &str, now_millis: i64, n: usize) -> Vec<String> {
+    let width = sequence_width(n);
     let base = new_id(prefix, now_millis);
-    let stem = &base[..base.len() - 3];
+    let stem = &base[..base.len() - width];
     (0..n)
         .map(|i| {
             let mut id = stem.to_string();
-            push_base36(&mut id, i as u64, 3);
+            push_base36(&mut id, i as u64, width);
             id
         })
         .collect()
+}
+
+/// Base-36 digits that number `n` ids from 0: at least 3, at most the 10 of the random part.
+fn sequence_width(n: usize) -> usize {
+    let mut width = 3;
+    let mut capacity: u64 = 36 * 36 * 36;
+    while width < 10 && capacity < n as u64 {
+        width += 1;
+        capacity = capacity.saturating_mul(36);
+    }
+    width
 }
 
 /// A random lowercase alphanumeric string of `len` characters (secrets, test names).
@@ -117,5 +131,22 @@ mod tests {
         assert_eq!(ids.len(), 40);
         assert!(ids.windows(2).all(|w| w[0] < w[1]));
         assert!(ids.iter().all(|i| i.starts_with("pay_") && i.len() == 24));
+    }
+
+    #[test]
+    fn a_batch_beyond_three_sequence_characters_stays_distinct_and_ordered() {
+        assert_eq!(sequence_width(0), 3);
+        assert_eq!(sequence_width(46_656), 3);
+        assert_eq!(sequence_width(46_657), 4);
+        assert_eq!(sequence_width(36usize.pow(4) + 1), 5);
+        let n = 46_656 + 1_000;
+        let ids = new_ids(prefix::WEBHOOK_EVENT, 1_700_000_000_000, n);
+        assert_eq!(ids.len(), n);
+        assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "sorted, hence distinct"
+        );
+        assert!(ids.iter().all(|i| i.len() == ids[0].len()));
+        assert_eq!(ids[0].len(), new_id(prefix::WEBHOOK_EVENT, 0).len());
     }
 }
