@@ -115,7 +115,7 @@ impl Portfolio {
 struct ProductAcc {
     status: StatusCounts,
     active: i64,
-    breakeven_tenths_sum: i64,
+    breakeven_tenths_sum: i128,
     breakeven_known: i64,
 }
 
@@ -157,7 +157,7 @@ fn add(
         .breakeven_months_tenths
         .filter(|_| rec.status != RecoveryStatus::NoData)
     {
-        acc.breakeven_tenths_sum += b;
+        acc.breakeven_tenths_sum += i128::from(b);
         acc.breakeven_known += 1;
     }
     for counts in [&mut p.status, &mut acc.status] {
@@ -222,7 +222,9 @@ pub async fn portfolio(
             _ => break,
         }
     }
-    p.average_recovery_e4 = (known > 0).then(|| (sum / i128::from(known)) as i64);
+    p.average_recovery_e4 = (known > 0)
+        .then(|| i64::try_from(sum / i128::from(known)).ok())
+        .flatten();
     let assets = reports::asset_totals_by_product(&mut c, &ctx.tenant_id).await?;
     for a in &assets {
         p.assets.assets += a.totals.assets;
@@ -241,7 +243,7 @@ pub async fn portfolio(
         p.products.push(ProductPerformance {
             average_breakeven_tenths: (acc.breakeven_known > 0).then(|| {
                 flexportal_domain::money::div_round_half_away(
-                    i128::from(acc.breakeven_tenths_sum),
+                    acc.breakeven_tenths_sum,
                     i128::from(acc.breakeven_known),
                 ) as i64
             }),

@@ -51,12 +51,14 @@ impl RecoveryStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recovery {
     /// `costRecoveryPercent` in tenths of a percent (534 = 53.4 %): collected ÷ cost × 100,
-    /// rounded half up to 1 decimal.
+    /// rounded half up to 1 decimal; also `None` when it exceeds `i64` tenths.
     pub cost_recovery_percent_tenths: Option<i64>,
-    /// `currentProfit` in minor units: collected − cost (negative while recovering).
+    /// `currentProfit` in minor units: collected − cost (negative while recovering); also `None`
+    /// when it exceeds `i64`.
     pub current_profit: Option<i64>,
     /// `breakevenMonths` in tenths of a month (11.2 → 112): cost ÷ monthly, rounded half up to
-    /// 1 decimal; `None` when the monthly amount is ≤ 0 or the cost unknown.
+    /// 1 decimal; `None` when the monthly amount is ≤ 0, the cost unknown, or the tenths exceed
+    /// `i64`.
     pub breakeven_months_tenths: Option<i64>,
     /// `costRecovery.breakevenMonth` in months: ⌈cost ÷ monthly⌉ (the month during which
     /// breakeven happens; "Profit: month n+1+"); `None` as for `breakeven_months_tenths`.
@@ -101,10 +103,12 @@ pub fn recovery(input: &RecoveryInput) -> Recovery {
     };
     let collected = i128::from(input.total_collected);
     let monthly = i128::from(input.monthly_amount);
-    let percent_tenths = div_round_half_up(collected * 1000, cost) as i64;
+    // `None` where the percentage does not fit (a cost of a few minor units against a very
+    // large amount collected): never a wrapped number.
+    let percent_tenths = i64::try_from(div_round_half_up(collected * 1000, cost)).ok();
     let (breakeven_months_tenths, breakeven_month, breakeven_warning) = if monthly > 0 {
         (
-            Some(div_round_half_up(cost * 10, monthly) as i64),
+            i64::try_from(div_round_half_up(cost * 10, monthly)).ok(),
             Some(((cost + monthly - 1) / monthly) as i64),
             cost > monthly * i128::from(input.contract_length),
         )
@@ -123,8 +127,8 @@ pub fn recovery(input: &RecoveryInput) -> Recovery {
         RecoveryStatus::AtRisk
     };
     Recovery {
-        cost_recovery_percent_tenths: Some(percent_tenths),
-        current_profit: Some((collected - cost) as i64),
+        cost_recovery_percent_tenths: percent_tenths,
+        current_profit: i64::try_from(collected - cost).ok(),
         breakeven_months_tenths,
         breakeven_month,
         breakeven_warning,
@@ -302,6 +306,23 @@ mod tests {
         assert_eq!(r.breakeven_months_tenths, None);
         assert_eq!(r.breakeven_month, None);
         assert_eq!(r.cost_recovery_percent_tenths, Some(100));
+    }
+
+    #[test]
+    fn figures_that_do_not_fit_are_absent_not_wrapped() {
+        // 1 minor unit of cost against the largest amount collected: the percentage in tenths
+        // (about 9.2e21) does not fit; before, it wrapped to a negative number.
+        let r = run(i64::MAX, Some(1), 1, 12, 12);
+        assert_eq!(r.cost_recovery_percent_tenths, None);
+        assert_eq!(r.current_profit, Some(i64::MAX - 1));
+        assert_eq!(r.status, RecoveryStatus::Profitable);
+        assert!(r.has_reached_breakeven);
+        // A profit below i64::MIN and breakeven tenths above i64::MAX.
+        let r = run(i64::MIN, Some(i64::MAX), 1, 12, 12);
+        assert_eq!(r.current_profit, None);
+        assert_eq!(r.breakeven_months_tenths, None);
+        assert_eq!(r.breakeven_month, Some(i64::MAX));
+        assert_eq!(r.status, RecoveryStatus::AtRisk);
     }
 
     proptest! {

@@ -126,8 +126,10 @@ pub async fn asset_totals_by_product(
             "CAST(SUM(CASE WHEN acquisition_cost > 0 AND lifetime_collected > acquisition_cost \
              THEN 1 ELSE 0 END) AS BIGINT)",
         ))
+        // collected ≤ ⌊cost ÷ 2⌋ is 2 · collected ≤ cost for integers, without the doubling's
+        // overflow (PostgreSQL refuses it, SQLite turns it into a float).
         .expr(Expr::cust(
-            "CAST(SUM(CASE WHEN acquisition_cost > 0 AND 2 * lifetime_collected <= acquisition_cost \
+            "CAST(SUM(CASE WHEN acquisition_cost > 0 AND lifetime_collected <= acquisition_cost / 2 \
              THEN 1 ELSE 0 END) AS BIGINT)",
         ))
         .expr(Expr::cust(

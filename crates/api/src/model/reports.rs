@@ -195,10 +195,9 @@ impl PortfolioReport {
                     at_risk: share(p.status.at_risk),
                     no_data: share(p.status.no_data),
                 },
-                // 10⁻⁴ % → tenths, half up.
                 average_cost_recovery_percent: p
                     .average_recovery_e4
-                    .map(|e4| Decimal::tenths((2 * e4 + 1_000).div_euclid(2_000))),
+                    .map(|e4| Decimal::tenths(e4_to_tenths(e4))),
                 total_unrecovered_cost: Decimal::money(p.unrecovered_cost, exp),
                 total_profit: Decimal::money(p.profit, exp),
             },
@@ -268,4 +267,29 @@ pub struct PortfolioQuery {
     /// `YYYY-MM-DD` to compute the statuses for (default: today in the unit's time zone).
     #[param(format = Date)]
     pub as_of: Option<String>,
+}
+
+/// A percentage in units of 10⁻⁴ % rounded half up to tenths of a percent (SPEC §1.7):
+/// ⌊(e4 + 500) ÷ 1000⌋, computed so that no `i64` overflows.
+fn e4_to_tenths(e4: i64) -> i64 {
+    e4.div_euclid(1_000) + (e4.rem_euclid(1_000) + 500) / 1_000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::e4_to_tenths;
+
+    #[test]
+    fn e4_rounds_half_up_to_tenths_over_the_whole_range() {
+        assert_eq!(e4_to_tenths(555_555), 556);
+        assert_eq!(e4_to_tenths(555_499), 555);
+        assert_eq!(e4_to_tenths(555_500), 556);
+        assert_eq!(e4_to_tenths(-1_500), -1);
+        assert_eq!(e4_to_tenths(-1_501), -2);
+        assert_eq!(e4_to_tenths(i64::MAX), i64::MAX / 1_000 + 1);
+        assert_eq!(e4_to_tenths(i64::MIN), i64::MIN / 1_000 - 1);
+        for e4 in -5_000..5_000 {
+            assert_eq!(e4_to_tenths(e4), (2 * e4 + 1_000).div_euclid(2_000), "{e4}");
+        }
+    }
 }
