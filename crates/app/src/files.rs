@@ -537,9 +537,62 @@ pub struct NewFile<'a> {
 }
 
 /// The object key of a file: `tenants/<tenantId>/files/<fileId>/<filename>` (SPEC §2.9,
-/// Recommended), `filename` as [`safe_filename`] made it.
+/// Recommended), `filename` as [`safe_filename`] made it and then as [`key_segment`] makes it.
 pub fn storage_path(tenant_id: &str, file_id: &str, filename: &str) -> String {
-    format!("tenants/{tenant_id}/files/{file_id}/{filename}")
+    format!(
+        "tenants/{tenant_id}/files/{file_id}/{}",
+        key_segment(filename)
+    )
+}
+
+/// Longest last segment of an object key as the local store names its file, in bytes: a file
+/// system names a file in at most 255, and the local store adds a suffix while it writes.
+const KEY_SEGMENT_BYTES: usize = 200;
+
+/// A file name as the last segment of an object key. The ASCII characters that object stores
+/// percent-encode (`\`, `{`, `}`, `^`, `%`, `[`, `]`, `"`, `<`, `>`, `~`, `#`, `|`, `*`, `?`, the
+/// backquote and control characters) become `_`. The local store also names its file with every
+/// other character but letters, digits, `-`, `.` and `_` percent-encoded, three bytes for each
+/// byte (an `é` takes six), so a name whose file name would pass [`KEY_SEGMENT_BYTES`] is cut
+/// at a character boundary, keeping an extension of up to 16 bytes. The file's `filename` keeps
+/// the name as sent.
+pub fn key_segment(filename: &str) -> String {
+    let key: String = filename
+        .chars()
+        .map(|c| match c {
+            '\\' | '{' | '}' | '^' | '%' | '`' | '[' | ']' | '"' | '<' | '>' | '~' | '#' | '|'
+            | '*' | '?' => '_',
+            c if c.is_control() => '_',
+            c => c,
+        })
+        .collect();
+    let on_disk = |s: &str| -> usize {
+        s.chars()
+            .map(|c| match c {
+                'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '.' | '_' => 1,
+                c => 3 * c.len_utf8(),
+            })
+            .sum()
+    };
+    if on_disk(&key) <= KEY_SEGMENT_BYTES {
+        return key;
+    }
+    let ext = key
+        .rfind('.')
+        .filter(|&i| i > 0 && on_disk(&key[i..]) <= 16)
+        .map_or("", |i| &key[i..]);
+    let mut budget = KEY_SEGMENT_BYTES - on_disk(ext);
+    let mut out = String::with_capacity(KEY_SEGMENT_BYTES);
+    for c in key[..key.len() - ext.len()].chars() {
+        let cost = on_disk(c.encode_utf8(&mut [0; 4]));
+        if cost > budget {
+            break;
+        }
+        budget -= cost;
+        out.push(c);
+    }
+    out.push_str(ext);
+    out
 }
 
 /// Creates a file record for the caller's unit: the order links it (and its customer), the object

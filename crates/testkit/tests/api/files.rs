@@ -680,3 +680,44 @@ mod refused_delete {
         run(flexportal_testkit::EngineKind::Postgres).await;
     }
 }
+
+both_engines!(
+    long_and_escaped_names_upload_and_download,
+    |app: TestApp| async move {
+        // 130 × "é" is 260 bytes, past what a file system takes for one name; "#" and "%" are
+        // percent-encoded by the object store, three bytes each. Both answered 500 on upload.
+        let long = format!("{}.pdf", "é".repeat(130));
+        let escaped = format!("{}.pdf", "#%".repeat(60));
+        for name in [long.as_str(), escaped.as_str()] {
+            let content = format!("%PDF-1.4 {}", name.len()).into_bytes();
+            let id = upload(
+                &app,
+                json!({"action": "upload", "fileName": name, "contentType": "application/pdf"}),
+                &content,
+            )
+            .await;
+            let (s, f) = app.get(&format!("/v1/files/{id}")).await;
+            assert_eq!(s, 200, "{f}");
+            assert_eq!(f["filename"], name, "the name as sent");
+            assert_eq!(f["fileSize"], content.len());
+            let key = f["storagePath"].as_str().unwrap();
+            let segment = key.rsplit('/').next().unwrap();
+            assert!(segment.len() <= 200, "{segment}");
+            assert!(segment.ends_with(".pdf"), "{segment}");
+            assert!(!segment.contains(['#', '%']), "{segment}");
+            let (s, b) = app
+                .post("/v1/files/url", json!({"fileId": id, "action": "download"}))
+                .await;
+            assert_eq!(s, 200, "{b}");
+            let (s, _, got) = fetch(
+                &app,
+                "GET",
+                &local(b["url"].as_str().unwrap()),
+                None,
+                vec![],
+            )
+            .await;
+            assert_eq!((s.as_u16(), got), (200, content));
+        }
+    }
+);
