@@ -41,8 +41,10 @@ use crate::error::ApiError;
 /// How long a repeat waits for the request that holds its key.
 pub const KEY_WAIT: Duration = Duration::from_secs(60);
 
-/// Largest response stored for a key, in bytes.
-const RESPONSE_LIMIT: usize = 16 * 1024 * 1024;
+/// Largest response stored for a key, in bytes. The largest answer of a write is the product CSV
+/// import's report: up to 10,000 row errors, each echoing at most 500 characters of a SKU (six
+/// bytes each in JSON at worst) and its problems, about 41 MB.
+const RESPONSE_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Longest key accepted, in characters.
 const MAX_KEY: usize = 255;

@@ -46,7 +46,8 @@ pub struct CsvImportOutcome {
 pub struct CsvRowError {
     /// 1-based data row number (the header row is not counted).
     pub row: u64,
-    /// The row's `Variant SKU`, when it has one.
+    /// The row's `Variant SKU`, when it has one (its first [`MAX_SHORT`] characters and `…` when
+    /// longer).
     pub sku: Option<String>,
     /// Human text; several problems of one row are joined with `"; "`.
     pub error: String,
@@ -189,6 +190,15 @@ fn required_text(row: &Row<'_>, c: usize, problems: &mut Vec<String>) -> Option<
             None
         }
         Some(v) => text_of(v, c, problems),
+    }
+}
+
+/// A cell as a row error echoes it: at most [`MAX_SHORT`] characters, a longer one cut and ended
+/// with `…`, so that a report's size is bounded by its rows and not by a cell's size.
+fn echoed(v: &str) -> String {
+    match v.char_indices().nth(MAX_SHORT) {
+        Some((cut, _)) => format!("{}…", &v[..cut]),
+        None => v.to_string(),
     }
 }
 
@@ -384,7 +394,7 @@ pub fn parse(bytes: &[u8], exponent: u32) -> Result<ParsedCsv, DomainError> {
                 format!("CSV file has more than {MAX_CSV_ROWS} data rows"),
             ));
         }
-        let sku = row.get(VARIANT_SKU).map(str::to_string);
+        let sku = row.get(VARIANT_SKU).map(echoed);
         let parsed = match parse_row(&row, number, exponent) {
             Ok(p) => p,
             Err(problems) => {

@@ -389,3 +389,44 @@ both_engines!(csv_import_raw_and_multipart, |app: TestApp| async move {
         (413, Some("PAYLOAD_TOO_LARGE"))
     );
 });
+
+both_engines!(
+    a_keyed_csv_import_echoes_a_bounded_sku,
+    |app: TestApp| async move {
+        // A Variant SKU of 9,000,000 backslashes (under the upload limit) doubles in JSON: the
+        // report outgrew what an idempotency key stores, and the keyed import answered 500.
+        let header = CSV.lines().next().unwrap();
+        let sku = "\\".repeat(9_000_000);
+        let body = format!(
+            "{header}\nChair,CHAIR,Furniture,Ergo,Mesh,A,Black,{sku},300,100,,19,,\nChair,CHAIR,Furniture,Ergo,Mesh,A,Black,CHAIR-OK,300,100,,19,,\n"
+        );
+        let keyed = || {
+            let mut r = csv_request(&app, "text/csv", body.clone().into_bytes());
+            r.headers_mut()
+                .insert("idempotency-key", "csv-import-1".parse().unwrap());
+            r
+        };
+        let (s, b) = app.raw(keyed()).await;
+        assert_eq!(s, 201, "{}", &b.to_string()[..200.min(b.to_string().len())]);
+        assert_eq!(b["summary"]["variantsCreated"], 1);
+        let echoed = b["summary"]["errors"][0]["sku"].as_str().unwrap();
+        assert_eq!(
+            echoed.chars().count(),
+            501,
+            "500 characters and the ellipsis"
+        );
+        assert!(echoed.ends_with("\\…"), "{echoed}");
+        assert!(
+            b["summary"]["errors"][0]["error"]
+                .as_str()
+                .unwrap()
+                .contains("at most 500 characters"),
+            "{b}"
+        );
+        // The repeat gets the stored report and imports nothing again.
+        let (s, again) = app.raw(keyed()).await;
+        assert_eq!((s.as_u16(), &again), (201, &b));
+        let (_, v) = app.get("/v1/products/variants?productSku=CHAIR").await;
+        assert_eq!(v["count"], 1);
+    }
+);
