@@ -87,10 +87,12 @@ fn rental_ids(f: &mut Fields, required: bool) -> Option<Vec<String>> {
         }
         Some(Value::Array(items)) => {
             let mut out: Vec<String> = Vec::new();
+            // Seen ids by hash: a body of a hundred thousand ids stays linear.
+            let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
             for (i, v) in items.iter().enumerate() {
                 match v.as_str().map(str::trim) {
                     Some(s) if !s.is_empty() && s.len() <= MAX_SHORT => {
-                        if !out.iter().any(|x| x == s) {
+                        if seen.insert(s) {
                             out.push(s.to_string());
                         }
                     }
