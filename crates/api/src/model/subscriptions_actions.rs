@@ -33,7 +33,7 @@ pub struct BuyoutBody {
     pub reason: Option<BuyoutReason>,
     /// Free text.
     pub notes: Option<String>,
-    /// `YYYY-MM-DD`, default today, not before the start date.
+    /// `YYYY-MM-DD`, default today, not before the start date nor more than a year after today.
     #[schema(format = Date)]
     pub effective_date: Option<String>,
 }
@@ -99,7 +99,8 @@ pub struct EarlyReturnBody {
     pub damage_assessment: Option<String>,
     /// Free text.
     pub notes: Option<String>,
-    /// `YYYY-MM-DD` (alias `returnDate`), default today, not before the start date.
+    /// `YYYY-MM-DD` (alias `returnDate`), default today, not before the start date nor more than a
+    /// year after today.
     #[schema(format = Date)]
     pub effective_date: Option<String>,
 }
@@ -163,8 +164,8 @@ pub struct CancelSubscriptionBody {
     /// Free text.
     #[schema(max_length = 1000)]
     pub notes: Option<String>,
-    /// `YYYY-MM-DD`, default today, not before the start date: charges whose service starts
-    /// after it are cancelled.
+    /// `YYYY-MM-DD`, default today, not before the start date nor more than a year after today:
+    /// charges whose service starts after it are cancelled.
     #[schema(format = Date)]
     pub effective_date: Option<String>,
 }
