@@ -87,6 +87,11 @@ impl<'a> Open<'a> {
         let period = charge.billing_period.clone();
         if !self.by_period.contains_key(&period) {
             let key = group_key(&self.group.billing_group_id, &period);
+            // The period's payment may not exist yet, so no row lock can order two members'
+            // transactions that both need it (concurrent extensions): a lock on its key does,
+            // and the second finds the payment the first created instead of a duplicate key.
+            tx.lock_key(&self.ctx.tenant_id, &format!("consolidated:{key}"))
+                .await?;
             let found = payments::by_key(tx, &self.ctx.tenant_id, &key, true).await?;
             let open = match found {
                 Some(p) if p.status == "pending" => Some(p),

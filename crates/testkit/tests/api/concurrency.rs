@@ -544,3 +544,58 @@ both_engines!(
         }
     }
 );
+
+both_engines!(
+    concurrent_extensions_of_group_members_share_each_new_consolidated_payment,
+    |app: TestApp| async move {
+        use crate::billing_groups::{business, catalog, money, payments};
+        catalog(&app).await;
+        let start = "2025-03-05";
+        let (customer, r) = business(
+            &app,
+            "race@acme.test",
+            &[("G-129", start), ("G-89", start), ("G-159", start)],
+        )
+        .await;
+        let (s, b) = app
+            .post(
+                "/v1/billing-groups",
+                json!({"customerId": customer, "groupName": "Acme", "billingDay": 15, "rentalIds": r}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let gid = b["billingGroup"]["billingGroupId"].as_str().unwrap();
+        // Each round, every member is extended at once: all of them need the consolidated
+        // payments of the same six new months, which none has yet.
+        for _ in 0..3 {
+            let reqs = r
+                .iter()
+                .map(|id| {
+                    (
+                        "POST",
+                        format!("/v1/subscriptions/{id}/extend"),
+                        Some(json!({"extensionMonths": 6})),
+                    )
+                })
+                .collect();
+            let results = app.concurrently(reqs).await;
+            assert_no_5xx(&results);
+            for (s, b) in &results {
+                assert_eq!(*s, 200, "{b}");
+            }
+        }
+        let group = payments(&app, &format!("billingGroupId={gid}")).await;
+        let mut month = jiff::civil::date(2026, 3, 1);
+        for _ in 0..18 {
+            let key = format!("{gid}:{}", &month.to_string()[..7]);
+            let found: Vec<&Value> = group
+                .iter()
+                .filter(|p| p["idempotencyKey"] == key.as_str() && p["status"] != "cancelled")
+                .collect();
+            assert_eq!(found.len(), 1, "{key}: {found:?}");
+            assert_eq!(money(&found[0]["subtotal"]), "377.00", "{key}");
+            assert_eq!(found[0]["lineItems"].as_array().unwrap().len(), 3, "{key}");
+            month = month.checked_add(jiff::Span::new().months(1)).unwrap();
+        }
+    }
+);
