@@ -442,7 +442,8 @@ pub async fn replace_in(
         }
         None => {}
         Some(sku) => {
-            let v = variants::get_with_product(tx, &ctx.tenant_id, sku)
+            // Share-locked: a concurrent deactivation waits for the switch, or is seen.
+            let v = variants::get_with_product_for_share(tx, &ctx.tenant_id, sku)
                 .await?
                 .ok_or_else(|| {
                     AppError::bad_request("VARIANT_NOT_FOUND", format!("No variant {sku}"))

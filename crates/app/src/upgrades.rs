@@ -140,7 +140,9 @@ pub async fn upgrade_in(
             format!("Upgrade order {pending} is pending for this subscription"),
         ));
     }
-    let v = variants::get_with_product(tx, &ctx.tenant_id, &input.sku)
+    // Share-locked, as createOrder reads its variants: a deactivation of the variant or its
+    // product waits for this upgrade order, or this upgrade sees the deactivation.
+    let v = variants::get_with_product_for_share(tx, &ctx.tenant_id, &input.sku)
         .await?
         .ok_or_else(|| {
             AppError::bad_request("VARIANT_NOT_FOUND", format!("No variant {}", input.sku))
