@@ -378,7 +378,8 @@ pub async fn leave(
 }
 
 /// Recomputes a consolidated payment from the lines that count (SPEC §2.7: subtotal = Σ line
-/// subtotals, tax = Σ line taxes, total = their sum); without lines it becomes `cancelled`.
+/// subtotals, tax = Σ line taxes, total = their sum, plus a late fee already added); without
+/// lines it becomes `cancelled`.
 /// Webhooks (SPEC §2.11): `payment.scheduled` for a payment created in this transaction,
 /// `payment.cancelled` when its last line left, else `payment.updated` when its total moved.
 async fn recompute(
@@ -399,10 +400,20 @@ async fn recompute(
     };
     p.subtotal = sum(|l| l.subtotal)?;
     p.tax_amount = sum(|l| l.tax_amount)?;
-    p.total = p
-        .subtotal
-        .checked_add(p.tax_amount)
-        .ok_or_else(|| AppError::bad_request("VALIDATION_ERROR", "Amount too large"))?;
+    let too_large = || AppError::bad_request("VALIDATION_ERROR", "Amount too large");
+    let charges = p.subtotal.checked_add(p.tax_amount).ok_or_else(too_large)?;
+    // A late fee already added stays on the payment (SPEC §2.7: total = the charges + the fee,
+    // `originalAmount` = the charges), however its lines change.
+    p.total = match p
+        .late_fee_amount
+        .filter(|_| p.late_fee_applied && !lines.is_empty())
+    {
+        Some(fee) => {
+            p.original_amount = Some(charges);
+            charges.checked_add(fee).ok_or_else(too_large)?
+        }
+        None => charges,
+    };
     if lines.is_empty() {
         p.status = "cancelled".into();
         p.notes = Some("No charges left on this consolidated payment".into());

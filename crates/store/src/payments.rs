@@ -328,6 +328,7 @@ pub async fn update_consolidated(conn: &mut Conn, p: &PaymentRecord) -> Result<(
         ("subtotal", p.subtotal.into()),
         ("tax_amount", p.tax_amount.into()),
         ("total", p.total.into()),
+        ("original_amount", p.original_amount.into()),
         ("billing_date", p.billing_date.clone().into()),
         ("service_start", p.service_start.clone().into()),
         ("due_date", p.due_date.clone().into()),

@@ -504,3 +504,52 @@ both_engines!(
         assert_eq!(l["rentals"][0], sub(&app, &r[2]).await);
     }
 );
+
+both_engines!(
+    a_late_fee_stays_when_a_member_leaves_an_overdue_consolidated_payment,
+    |app: TestApp| async move {
+        catalog(&app).await;
+        let start = "2025-03-05";
+        let (customer, r) =
+            business(&app, "fee@acme.test", &[("G-129", start), ("G-89", start)]).await;
+        let gid = group(&app, &customer, &r).await;
+        app.set_settings(
+            &app.tenant,
+            json!({"payments": {"lateFees": {"enabled": true, "method": "flat", "value": 10}}}),
+        )
+        .await;
+        crate::jobs::jobs(&app, "2025-06-01").await;
+        let april = || async {
+            payments(&app, &format!("billingGroupId={gid}"))
+                .await
+                .into_iter()
+                .find(|p| p["idempotencyKey"] == format!("{gid}:2025-04"))
+                .expect("April's consolidated payment")
+        };
+        let before = april().await;
+        assert_eq!(before["lateFeeApplied"], true, "{before}");
+        assert_eq!(money(&before["total"]), "228.00");
+        // The second member is cancelled as of the end of March: its line leaves April's
+        // payment, whose late fee was already added.
+        let (s, b) = app
+            .post(
+                &format!("/v1/subscriptions/{}/cancel", r[1]),
+                json!({"reason": "customer_request", "effectiveDate": "2025-03-31"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        let after = april().await;
+        assert_eq!(after["status"], "pending");
+        assert_eq!(after["lineItems"].as_array().unwrap().len(), 1, "{after}");
+        assert_eq!(money(&after["subtotal"]), "129.00");
+        assert_eq!(
+            (
+                money(&after["originalAmount"]),
+                money(&after["lateFeeAmount"]),
+                money(&after["total"]),
+            ),
+            ("129.00".into(), "10.00".into(), "139.00".into()),
+            "the fee stays: {after}"
+        );
+    }
+);
