@@ -9,7 +9,7 @@ use flexportal_testkit::storage::TestStore;
 use flexportal_testkit::{EngineKind, TestApp};
 use serde_json::json;
 
-use super::files::{fetch, local};
+use super::files::{download_file, fetch, local};
 
 async fn run(engine: EngineKind) {
     let (storage, knobs) = TestStore::storage();
@@ -57,17 +57,7 @@ async fn run(engine: EngineKind) {
     assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
     let (s, f) = app.get(&format!("/v1/files/{id}")).await;
     assert_eq!(s, 200);
-    let (_, d) = app
-        .post("/v1/files/url", json!({"fileId": id, "action": "download"}))
-        .await;
-    let (_, _, content) = fetch(
-        &app,
-        "GET",
-        &local(d["url"].as_str().unwrap()),
-        None,
-        vec![],
-    )
-    .await;
+    let (_, content) = download_file(&app, &id).await;
     assert_eq!(
         f["fileSize"],
         content.len(),
