@@ -302,3 +302,25 @@ both_engines!(portfolio_report, |app: TestApp| async move {
     assert_eq!(o["payments"]["totalIncome"].to_string(), "0.00");
     assert_eq!(o["currency"], "USD");
 });
+
+both_engines!(
+    portfolio_of_extreme_amounts_answers,
+    |app: TestApp| async move {
+        // Two assets that cost 0.01 and collected 10¹⁵ and 5 × 10¹⁴ minor units (four and two
+        // paid months of 2.5 trillion): in hundredths of a percent the first one's recovery
+        // does not fit in a BIGINT, the second's does, and their sum does not. The report
+        // answered 500 on both engines.
+        product(&app, "BIG", Some(0.01), &[(12, 2_500_000_000_000.0)]).await;
+        let rentals = rent(&app, "big@example.com", "BIG-1", 12, 2, "BIG", "2025-01-01").await;
+        pay(&app, &rentals[0], 4).await;
+        pay(&app, &rentals[1], 2).await;
+        let (s, b) = app.get("/v1/reports/portfolio").await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["assets"]["total"], 2, "{b}");
+        assert_eq!(b["assets"]["aboveFullRecovery"], 2, "{b}");
+        let (_, a) = app.get("/v1/assets/BIG-0").await;
+        assert_eq!(a["lifetimeCollected"].to_string(), "10000000000000.00");
+        let (_, a) = app.get("/v1/assets/BIG-1").await;
+        assert_eq!(a["lifetimeCollected"].to_string(), "5000000000000.00");
+    }
+);
