@@ -144,7 +144,9 @@ pub async fn revoke(conn: &mut Conn, tenant_id: &str, key_id: &str, now: i64) ->
     Ok(conn.execute(&q).await? > 0)
 }
 
-/// Adds `uses` requests to a key's counter and sets its last-used time.
+/// Adds `uses` requests to a key's counter and moves its last-used time (epoch milliseconds)
+/// forward to `last_used_at`, never back: processes that share the store flush their counts
+/// in any order.
 pub async fn record_usage(
     conn: &mut Conn,
     tenant_id: &str,
@@ -152,12 +154,17 @@ pub async fn record_usage(
     uses: i64,
     last_used_at: i64,
 ) -> Result<()> {
+    let stored = || Expr::col(ApiKeys::LastUsedAt);
+    let later = stored().is_null().or(stored().lt(last_used_at));
     let mut q = Scoped::update(ApiKeys::Table, tenant_id);
     q.value(
         ApiKeys::UsageCount,
         Expr::col(ApiKeys::UsageCount).add(uses),
     )
-    .value(ApiKeys::LastUsedAt, last_used_at)
+    .value(
+        ApiKeys::LastUsedAt,
+        Expr::case(later, last_used_at).finally(stored()),
+    )
     .and_where(Expr::col(ApiKeys::KeyId).eq(key_id));
     conn.execute(&q).await.map(|_| ())
 }

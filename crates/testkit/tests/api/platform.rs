@@ -377,6 +377,29 @@ both_engines!(key_usage_is_counted, |app: TestApp| async move {
         .unwrap();
     assert_eq!(keys[0].usage_count, 3);
     assert_eq!(keys[0].last_used_at, Some(flexportal_testkit::T0));
+    drop(c);
+    // A newer batch, then another process's older one: both counts add up, the time stays the
+    // latest.
+    let key_id = keys[0].key_id.clone();
+    for (uses, at) in [
+        (1, flexportal_testkit::T0 + 5_000),
+        (2, flexportal_testkit::T0 - 60_000),
+    ] {
+        let batch = [(app.tenant.tenant_id.clone(), key_id.clone(), uses, at)];
+        flexportal_app::admin::flush_key_usage(app.app(), &batch)
+            .await
+            .unwrap();
+    }
+    let mut c = app.app().db.read().await.unwrap();
+    let keys = flexportal_store::api_keys::list(&mut c, &app.tenant.tenant_id)
+        .await
+        .unwrap();
+    assert_eq!(keys[0].usage_count, 6);
+    assert_eq!(
+        keys[0].last_used_at,
+        Some(flexportal_testkit::T0 + 5_000),
+        "the latest use, whatever the order of the flushes"
+    );
 });
 
 /// The copies under `spec/` are the official files: when the published contract folder
