@@ -437,7 +437,8 @@ pub async fn due_deliveries(
 
 /// Records a batch of attempts of one business unit (`rows`: each delivery as the caller updated
 /// it, with its attempt): every attempt row in one statement, the deliveries that succeeded with
-/// one statement per endpoint and status code, the others one by one. On PostgreSQL the
+/// one statement per endpoint and status code, the others one by one and only while they are
+/// still `pending`. On PostgreSQL the
 /// statements take arrays (fixed text, one plan whatever the batch).
 pub async fn record_attempts(
     conn: &mut Conn,
@@ -472,7 +473,11 @@ pub async fn record_attempts(
                 ("delivered_at", d.delivered_at.into()),
             ])
             .and_where(Expr::col("endpoint_id").eq(d.endpoint_id.as_str()))
-            .and_where(Expr::col("delivery_id").eq(d.delivery_id.as_str()));
+            .and_where(Expr::col("delivery_id").eq(d.delivery_id.as_str()))
+            // Only while still pending: a delivery that failed meanwhile (its endpoint deleted
+            // while the attempt was in flight) stays failed instead of pending for an endpoint
+            // that no longer exists.
+            .and_where(Expr::cust("status = 'pending'"));
             conn.execute(&u).await?;
         }
     }

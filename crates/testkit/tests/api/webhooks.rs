@@ -573,3 +573,42 @@ both_engines!(a_slow_endpoint_delays_no_other, |app: TestApp| async move {
     assert_eq!((run.attempted, run.delivered), (4, 4));
     assert_eq!(slow.accepted().len(), 2);
 });
+
+both_engines!(
+    a_delivery_whose_endpoint_goes_during_its_attempt_stays_failed,
+    |app: TestApp| async move {
+        let rx = Receiver::start().await;
+        rx.set_delay(std::time::Duration::from_millis(1500));
+        rx.fail_next(1);
+        let (id, _) = endpoint(&app, &rx.url, json!(["order.created"])).await;
+        crate::subscriptions::setup(&app, 0, 1, "gone@example.com").await;
+        let worker = {
+            let (a, t) = (app.app().clone(), app.tenant.tenant_id.clone());
+            tokio::spawn(async move { deliver_due(&a, Some(&t)).await })
+        };
+        let began = std::time::Instant::now();
+        while rx.started() == 0 {
+            assert!(began.elapsed().as_secs() < 60, "nothing was attempted");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        // Deleted while the receiver holds the attempt, which then fails (500): the attempt's
+        // retry must not make the delivery pending again for an endpoint that is gone.
+        let (s, b) = app.delete(&format!("/v1/webhook-endpoints/{id}")).await;
+        assert_eq!(s, 200, "{b}");
+        worker.await.unwrap().unwrap();
+        assert_eq!(rx.received()[0].answered, 500);
+        let mut c = app.app().db.read().await.unwrap();
+        let filter = flexportal_store::webhooks::DeliveryFilter {
+            endpoint_id: Some(id),
+            ..Default::default()
+        };
+        let d = flexportal_store::webhooks::deliveries(&mut c, &app.tenant.tenant_id, &filter, 10)
+            .await
+            .unwrap();
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            (d[0].status.as_str(), d[0].last_error.as_deref()),
+            ("failed", Some("endpoint removed"))
+        );
+    }
+);
