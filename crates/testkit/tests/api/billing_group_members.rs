@@ -10,7 +10,7 @@ use super::billing_groups::{
 };
 
 /// A group of `rentals` for `customer` on billing day 15, created at the clock's date.
-async fn group(app: &TestApp, customer: &str, rentals: &[String]) -> String {
+pub(crate) async fn group(app: &TestApp, customer: &str, rentals: &[String]) -> String {
     let (s, b) = app
         .post(
             "/v1/billing-groups",

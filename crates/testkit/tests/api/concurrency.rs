@@ -557,14 +557,7 @@ both_engines!(
             &[("G-129", start), ("G-89", start), ("G-159", start)],
         )
         .await;
-        let (s, b) = app
-            .post(
-                "/v1/billing-groups",
-                json!({"customerId": customer, "groupName": "Acme", "billingDay": 15, "rentalIds": r}),
-            )
-            .await;
-        assert_eq!(s, 201, "{b}");
-        let gid = b["billingGroup"]["billingGroupId"].as_str().unwrap();
+        let gid = crate::billing_group_members::group(&app, &customer, &r).await;
         // Each round, every member is extended at once: all of them need the consolidated
         // payments of the same six new months, which none has yet.
         for _ in 0..3 {
