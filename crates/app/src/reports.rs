@@ -64,7 +64,7 @@ pub struct ProductPerformance {
     /// Its assets' counts.
     pub assets: AssetTotals,
     /// Mean lifetime recovery of its assets with a cost, in hundredths of a percent; `None`
-    /// without any.
+    /// without any, or when their recoveries could not be summed exactly (absurd amounts).
     pub average_lifetime_recovery_e2: Option<i64>,
     /// (Σ list price − Σ cost) ÷ Σ list price × 100 over its variants with both, in tenths of a
     /// percent, rounded half away from zero; `None` without such variants.
@@ -247,9 +247,10 @@ pub async fn portfolio(
                     i128::from(acc.breakeven_known),
                 ) as i64
             }),
-            average_lifetime_recovery_e2: (totals.with_cost > 0).then(|| {
+            // Absent when the store could not sum the recoveries exactly (absurd amounts).
+            average_lifetime_recovery_e2: e2_sum.filter(|_| totals.with_cost > 0).map(|sum| {
                 flexportal_domain::money::div_round_half_away(
-                    i128::from(e2_sum),
+                    i128::from(sum),
                     i128::from(totals.with_cost),
                 ) as i64
             }),

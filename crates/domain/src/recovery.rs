@@ -61,7 +61,8 @@ pub struct Recovery {
     /// `i64`.
     pub breakeven_months_tenths: Option<i64>,
     /// `costRecovery.breakevenMonth` in months: ⌈cost ÷ monthly⌉ (the month during which
-    /// breakeven happens; "Profit: month n+1+"); `None` as for `breakeven_months_tenths`.
+    /// breakeven happens; "Profit: month n+1+"); `None` when the monthly amount is ≤ 0 or the cost
+    /// unknown.
     pub breakeven_month: Option<i64>,
     /// Breakeven warning ("Asset won't break even within contract"): unrounded
     /// cost ÷ monthly > contract length; false when not computable.

@@ -92,8 +92,9 @@ pub struct ProductAssets {
     /// Counts.
     pub totals: AssetTotals,
     /// Σ over its assets with a cost of lifetime recovery in hundredths of a percent
-    /// (collected × 10 000 ÷ cost, truncated per asset).
-    pub recovery_e2_sum: i64,
+    /// (collected × 10 000 ÷ cost, truncated per asset); `None` when it cannot be exact (see
+    /// [`recovery_e2_sum`]) or the product has no asset with a cost.
+    pub recovery_e2_sum: Option<i64>,
 }
 
 impl FromRow for ProductAssets {
@@ -106,7 +107,7 @@ impl FromRow for ProductAssets {
                 above_full: row.opt_int(3)?.unwrap_or(0),
                 at_or_below_half: row.opt_int(4)?.unwrap_or(0),
             },
-            recovery_e2_sum: row.opt_int(5)?.unwrap_or(0),
+            recovery_e2_sum: row.opt_int(5)?,
         })
     }
 }
@@ -137,29 +138,30 @@ pub async fn asset_totals_by_product(
     conn.fetch_all(&q).await
 }
 
-/// Σ over a product's assets with a cost of ⌊lifetime collected × 10 000 ÷ cost⌋ (recovery in
-/// hundredths of a percent), as one column that no stored amount can make fail. The product of
-/// an asset that collected more than about 9.2 × 10¹⁴ minor units does not fit in `BIGINT`:
-/// PostgreSQL then computes it as `numeric` (exact), SQLite as a float (it turns an overflowing
-/// integer product into one). The sum is SQLite's `TOTAL` (a float, exact up to 2⁵³, where a
-/// sum of integers would fail past 2⁶³) and PostgreSQL's `numeric` sum; both are capped at the
-/// largest `BIGINT`, which only amounts far beyond any real fleet reach.
-fn recovery_e2_sum(engine: crate::Engine) -> &'static str {
-    match engine {
-        // `numeric` arithmetic only where the product needs it: for every row it took a report
-        // over 1,000,000 assets from 0.17 to 0.43 s, and this way 0.22 s.
-        crate::Engine::Postgres => {
-            "CAST(LEAST(SUM(CASE WHEN acquisition_cost <= 0 THEN 0 \
-             WHEN lifetime_collected BETWEEN -922337203685477 AND 922337203685477 \
-             THEN (lifetime_collected * 10000) / acquisition_cost \
-             ELSE trunc(lifetime_collected::numeric * 10000 / acquisition_cost) END), \
-             9223372036854775807) AS BIGINT)"
-        }
-        crate::Engine::Sqlite => {
-            "CAST(TOTAL(CASE WHEN acquisition_cost > 0 \
-             THEN (lifetime_collected * 10000) / acquisition_cost ELSE 0 END) AS INTEGER)"
-        }
-    }
+/// Σ over a product's assets with a cost of their recovery in hundredths of a percent,
+/// collected × 10 000 ÷ cost truncated per asset (integer division on both engines), or `NULL`
+/// where that sum cannot be exact, so that its average is absent rather than wrong:
+/// - an asset that collected more than 922,337,203,685,477 minor units (its product would leave
+///   `BIGINT`) makes the sum `NULL`;
+/// - so does a sum beyond ±2⁵³: PostgreSQL's `SUM` of `BIGINT` is an exact `numeric`, SQLite's
+///   `TOTAL` a float that is exact up to there (its `SUM` fails on overflow instead).
+///
+/// No stored amount makes the statement fail.
+fn recovery_e2_sum(engine: crate::Engine) -> String {
+    const FITS: &str = "lifetime_collected BETWEEN -922337203685477 AND 922337203685477";
+    let e2 = format!(
+        "CASE WHEN acquisition_cost > 0 AND {FITS} \
+         THEN (lifetime_collected * 10000) / acquisition_cost ELSE 0 END"
+    );
+    let sum = match engine {
+        crate::Engine::Postgres => format!("SUM({e2})"),
+        crate::Engine::Sqlite => format!("TOTAL({e2})"),
+    };
+    format!(
+        "CASE WHEN SUM(CASE WHEN acquisition_cost > 0 AND NOT ({FITS}) THEN 1 ELSE 0 END) > 0 \
+         THEN NULL WHEN ABS({sum}) > 9007199254740992 THEN NULL \
+         ELSE CAST({sum} AS BIGINT) END"
+    )
 }
 
 /// A product's name and the list prices and costs of its variants that have both.

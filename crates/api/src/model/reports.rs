@@ -132,7 +132,8 @@ pub struct ProductPerformanceView {
     pub average_breakeven_months: Option<Decimal>,
     /// Its assets.
     pub assets: i64,
-    /// Mean lifetime recovery of its assets with a cost, percent, 1 decimal; `null` without any.
+    /// Mean lifetime recovery of its assets with a cost, percent, 1 decimal; `null` without any,
+    /// or when amounts beyond any real fleet keep it from being exact.
     #[schema(required = true)]
     pub average_lifetime_recovery_percent: Option<Decimal>,
     /// (Σ list price − Σ acquisition cost) ÷ Σ list price × 100 over its variants with both,

@@ -96,7 +96,9 @@ pub struct Subscription {
     pub acquisition_cost_captured_at: Instant,
     /// Σ net amounts of the subscription's paid payments, major units (SPEC §2.13).
     pub total_collected: Decimal,
-    /// `totalCollected ÷ acquisitionCost × 100`, 1 decimal; absent when the cost is unknown or 0.
+    /// `totalCollected ÷ acquisitionCost × 100`, 1 decimal; absent when the cost is unknown or 0,
+    /// or when the percentage exceeds what the server computes exactly (a cost of a few minor
+    /// units against a huge amount collected).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub cost_recovery_percent: Option<Decimal>,

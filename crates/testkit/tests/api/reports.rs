@@ -306,21 +306,59 @@ both_engines!(portfolio_report, |app: TestApp| async move {
 both_engines!(
     portfolio_of_extreme_amounts_answers,
     |app: TestApp| async move {
-        // Two assets that cost 0.01 and collected 10¹⁵ and 5 × 10¹⁴ minor units (four and two
-        // paid months of 2.5 trillion): in hundredths of a percent the first one's recovery
-        // does not fit in a BIGINT, the second's does, and their sum does not. The report
-        // answered 500 on both engines.
+        // Assets that cost 0.01. BIG's two each collected 5 × 10¹⁴ minor units (two paid months
+        // of 2.5 trillion): 5 × 10¹⁸ hundredths of a percent each, a sum past the largest BIGINT
+        // (SQLite's SUM and PostgreSQL's cast failed: 500). HUGE's one collected 10¹⁵: the
+        // product collected × 10 000 itself leaves BIGINT (PostgreSQL failed).
         product(&app, "BIG", Some(0.01), &[(12, 2_500_000_000_000.0)]).await;
-        let rentals = rent(&app, "big@example.com", "BIG-1", 12, 2, "BIG", "2025-01-01").await;
-        pay(&app, &rentals[0], 4).await;
-        pay(&app, &rentals[1], 2).await;
+        product(&app, "HUGE", Some(0.01), &[(12, 2_500_000_000_000.0)]).await;
+        let big = rent(&app, "big@example.com", "BIG-1", 12, 2, "BIG", "2025-01-01").await;
+        for r in &big {
+            pay(&app, r, 2).await;
+        }
+        let huge = rent(
+            &app,
+            "huge@example.com",
+            "HUGE-1",
+            12,
+            1,
+            "HUGE",
+            "2025-01-01",
+        )
+        .await;
+        pay(&app, &huge[0], 4).await;
+        // A product of ordinary amounts beside them.
+        product(&app, "FAIR", Some(1000.0), &[(12, 100.0)]).await;
+        let fair = rent(
+            &app,
+            "fair@example.com",
+            "FAIR-1",
+            12,
+            1,
+            "FAIR",
+            "2025-01-01",
+        )
+        .await;
+        pay(&app, &fair[0], 3).await;
         let (s, b) = app.get("/v1/reports/portfolio").await;
         assert_eq!(s, 200, "{b}");
-        assert_eq!(b["assets"]["total"], 2, "{b}");
-        assert_eq!(b["assets"]["aboveFullRecovery"], 2, "{b}");
-        let (_, a) = app.get("/v1/assets/BIG-0").await;
+        assert_eq!(b["assets"]["total"], 4, "{b}");
+        let products = b["products"].as_array().unwrap();
+        let of = |name: &str| {
+            products
+                .iter()
+                .find(|p| p["productName"] == name)
+                .unwrap_or_else(|| panic!("{name}: {b}"))
+        };
+        // Absent rather than wrong where the sum cannot be exact.
+        for name in ["BIG", "HUGE"] {
+            assert!(of(name)["averageLifetimeRecoveryPercent"].is_null(), "{b}");
+        }
+        assert_eq!(
+            of("FAIR")["averageLifetimeRecoveryPercent"].to_string(),
+            "30.0"
+        );
+        let (_, a) = app.get("/v1/assets/HUGE").await;
         assert_eq!(a["lifetimeCollected"].to_string(), "10000000000000.00");
-        let (_, a) = app.get("/v1/assets/BIG-1").await;
-        assert_eq!(a["lifetimeCollected"].to_string(), "5000000000000.00");
     }
 );
