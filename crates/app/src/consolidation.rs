@@ -392,15 +392,14 @@ async fn recompute(
     let created_now = p.created_at == now && p.total == 0;
     let lines =
         payment_lines::of_payments(tx, &ctx.tenant_id, std::slice::from_ref(&p.payment_id)).await?;
+    let too_large = || AppError::bad_request("VALIDATION_ERROR", "Amount too large");
     let sum = |f: fn(&LineRecord) -> i64| -> AppResult<i64> {
-        lines.iter().try_fold(0i64, |acc, l| {
-            acc.checked_add(f(l))
-                .ok_or_else(|| AppError::bad_request("VALIDATION_ERROR", "Amount too large"))
-        })
+        lines
+            .iter()
+            .try_fold(0i64, |acc, l| acc.checked_add(f(l)).ok_or_else(too_large))
     };
     p.subtotal = sum(|l| l.subtotal)?;
     p.tax_amount = sum(|l| l.tax_amount)?;
-    let too_large = || AppError::bad_request("VALIDATION_ERROR", "Amount too large");
     let charges = p.subtotal.checked_add(p.tax_amount).ok_or_else(too_large)?;
     // A late fee already added stays on the payment (SPEC §2.7: total = the charges + the fee,
     // `originalAmount` = the charges), however its lines change.

@@ -206,6 +206,13 @@ pub fn amount_json(minor: i64, exponent: u32) -> Value {
     }
 }
 
+/// `numerator ÷ denominator` rounded half up (toward +∞ on a tie), exactly; `denominator` > 0
+/// (SPEC §1.7). Exact for any operands that are `i64` values widened or scaled by a few powers of
+/// ten: the doubling stays far inside `i128`.
+pub fn div_round_half_up(numerator: i128, denominator: i128) -> i128 {
+    (2 * numerator + denominator).div_euclid(2 * denominator)
+}
+
 /// Rounds `numerator / denominator` half away from zero (both in exact integers).
 pub fn div_round_half_away(numerator: i128, denominator: i128) -> i128 {
     if denominator == 0 {

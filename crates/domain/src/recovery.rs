@@ -5,6 +5,7 @@
 //!
 //! All money is `i64` minor units of net amounts (SPEC §2.7: tax is never income). A tenths value
 //! becomes its JSON number with `crate::money::amount_json(tenths, 1)` (`534` → `53.4`).
+use crate::money::div_round_half_up;
 
 /// What the recovery of one subscription is computed from (SPEC §2.13).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,11 +72,6 @@ pub struct Recovery {
     pub has_reached_breakeven: bool,
     /// `recoveryStatus`.
     pub status: RecoveryStatus,
-}
-
-/// `numerator ÷ denominator` rounded half up (toward +∞ on a tie), exactly; `denominator` > 0.
-fn div_round_half_up(numerator: i128, denominator: i128) -> i128 {
-    (2 * numerator + denominator).div_euclid(2 * denominator)
 }
 
 /// Computes the subscription-level cost-recovery fields (SPEC §2.13, rounding per §1.7):

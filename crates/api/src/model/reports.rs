@@ -270,10 +270,10 @@ pub struct PortfolioQuery {
     pub as_of: Option<String>,
 }
 
-/// A percentage in units of 10⁻⁴ % rounded half up to tenths of a percent (SPEC §1.7):
-/// ⌊(e4 + 500) ÷ 1000⌋, computed so that no `i64` overflows.
+/// A percentage in units of 10⁻⁴ % rounded half up to tenths of a percent (SPEC §1.7), in
+/// `i128` so that no `i64` overflows; the result is at most one more than e4 ÷ 1000 and fits.
 fn e4_to_tenths(e4: i64) -> i64 {
-    e4.div_euclid(1_000) + (e4.rem_euclid(1_000) + 500) / 1_000
+    flexportal_domain::money::div_round_half_up(i128::from(e4), 1_000) as i64
 }
 
 #[cfg(test)]
